@@ -1,0 +1,40 @@
+"""The programs that run on lab hosts: ``lab PROGRAM [ARGS]``.
+
+Standard library only (a unit test enforces it): students read these. Each program is a
+module with ``main(argv: list[str] | None = None) -> int``; this table maps the name a
+person types to that module, imported only when it runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+PROGRAMS: dict[str, tuple[str, str]] = {
+    # name: (module under lab.apps, one-line summary)
+    "udp-send": ("udp_send", "send stdin lines (or --message) as UDP datagrams"),
+    "udp-recv": ("udp_recv", "print every UDP datagram received, with its source"),
+    "broadcast-send": ("broadcast", "send UDP broadcasts (<broadcast> or a subnet's)"),
+    "broadcast-listen": ("broadcast", "print every broadcast datagram received"),
+}
+
+
+def usage() -> str:
+    width = max(map(len, PROGRAMS))
+    rows = "\n".join(f"  {name:<{width}}  {summary}" for name, (_, summary) in PROGRAMS.items())
+    return f"usage: lab PROGRAM [ARGS...]   (lab PROGRAM --help for its options)\n\nprograms:\n{rows}\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in ("-h", "--help", "help"):
+        sys.stdout.write(usage())
+        return 0
+    name, rest = args[0], args[1:]
+    if name not in PROGRAMS:
+        sys.stderr.write(f"lab: unknown program {name!r}\n\n{usage()}")
+        return 2
+    module = importlib.import_module(f"lab.apps.{PROGRAMS[name][0]}")
+    entry = getattr(module, "main_" + name.replace("-", "_"), None) or module.main
+    result: int = entry(rest)
+    return result

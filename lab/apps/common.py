@@ -1,0 +1,143 @@
+"""What every lab program shares: options, output (prose or --json events), clean exit.
+
+Output is either a line of prose per event for a person, or with ``--json`` one JSON object
+per line with at least ``event``, ``local`` and ``peer`` (as ``[ip, port]``), ``bytes`` and
+``text``, so that scripts and tests never parse prose. Bytes that do not decode in the
+chosen encoding are shown (with replacement characters), never fatal.
+
+SIGTERM is turned into KeyboardInterrupt, so Ctrl-C and ``kill`` both end a program
+through the same ``finally`` blocks: sockets close, threads stop, exit status 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import codecs
+import errno
+import json
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any, TextIO
+
+Address = tuple[str, int]
+#: Errors a person can act on, mapped to one clear line each.
+_HINTS = {
+    errno.EADDRINUSE: "address already in use: another program is bound to {addr}",
+    errno.EACCES: "permission denied binding {addr}: ports below 1024 need root",
+    errno.EADDRNOTAVAIL: "{addr} is not an address of this host",
+    errno.ENETUNREACH: "network unreachable sending to {addr}",
+    errno.EHOSTUNREACH: "host unreachable: {addr}",
+    errno.ECONNREFUSED: "connection refused by {addr}: is the server running?",
+}
+
+
+class ProgramError(Exception):
+    """A failure the program reports as one line on stderr, exiting with ``code``."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def parser(prog: str, description: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=f"lab {prog}", description=description)
+    p.add_argument("--encoding", default="utf-8", type=encoding,
+                   help="text encoding on the wire (utf-8, gbk, gb2312, ...); default utf-8")
+    p.add_argument("--json", action="store_true", help="print one JSON object per event")
+    return p
+
+
+def encoding(name: str) -> str:
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise argparse.ArgumentTypeError(f"unknown encoding {name!r}") from None
+
+
+def port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port {value} is outside 0-65535")
+    return value
+
+
+def resolve(host: str, port_: int) -> Address:
+    """An IPv4 (address, port) for a host name or address; '<broadcast>' stays as it is."""
+    if host == "<broadcast>":
+        return host, port_
+    try:
+        info = socket.getaddrinfo(host, port_, socket.AF_INET, socket.SOCK_DGRAM)
+    except socket.gaierror:
+        raise ProgramError(f"unknown host {host!r}: not a lab host name or an IPv4 address") from None
+    addr = info[0][4]
+    return str(addr[0]), int(addr[1])
+
+
+def os_error(exc: OSError, addr: Address | str) -> ProgramError:
+    shown = f"{addr[0]}:{addr[1]}" if isinstance(addr, tuple) else addr
+    hint = _HINTS.get(exc.errno or 0)
+    return ProgramError(hint.format(addr=shown) if hint else f"{shown}: {exc.strerror or exc}")
+
+
+class Output:
+    """Prints events for a person or, with --json, for a program. Thread-safe."""
+
+    def __init__(self, as_json: bool, encoding_: str = "utf-8", stream: TextIO | None = None) -> None:
+        self.as_json = as_json
+        self.encoding = encoding_
+        self.stream = stream or sys.stdout
+        self.lock = threading.Lock()
+
+    def decode(self, data: bytes) -> str:
+        return data.decode(self.encoding, errors="replace")
+
+    def event(self, event: str, prose: str, *, local: Address | None = None,
+              peer: Address | None = None, data: bytes | None = None, **extra: Any) -> None:
+        if self.as_json:
+            record: dict[str, Any] = {"event": event, "local": list(local) if local else None,
+                                      "peer": list(peer) if peer else None}
+            if data is not None:
+                record.update(bytes=len(data), text=self.decode(data))
+            record.update(extra)
+            line = json.dumps(record, ensure_ascii=False)
+        else:
+            line = prose
+        with self.lock:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+
+    def error(self, message: str) -> None:
+        self.event("error", f"error: {message}", message=message) if self.as_json else None
+        sys.stderr.write(f"{message}\n")
+        sys.stderr.flush()
+
+
+def _sigterm(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def run(body: Callable[[], int], out: Output, prog: str) -> int:
+    """Run a program body: SIGTERM and Ctrl-C end it cleanly (0), ProgramError is one line."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _sigterm)
+    try:
+        return body()
+    except KeyboardInterrupt:
+        return 0
+    except ProgramError as exc:
+        out.error(f"lab {prog}: {exc}")
+        return exc.code
+    except BrokenPipeError:
+        return 0
+
+
+def stdin_lines(stream: TextIO | None = None) -> Any:
+    """stdin lines without their newline; ends at EOF. Works without a TTY."""
+    for line in stream or sys.stdin:
+        yield line.rstrip("\r\n")

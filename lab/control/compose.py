@@ -1,0 +1,56 @@
+"""Running Compose, v2 (``docker compose``) or v1 (``docker-compose`` 1.29), alike.
+
+Only ``up`` goes through Compose: it is the user-facing definition of the lab. Everything
+that reads or removes a lab uses the engine and the project label, which both versions set.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from lab.errors import ComposeError, ComposeNotFoundError
+
+
+@cache
+def detect() -> tuple[str, ...]:
+    """The Compose command: SOCKLAB_COMPOSE if set, else v2 if present, else v1."""
+    forced = os.environ.get("SOCKLAB_COMPOSE")
+    if forced:
+        return tuple(forced.split())
+    if shutil.which("docker"):
+        probe = subprocess.run(["docker", "compose", "version"], capture_output=True, check=False)
+        if probe.returncode == 0:
+            return ("docker", "compose")
+    if shutil.which("docker-compose"):
+        return ("docker-compose",)
+    raise ComposeNotFoundError()
+
+
+@dataclass(frozen=True)
+class Compose:
+    file: Path
+    project: str
+    env: Mapping[str, str]
+
+    def command(self, *args: str) -> list[str]:
+        return [*detect(), "--project-name", self.project, "--file", str(self.file), *args]
+
+    def run(self, *args: str) -> str:
+        cmd = self.command(*args)
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, check=False, env={**os.environ, **self.env},
+            cwd=self.file.parent,
+        )
+        if proc.returncode != 0:
+            raise ComposeError(cmd, proc.stdout + proc.stderr)
+        return proc.stdout + proc.stderr
+
+    def up(self) -> str:
+        # --remove-orphans: a host dropped from compose.yaml since the last run goes too.
+        return self.run("up", "--detach", "--remove-orphans", "--no-build")

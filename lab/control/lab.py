@@ -1,0 +1,200 @@
+"""A lab: one Compose project of socklab hosts, and everything done to it.
+
+``Lab`` is passed around explicitly (no module state). It builds and starts the lab,
+waits until every host has configured its network and said so, reports status, runs
+commands on hosts, and removes exactly this project's containers and networks.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from docker.models.containers import Container
+
+from lab.control import images, subnets, topology
+from lab.control.compose import Compose
+from lab.control.engine import NETWORK, SERVICE, Engine, ExecResult
+from lab.control.wait import wait_until
+from lab.errors import (
+    CommandFailedError,
+    ComposeError,
+    HostNotRunningError,
+    InvalidLabNameError,
+    LabError,
+    LabNotRunningError,
+    SubnetTakenError,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "compose.yaml"
+DEFAULT_NAME = "socklab"
+READY = "socklab: ready"
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class HostStatus:
+    service: str
+    role: str
+    container: str
+    state: str
+    networks: dict[str, str]  # LAN name -> address
+
+
+class Lab:
+    def __init__(self, engine: Engine, name: str = DEFAULT_NAME, compose_file: Path = COMPOSE_FILE,
+                 root: Path = ROOT) -> None:
+        if not _NAME.match(name):
+            raise InvalidLabNameError(name)
+        self.engine = engine
+        self.name = name
+        self.compose_file = compose_file
+        self.root = root
+
+    def __repr__(self) -> str:
+        return f"Lab({self.name!r})"
+
+    # --- what is there ---------------------------------------------------------------
+    def running_prefix(self) -> str | None:
+        """The LAB_PREFIX the existing project's networks were made with, if any."""
+        for net in self.engine.networks(self.name):
+            for cfg in (net.attrs.get("IPAM") or {}).get("Config") or []:
+                subnet = ipaddress.ip_network(cfg["Subnet"], strict=False)
+                if isinstance(subnet, ipaddress.IPv4Network):
+                    return subnets.prefix_of(subnet)
+        return None
+
+    def topology(self) -> topology.Topology:
+        prefix = self.running_prefix() or subnets.DEFAULT_PREFIX
+        return topology.load(self.compose_file, {"LAB_PREFIX": prefix})
+
+    def containers(self) -> dict[str, Container]:
+        return {c.labels[SERVICE]: c for c in self.engine.containers(self.name) if SERVICE in c.labels}
+
+    def is_up(self) -> bool:
+        found = self.containers()
+        expected = self.topology().hosts
+        return set(found) >= set(expected) and all(found[h].status == "running" for h in expected)
+
+    def container(self, host: str) -> Container:
+        self.topology().host(host)  # UnknownHostError, listing the valid names
+        found = self.containers()
+        if not found:
+            raise LabNotRunningError(self.name)
+        if host not in found:
+            raise HostNotRunningError(self.name, host, "missing")
+        container = found[host]
+        if container.status != "running":
+            raise HostNotRunningError(self.name, host, container.status)
+        return container
+
+    def status(self) -> list[HostStatus]:
+        nets = {n.name: n.attrs.get("Labels", {}).get(NETWORK, n.name) for n in self.engine.networks(self.name)}
+        roles = {h.name: h.role for h in self.topology().hosts.values()}
+        rows = []
+        for service, c in sorted(self.containers().items()):
+            attached = c.attrs["NetworkSettings"]["Networks"] or {}
+            rows.append(HostStatus(
+                service=service, role=roles.get(service, "?"), container=c.name, state=c.status,
+                networks={nets.get(k, k): v.get("IPAddress", "") for k, v in sorted(attached.items())},
+            ))
+        return rows
+
+    def status_json(self) -> dict[str, Any]:
+        return {"lab": self.name, "prefix": self.running_prefix(),
+                "hosts": [asdict(s) for s in self.status()]}
+
+    # --- lifecycle -------------------------------------------------------------------
+    def build(self, force: bool = False, say: Callable[[str], None] = _quiet) -> str:
+        return images.ensure_host(self.engine, self.root, say, force=force)
+
+    def up(self, prefix: str | None = None, timeout: float = 90,
+           say: Callable[[str], None] = _quiet) -> topology.Topology:
+        """Build if needed, start (or repair) the lab, and return once every host is ready."""
+        tag = self.build(say=say)
+        running = self.running_prefix()
+        if running and prefix and prefix != running:
+            raise LabError(f"lab `{self.name}` already runs on {running}.x.x: "
+                           f"`invoke down --name {self.name}` before changing its prefix")
+        taken = self.engine.subnets_in_use(exclude_project=self.name)
+        chosen = running or subnets.choose_prefix(self.compose_file, taken, prefix)
+        topo = topology.load(self.compose_file, {"LAB_PREFIX": chosen})
+        compose = Compose(self.compose_file, self.name, {"LAB_PREFIX": chosen, "LAB_HOST_IMAGE": tag})
+        try:
+            compose.up()
+        except ComposeError as exc:
+            if "overlaps" in exc.output or "Pool overlaps" in exc.output:
+                # Another lab took the subnet between our check and Compose's create.
+                raise SubnetTakenError(f"{chosen}.x.x", "(created concurrently)") from None
+            raise
+        self.wait_ready(topo, timeout)
+        return topo
+
+    def wait_ready(self, topo: topology.Topology, timeout: float = 90) -> None:
+        """Every host is running and has said READY since it last started."""
+        expected = set(topo.hosts)
+
+        def pending() -> set[str]:
+            waiting = set()
+            found = self.containers()
+            for host in expected:
+                c = found.get(host)
+                if c is None or c.status != "running":
+                    waiting.add(host)
+                    continue
+                started = _timestamp(c.attrs["State"]["StartedAt"])
+                if READY.encode() not in c.logs(since=started):
+                    waiting.add(host)
+            return waiting
+
+        last: set[str] = set()
+
+        def done() -> bool:
+            nonlocal last
+            last = pending()
+            return not last
+
+        wait_until(done, timeout, f"lab `{self.name}` hosts to be ready", interval=0.05)
+
+    def down(self) -> tuple[int, int]:
+        """Remove this lab's containers, then its networks. Safe to run twice."""
+        containers = self.engine.containers(self.name)
+        self.engine.remove_containers(containers)
+        networks = self.engine.networks(self.name)
+        self.engine.remove_networks(networks)
+        return len(containers), len(networks)
+
+    # --- commands on hosts -----------------------------------------------------------
+    def exec(self, host: str, cmd: Sequence[str], user: str = "", check: bool = False) -> ExecResult:
+        result = self.engine.exec(self.container(host), cmd, user=user)
+        if check and result.exit_code != 0:
+            raise CommandFailedError(host, list(cmd), result.exit_code, result.output)
+        return result
+
+    def docker_exec_argv(self, host: str, cmd: Sequence[str], tty: bool, user: str = "") -> list[str]:
+        """The `docker exec` command line for a person's shell or command on ``host``."""
+        flags = ["-it"] if tty else ["-i"]
+        if user:
+            flags += ["--user", user]
+        return ["docker", "exec", *flags, self.container(host).id, *cmd]
+
+
+def _timestamp(docker_time: str) -> float:
+    # Docker gives nanoseconds ("...:05.123456789Z"); datetime takes microseconds.
+    head, _, frac = docker_time.rstrip("Z").partition(".")
+    stamp = datetime.fromisoformat(head + "+00:00").timestamp()
+    return stamp + float("0." + (frac or "0")[:6])
+
+
+def all_labs(engine: Engine) -> list[Lab]:
+    return [Lab(engine, name) for name in sorted(engine.projects())]

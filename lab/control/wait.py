@@ -1,0 +1,38 @@
+"""Wait on a condition with a timeout, never on the clock alone."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from lab.errors import WaitTimeoutError
+
+T = TypeVar("T")
+
+
+def wait_until(
+    check: Callable[[], T | None],
+    timeout: float,
+    what: str,
+    interval: float = 0.05,
+) -> T:
+    """Call ``check`` until it returns a truthy value and return that value.
+
+    ``check`` may raise to mean "not yet"; the last exception is reported if time runs out.
+    Raises WaitTimeoutError naming ``what`` after ``timeout`` seconds.
+    """
+    __tracebackhide__ = True
+    deadline = time.monotonic() + timeout
+    last = ""
+    while True:
+        try:
+            value = check()
+        except Exception as exc:  # noqa: BLE001 - "not yet", remembered for the report
+            last = f"{type(exc).__name__}: {exc}"
+        else:
+            if value:
+                return value
+        if time.monotonic() >= deadline:
+            raise WaitTimeoutError(what, timeout, last)
+        time.sleep(interval)

@@ -1,0 +1,120 @@
+"""The one socklab error hierarchy.
+
+Every error builds its message from structured arguments and says what failed and, where
+there is one, what to do next. Command-line entry points print the message and exit 1.
+Standard library only: the programs inside the lab use it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class LabError(Exception):
+    """Base of every error socklab raises on purpose."""
+
+
+class DockerUnavailableError(LabError):
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            f"cannot reach the Docker engine ({detail}): is Docker installed and running, "
+            "and may this user use it?"
+        )
+
+
+class ComposeNotFoundError(LabError):
+    def __init__(self) -> None:
+        super().__init__(
+            "neither `docker compose` (v2) nor `docker-compose` (v1) is installed: "
+            "install one of them"
+        )
+
+
+class ComposeError(LabError):
+    def __init__(self, command: list[str], output: str) -> None:
+        self.command = command
+        self.output = output
+        tail = "\n".join(output.strip().splitlines()[-8:])
+        super().__init__(f"`{' '.join(command)}` failed:\n{tail}")
+
+
+class LabNotRunningError(LabError):
+    def __init__(self, lab: str) -> None:
+        self.lab = lab
+        hint = "invoke up" if lab == "socklab" else f"invoke up --name {lab}"
+        super().__init__(f"lab `{lab}` is not running: run `{hint}`")
+
+
+class HostNotRunningError(LabError):
+    def __init__(self, lab: str, host: str, state: str) -> None:
+        super().__init__(
+            f"host `{host}` of lab `{lab}` is {state}, not running: run `invoke up` to recover it"
+        )
+
+
+class UnknownHostError(LabError):
+    def __init__(self, name: str, valid: Iterable[str]) -> None:
+        self.name = name
+        self.valid = sorted(valid)
+        super().__init__(
+            f"`{name}` is not a host of this lab; the hosts are: {', '.join(self.valid)}"
+        )
+
+
+class InvalidLabNameError(LabError):
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"`{name}` cannot name a lab: use lowercase letters, digits, '-' and '_', "
+            "starting with a letter or digit"
+        )
+
+
+class SubnetTakenError(LabError):
+    def __init__(self, subnet: str, network: str) -> None:
+        self.subnet = subnet
+        self.network = network
+        super().__init__(
+            f"subnet {subnet} overlaps Docker network `{network}`: choose another "
+            "--prefix, or remove that network"
+        )
+
+
+class NoFreeSubnetError(LabError):
+    def __init__(self, tried: int) -> None:
+        super().__init__(
+            f"all {tried} candidate lab prefixes overlap existing Docker networks: "
+            "remove unused labs (`invoke clean`) or pass --prefix"
+        )
+
+
+class TopologyError(LabError):
+    """A compose file that does not describe a valid lab; names file and field."""
+
+    def __init__(self, file: str, field: str, problem: str) -> None:
+        self.file = file
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{file}: {field}: {problem}")
+
+
+class ImageError(LabError):
+    pass
+
+
+class CommandFailedError(LabError):
+    def __init__(self, host: str, command: list[str], exit_code: int, output: str) -> None:
+        self.host = host
+        self.command = command
+        self.exit_code = exit_code
+        self.output = output
+        super().__init__(
+            f"on {host}: `{' '.join(command)}` exited {exit_code}:\n{output.strip()[-2000:]}"
+        )
+
+
+class WaitTimeoutError(LabError):
+    def __init__(self, what: str, timeout: float, last: str = "") -> None:
+        self.what = what
+        self.timeout = timeout
+        detail = f" (last seen: {last})" if last else ""
+        super().__init__(f"timed out after {timeout:g}s waiting for {what}{detail}")
