@@ -20,6 +20,7 @@ from docker.models.containers import Container
 from lab.control import images, subnets, topology
 from lab.control.compose import Compose
 from lab.control.engine import NETWORK, SERVICE, Engine, ExecResult
+from lab.control.topology import Topology
 from lab.control.wait import wait_until
 from lab.errors import (
     CommandFailedError,
@@ -74,7 +75,7 @@ class Lab:
                     return subnets.prefix_of(subnet)
         return None
 
-    def topology(self) -> topology.Topology:
+    def topology(self) -> Topology:
         prefix = self.running_prefix() or subnets.DEFAULT_PREFIX
         return topology.load(self.compose_file, {"LAB_PREFIX": prefix})
 
@@ -119,7 +120,7 @@ class Lab:
         return images.ensure_host(self.engine, self.root, say, force=force)
 
     def up(self, prefix: str | None = None, timeout: float = 90,
-           say: Callable[[str], None] = _quiet) -> topology.Topology:
+           say: Callable[[str], None] = _quiet) -> Topology:
         """Build if needed, start (or repair) the lab, and return once every host is ready."""
         tag = self.build(say=say)
         running = self.running_prefix()
@@ -140,31 +141,17 @@ class Lab:
         self.wait_ready(topo, timeout)
         return topo
 
-    def wait_ready(self, topo: topology.Topology, timeout: float = 90) -> None:
-        """Every host is running and has said READY since it last started."""
-        expected = set(topo.hosts)
+    def wait_ready(self, topo: Topology, timeout: float = 90) -> None:
+        """Every host is running and has said READY in its current run."""
 
-        def pending() -> set[str]:
-            waiting = set()
+        def all_ready() -> bool:
             found = self.containers()
-            for host in expected:
-                c = found.get(host)
-                if c is None or c.status != "running":
-                    waiting.add(host)
-                    continue
-                started = _timestamp(c.attrs["State"]["StartedAt"])
-                if READY.encode() not in c.logs(since=started):
-                    waiting.add(host)
-            return waiting
+            pending = sorted(h for h in topo.hosts if h not in found or not _ready(found[h]))
+            if pending:
+                raise LabError(f"not ready: {', '.join(pending)}")  # reported if time runs out
+            return True
 
-        last: set[str] = set()
-
-        def done() -> bool:
-            nonlocal last
-            last = pending()
-            return not last
-
-        wait_until(done, timeout, f"lab `{self.name}` hosts to be ready", interval=0.05)
+        wait_until(all_ready, timeout, f"lab `{self.name}` hosts to be ready", interval=0.05)
 
     def down(self) -> tuple[int, int]:
         """Remove this lab's containers, then its networks. Safe to run twice."""
@@ -187,6 +174,20 @@ class Lab:
         if user:
             flags += ["--user", user]
         return ["docker", "exec", *flags, self.container(host).id, *cmd]
+
+
+def _ready(container: Container) -> bool:
+    """Running, and READY logged since the previous run ended.
+
+    Not "since StartedAt": a host can print before Docker records its start. Every line of
+    an earlier run precedes that run's FinishedAt, which stays zero until a first stop.
+    """
+    state = container.attrs["State"]
+    if not state["Running"]:
+        return False
+    finished = state.get("FinishedAt", "")
+    since = None if finished.startswith("0001-") or not finished else _timestamp(finished)
+    return READY.encode() in container.logs(since=since)
 
 
 def _timestamp(docker_time: str) -> float:

@@ -1,0 +1,169 @@
+"""socklab tasks: `invoke --list` shows them, `invoke --help TASK` explains one.
+
+Each task is a thin layer over lab.control: it parses options, calls the lab, and turns a
+LabError into one clear line and exit status 1.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from invoke import Context, Exit, task
+from rich.console import Console
+
+from lab.control.engine import Engine
+from lab.control.lab import DEFAULT_NAME, ROOT, Lab, all_labs
+from lab.control.report import print_status
+from lab.errors import LabError
+
+console = Console(highlight=False)
+NAME_HELP = f"lab name, i.e. its compose project (default {DEFAULT_NAME}); labs run side by side"
+
+
+def say(message: str) -> None:
+    console.print(f"[dim]socklab:[/] {message}")
+
+
+def reports_errors(body: Callable[..., Any]) -> Callable[..., Any]:
+    """LabError -> `Exit(message, 1)`; Ctrl-C -> how to clean up."""
+
+    @functools.wraps(body)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return body(*args, **kwargs)
+        except LabError as exc:
+            raise Exit(f"socklab: {exc}", code=1) from None
+        except KeyboardInterrupt:
+            raise Exit("socklab: interrupted; `invoke down` removes a half-started lab", code=130) from None
+
+    return wrapper
+
+
+def open_lab(name: str) -> Lab:
+    return Lab(Engine.connect(), name)
+
+
+@task(help={"force": "rebuild even if an image with this content exists"})
+@reports_errors
+def build(c: Context, force: bool = False) -> None:
+    """Build the host image (bootstrapping the Debian base locally if no registry answers)."""
+    tag = Lab(Engine.connect()).build(force=force, say=say)
+    say(f"host image {tag} is ready")
+
+
+@task(help={"name": NAME_HELP, "prefix": "first two octets of the lab's subnets, e.g. 10.201 "
+            "(default: the first free one)", "timeout": "seconds to wait for every host to be ready"})
+@reports_errors
+def up(c: Context, name: str = DEFAULT_NAME, prefix: str = "", timeout: float = 90) -> None:
+    """Build if needed, start the lab, and return when every host is ready."""
+    lab = open_lab(name)
+    started = time.monotonic()
+    lab.up(prefix=prefix or None, timeout=timeout, say=say)
+    print_status(console, lab.name, lab.running_prefix(), lab.status())
+    say(f"lab {name} ready in {time.monotonic() - started:.1f}s; `invoke shell h1` opens a shell on h1")
+
+
+@task(help={"name": NAME_HELP})
+@reports_errors
+def down(c: Context, name: str = DEFAULT_NAME) -> None:
+    """Remove the lab's containers and networks (only this lab's; safe to run twice)."""
+    containers, networks = open_lab(name).down()
+    say(f"lab {name}: removed {containers} containers and {networks} networks")
+
+
+@task(help={"name": NAME_HELP, "json": "print JSON: per host its service, container, state and networks"})
+@reports_errors
+def status(c: Context, name: str = DEFAULT_NAME, json_: bool = False) -> None:
+    """Show the lab's hosts, their state and addresses."""
+    lab = open_lab(name)
+    if json_:
+        print(json.dumps(lab.status_json(), indent=2))
+    else:
+        print_status(console, lab.name, lab.running_prefix(), lab.status())
+
+
+@task(help={"host": "lab host, e.g. h1", "name": NAME_HELP, "user": "user on the host (root or student)"})
+@reports_errors
+def shell(c: Context, host: str, name: str = DEFAULT_NAME, user: str = "") -> None:
+    """Open an interactive shell on a lab host."""
+    argv = open_lab(name).docker_exec_argv(host, ["bash", "-l"], tty=sys.stdin.isatty(), user=user)
+    os.execvp(argv[0], argv)
+
+
+@task(name="exec", help={"host": "lab host, e.g. h1", "command": "command line to run (quote it)",
+                         "name": NAME_HELP, "user": "user on the host (root or student)"})
+@reports_errors
+def exec_(c: Context, host: str, command: str, name: str = DEFAULT_NAME, user: str = "") -> None:
+    """Run a command on a lab host; its output and exit status are the command's own."""
+    argv = open_lab(name).docker_exec_argv(host, ["sh", "-c", command], tty=False, user=user)
+    result = c.run(" ".join(_quote(a) for a in argv), warn=True, pty=False, in_stream=False)
+    if result is not None and result.exited:
+        raise Exit(code=result.exited)
+
+
+@task(help={"host": "only this host (default: every host)", "name": NAME_HELP,
+            "follow": "keep printing new lines (one host)"})
+@reports_errors
+def logs(c: Context, host: str = "", name: str = DEFAULT_NAME, follow: bool = False) -> None:
+    """Show the hosts' logs (their start-up and anything their PID 1 printed)."""
+    lab = open_lab(name)
+    if follow:
+        if not host:
+            raise Exit("socklab: --follow needs a HOST", code=1)
+        os.execvp("docker", ["docker", "logs", "--follow", lab.container(host).id])
+    targets = [host] if host else sorted(lab.containers())
+    for h in targets:
+        for line in lab.container(h).logs().decode(errors="replace").splitlines():
+            console.print(f"[bold]{h:>7}[/] | {line}", markup=True)
+
+
+@task(help={"unit": "only the unit tests (no Docker needed)", "keep": "leave the lab running afterwards",
+            "name": NAME_HELP, "k": "only tests matching this pytest -k expression",
+            "junit": "write JUnit XML here (default reports/junit.xml)"})
+def test(c: Context, unit: bool = False, keep: bool = False, name: str = DEFAULT_NAME, k: str = "",
+         junit: str = "reports/junit.xml") -> None:
+    """Run the test suite: unit tests, then the lab tests on real containers."""
+    args = [sys.executable, "-m", "pytest", "tests/unit" if unit else "tests", f"--junitxml={junit}"]
+    if not unit:
+        args += [f"--lab-name={name}"] + (["--keep-lab"] if keep else [])
+    if k:
+        args += ["-k", k]
+    with c.cd(str(ROOT)):
+        result = c.run(" ".join(_quote(a) for a in args), warn=True, pty=False)
+    if result is None or result.exited:
+        raise Exit(code=result.exited if result is not None else 1)
+
+
+@task(help={"images": "also remove socklab images (the next `invoke up` rebuilds them)"})
+@reports_errors
+def clean(c: Context, images: bool = False) -> None:
+    """Remove every socklab lab on this machine (and with --images, its images)."""
+    engine = Engine.connect()
+    for lab in all_labs(engine):
+        containers, networks = lab.down()
+        say(f"lab {lab.name}: removed {containers} containers and {networks} networks")
+    if images:
+        for image in engine.client.images.list():
+            for tag in image.tags:
+                if tag.startswith(("socklab/host:", "socklab/base:")):
+                    engine.client.images.remove(tag, force=True)
+                    say(f"removed image {tag}")
+
+
+@task(help={"rounds": "how many times each lifecycle step is measured"})
+def bench(c: Context, rounds: int = 3) -> None:
+    """Benchmark the lab lifecycle against raw Compose (see benchmarks/README.md)."""
+    with c.cd(str(ROOT)):
+        c.run(f"{_quote(sys.executable)} benchmarks/bench_lab.py --rounds {rounds}", pty=False)
+
+
+def _quote(arg: str) -> str:
+    import shlex
+
+    return shlex.quote(arg)

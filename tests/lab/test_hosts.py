@@ -1,0 +1,56 @@
+"""Each host: confined, equipped, and able to run the lab's programs."""
+
+from __future__ import annotations
+
+import pytest
+import testinfra
+
+from lab.control.lab import Lab
+from lab.control.topology import Topology
+
+pytestmark = pytest.mark.lab
+
+TOOLS = ["ip", "ping", "tcpdump", "ss", "python3", "iptables", "ps", "nc", "tftp", "in.tftpd",
+         "atftp", "atftpd", "lab"]
+
+
+def test_hosts_are_confined(lab: Lab) -> None:
+    for name, container in lab.containers().items():
+        hc = container.attrs["HostConfig"]
+        assert hc["Privileged"] is False, name
+        assert hc["Init"] is True, name
+        assert set(hc["CapDrop"]) == {"ALL"}, name
+        assert {"NET_ADMIN", "NET_RAW"} <= set(hc["CapAdd"]), name
+        assert not {"SYS_ADMIN", "SYS_MODULE", "SYS_PTRACE", "ALL"} & set(hc["CapAdd"]), name
+        mounts = [m.get("Source", "") for m in container.attrs["Mounts"]]
+        assert not any("docker.sock" in m for m in mounts), name
+
+
+def test_tools_and_programs_on_every_host(topo: Topology, hosts: dict[str, testinfra.host.Host]) -> None:
+    for name in topo.hosts:
+        host = hosts[name]
+        for tool in TOOLS:
+            assert host.exists(tool), f"{tool} missing on {name}"
+        assert "udp-send" in host.check_output("lab --help")
+        assert "udp-recv" in host.check_output("python3 -m lab --help")
+
+
+def test_unprivileged_user_cannot_bind_low_ports(lab: Lab) -> None:
+    result = lab.exec("h1", ["lab", "udp-recv", "--port", "1000", "--count", "1"], user="student")
+    assert result.exit_code == 1
+    assert "permission denied binding 0.0.0.0:1000: ports below 1024 need root" in result.stderr
+
+
+def test_program_helper_feeds_input_and_reads_output(lab: Lab, run_program) -> None:  # type: ignore[no-untyped-def]
+    recv = run_program("b1", ["lab", "udp-recv", "--port", "47100", "--json", "--count", "2"])
+    recv.wait_listening(47100)
+    send = run_program("h1", ["lab", "udp-send", "b1", "47100", "--json"])
+    send.send_line("one")
+    send.send_line("two")
+    send.close_stdin()
+    assert send.wait_exit() == 0
+    got = recv.wait_event("received", count=2)
+    assert [e["text"] for e in got] == ["one", "two"]
+    assert recv.wait_exit() == 0
+    sent = send.events()
+    assert got[0]["peer"] == sent[0]["local"], "the receiver sees the sender's own address and port"

@@ -1,0 +1,42 @@
+"""The programs that run inside the lab use only the standard library and never control code."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+LAB = Path(__file__).resolve().parents[2] / "lab"
+IN_LAB = [LAB / "__init__.py", LAB / "__main__.py", LAB / "errors.py",
+          *sorted((LAB / "apps").rglob("*.py")), *sorted((LAB / "proto").rglob("*.py"))]
+ALLOWED_LAB = ("lab.apps", "lab.proto", "lab.errors")
+
+
+def imports(path: Path) -> list[str]:
+    names = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names += [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+    return names
+
+
+@pytest.mark.parametrize("path", IN_LAB, ids=lambda p: str(p.relative_to(LAB)))
+def test_in_lab_modules_use_only_the_standard_library(path: Path) -> None:
+    for name in imports(path):
+        top = name.split(".")[0]
+        if top == "lab":
+            if name not in ("lab", "lab.apps") and not name.startswith(ALLOWED_LAB):
+                pytest.fail(f"{path.name} imports {name}: in-lab code may not import host-side control")
+        else:
+            assert top in sys.stdlib_module_names or top == "__future__", f"{path.name} imports {name}"
+
+
+def test_the_check_catches_a_third_party_import(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("import docker\nfrom lab.control import lab\n")
+    assert imports(bad) == ["docker", "lab.control", "lab.control.lab"]
+    assert "docker" not in sys.stdlib_module_names

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from lab.control import subnets
+from lab.control.lab import COMPOSE_FILE
+from lab.errors import NoFreeSubnetError, SubnetTakenError, TopologyError
+
+net = ipaddress.IPv4Network
+
+
+def test_first_candidate_when_nothing_is_taken() -> None:
+    assert subnets.choose_prefix(COMPOSE_FILE, {}) == subnets.DEFAULT_PREFIX
+
+
+def test_skips_prefixes_whose_subnets_overlap() -> None:
+    taken = {"alice_lan_b": [net("10.201.2.0/24")], "big": [net("10.202.0.0/16")]}
+    assert subnets.choose_prefix(COMPOSE_FILE, taken) == "10.203"
+
+
+def test_wanted_prefix_that_is_taken_names_the_network() -> None:
+    taken = {"somebody_else": [net("10.230.1.0/24")]}
+    with pytest.raises(SubnetTakenError, match=r"10\.230\.1\.0/24 overlaps Docker network `somebody_else`"):
+        subnets.choose_prefix(COMPOSE_FILE, taken, "10.230")
+
+
+def test_wanted_prefix_that_is_free() -> None:
+    assert subnets.choose_prefix(COMPOSE_FILE, {"x": [net("10.230.1.0/24")]}, "10.231") == "10.231"
+
+
+def test_no_free_prefix() -> None:
+    with pytest.raises(NoFreeSubnetError, match="all 50 candidate"):
+        subnets.choose_prefix(COMPOSE_FILE, {"everything": [net("10.0.0.0/8")]})
+
+
+@pytest.mark.parametrize("bad", ["10", "10.1.2", "300.1", "a.b", "10.201 "])
+def test_bad_prefix(bad: str) -> None:
+    with pytest.raises(TopologyError, match="not two octets"):
+        subnets.check_prefix(bad)
+
+
+def test_prefix_read_back_from_a_subnet() -> None:
+    assert subnets.prefix_of(net("10.207.2.0/24")) == "10.207"

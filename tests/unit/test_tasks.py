@@ -1,0 +1,37 @@
+"""The invoke tasks that only run commands, checked with MockContext on the exact command."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from invoke import Exit, MockContext, Result
+
+import tasks
+
+
+def test_test_task_runs_pytest_with_lab_options() -> None:
+    c = MockContext(run=Result(exited=0))
+    tasks.test(c, keep=True, name="alice", k="broadcast")
+    cmd = c.run.call_args.args[0]  # type: ignore[attr-defined]
+    assert cmd == (f"{sys.executable} -m pytest tests --junitxml=reports/junit.xml --lab-name=alice "
+                   "--keep-lab -k broadcast")
+
+
+def test_unit_only_needs_no_lab() -> None:
+    c = MockContext(run=Result(exited=0))
+    tasks.test(c, unit=True)
+    assert c.run.call_args.args[0] == f"{sys.executable} -m pytest tests/unit --junitxml=reports/junit.xml"  # type: ignore[attr-defined]
+
+
+def test_failing_tests_fail_the_task() -> None:
+    c = MockContext(run=Result(exited=1))
+    with pytest.raises(Exit):
+        tasks.test(c, unit=True)
+
+
+def test_every_task_has_help() -> None:
+    for name in dir(tasks):
+        obj = getattr(tasks, name)
+        if hasattr(obj, "body") and hasattr(obj, "help"):
+            assert (obj.__doc__ or "").strip(), f"task {name} has no docstring"
