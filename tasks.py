@@ -129,7 +129,9 @@ def logs(c: Context, host: str = "", name: str = DEFAULT_NAME, follow: bool = Fa
 def test(c: Context, unit: bool = False, keep: bool = False, name: str = DEFAULT_NAME, k: str = "",
          junit: str = "reports/junit.xml") -> None:
     """Run the test suite: unit tests, then the lab tests on real containers."""
-    args = [sys.executable, "-m", "pytest", "tests/unit" if unit else "tests", f"--junitxml={junit}"]
+    # Unit tests first: they need no Docker and fail in seconds.
+    paths = ["tests/unit"] if unit else ["tests/unit", "tests/lab"]
+    args = [sys.executable, "-m", "pytest", *paths, f"--junitxml={junit}"]
     if not unit:
         args += [f"--lab-name={name}"] + (["--keep-lab"] if keep else [])
     if k:

@@ -36,7 +36,14 @@ def engine() -> Engine:
 def lab(engine: Engine, request: pytest.FixtureRequest) -> Iterator[Lab]:
     the_lab = Lab(engine, request.config.getoption("--lab-name"))
     was_up = the_lab.is_up()
-    the_lab.up(say=lambda msg: print(f"[socklab] {msg}"))
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+
+    def say(message: str) -> None:  # past pytest's capture: building can take a minute
+        if reporter is not None:
+            reporter.write_line(f"socklab: {message}")
+
+    say(f"reusing running lab {the_lab.name}" if was_up else f"starting lab {the_lab.name}")
+    the_lab.up(say=say)
     yield the_lab
     if not was_up and not request.config.getoption("--keep-lab"):
         the_lab.down()

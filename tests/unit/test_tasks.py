@@ -14,7 +14,7 @@ def test_test_task_runs_pytest_with_lab_options() -> None:
     c = MockContext(run=Result(exited=0))
     tasks.test(c, keep=True, name="alice", k="broadcast")
     cmd = c.run.call_args.args[0]  # type: ignore[attr-defined]
-    assert cmd == (f"{sys.executable} -m pytest tests --junitxml=reports/junit.xml --lab-name=alice "
+    assert cmd == (f"{sys.executable} -m pytest tests/unit tests/lab --junitxml=reports/junit.xml --lab-name=alice "
                    "--keep-lab -k broadcast")
 
 
