@@ -14,8 +14,14 @@ PROGRAMS: dict[str, tuple[str, str]] = {
     # name: (module under lab.apps, one-line summary)
     "udp-send": ("udp_send", "send stdin lines (or --message) as UDP datagrams"),
     "udp-recv": ("udp_recv", "print every UDP datagram received, with its source"),
+    "udp-echo-server": ("udp_echo", "return every UDP datagram to its sender"),
+    "udp-echo-client": ("udp_echo", "send lines to a UDP echo server, report replies and losses"),
+    "udp-chat": ("udp_chat", "full-duplex UDP chat with a peer or in a room"),
+    "udp-chatroom-server": ("udp_chatroom", "UDP chat room: relay messages to every other member"),
     "broadcast-send": ("broadcast", "send UDP broadcasts (<broadcast> or a subnet's)"),
     "broadcast-listen": ("broadcast", "print every broadcast datagram received"),
+    "timestamp-server": ("timestamp", "reply [time]data to every message, over UDP or TCP"),
+    "timestamp-client": ("timestamp", "send lines to a timestamp server, print replies"),
 }
 
 

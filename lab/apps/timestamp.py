@@ -1,0 +1,159 @@
+"""timestamp-server and timestamp-client: reply ``[<time.ctime()>]<data>`` to every message.
+
+The same service over two transports. UDP: one datagram in, one out. TCP: a byte stream
+has no messages, so each message is one line (framing by newline; a line longer than
+--max-line is refused rather than buffered forever).
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import socketserver
+import threading
+import time
+from typing import Any
+
+from lab.apps import common, udp_echo, udp_recv, udp_send
+
+MAX_UDP_PAYLOAD = 65507
+
+
+def stamp(data: bytes, encoding: str, now: float | None = None) -> bytes:
+    return f"[{time.ctime(now)}]".encode(encoding) + data
+
+
+def server_parser() -> argparse.ArgumentParser:
+    p = common.parser("timestamp-server", "reply [time]data to every message (UDP or TCP)")
+    p.add_argument("--proto", choices=("udp", "tcp"), default="udp")
+    p.add_argument("--port", type=common.port, required=True)
+    p.add_argument("--bind", default="", metavar="ADDR", help="local address (default: all)")
+    p.add_argument("--max-line", type=int, default=65536, metavar="BYTES", help="TCP: longest message")
+    return p
+
+
+def main_timestamp_server(argv: list[str] | None = None) -> int:
+    args = server_parser().parse_args(argv)
+    out = common.Output(args.json, args.encoding)
+    body = serve_udp if args.proto == "udp" else serve_tcp
+    return common.run(lambda: body(args, out), out, "timestamp-server")
+
+
+def serve_udp(args: argparse.Namespace, out: common.Output) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.bind((args.bind, args.port))
+        except OSError as exc:
+            raise common.os_error(exc, (args.bind or "0.0.0.0", args.port)) from None
+        local = sock.getsockname()
+        out.event("listening", f"timestamp server on udp {local[0]}:{local[1]}", local=local)
+        while True:
+            data, peer = sock.recvfrom(udp_recv.MAX_DATAGRAM)
+            reply = stamp(data, args.encoding)
+            if len(reply) > MAX_UDP_PAYLOAD:
+                reply = f"ERR {len(data)} bytes leave no room for the timestamp".encode()
+            try:
+                sock.sendto(reply, peer)
+            except OSError as exc:
+                out.event("error", f"cannot answer {peer[0]}:{peer[1]}: {exc.strerror}", local=local, peer=peer,
+                          message=str(exc.strerror))
+                continue
+            out.event("replied", f"{peer[0]}:{peer[1]} <- {out.decode(reply[:200])}", local=local, peer=peer,
+                      data=reply)
+
+
+class _LineHandler(socketserver.StreamRequestHandler):
+    server: _TimestampTCPServer
+
+    def handle(self) -> None:
+        out, peer, local = self.server.out, self.client_address, self.connection.getsockname()
+        out.event("connected", f"{peer[0]}:{peer[1]} connected", local=local, peer=peer)
+        while True:
+            line = self.rfile.readline(self.server.max_line + 1)
+            if not line:
+                break
+            if not line.endswith(b"\n") and len(line) > self.server.max_line:
+                self.wfile.write(f"ERR message longer than {self.server.max_line} bytes\n".encode())
+                break
+            reply = stamp(line.rstrip(b"\r\n"), self.server.encoding) + b"\n"
+            self.wfile.write(reply)
+            out.event("replied", f"{peer[0]}:{peer[1]} <- {out.decode(reply.rstrip())}", local=local, peer=peer,
+                      data=reply)
+        out.event("closed", f"{peer[0]}:{peer[1]} closed", local=local, peer=peer)
+
+
+class _TimestampTCPServer(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+    def __init__(self, addr: common.Address, out: common.Output, encoding: str, max_line: int) -> None:
+        self.out, self.encoding, self.max_line = out, encoding, max_line
+        super().__init__(addr, _LineHandler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        self.out.event("error", f"{client_address}: connection failed", peer=client_address)
+
+
+def serve_tcp(args: argparse.Namespace, out: common.Output) -> int:
+    try:
+        server = _TimestampTCPServer((args.bind, args.port), out, args.encoding, args.max_line)
+    except OSError as exc:
+        raise common.os_error(exc, (args.bind or "0.0.0.0", args.port)) from None
+    with server:
+        host, port_ = server.socket.getsockname()
+        local = (str(host), int(port_))
+        out.event("listening", f"timestamp server on tcp {local[0]}:{local[1]}", local=local)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            thread.join()
+        finally:
+            server.shutdown()
+    return 0
+
+
+def main_timestamp_client(argv: list[str] | None = None) -> int:
+    p = common.parser("timestamp-client", "send stdin lines to a timestamp server, print its replies")
+    p.add_argument("--proto", choices=("udp", "tcp"), default="udp")
+    p.add_argument("host")
+    p.add_argument("port", type=common.port)
+    p.add_argument("--timeout", type=float, default=2.0, metavar="S", help="seconds to wait for a reply")
+    p.add_argument("--retries", type=int, default=2, metavar="N", help="UDP: resends before giving up")
+    args = p.parse_args(argv)
+    out = common.Output(args.json, args.encoding)
+
+    def talk_udp() -> int:
+        server = common.resolve(args.host, args.port)
+        missing = 0
+        with udp_send.open_socket(None) as sock:
+            sock.settimeout(args.timeout)
+            for line in common.stdin_lines():
+                if udp_echo.exchange(sock, server, line.encode(args.encoding, "replace"), args.retries, out) is None:
+                    missing += 1
+        return udp_echo.EXIT_MISSING_REPLY if missing else 0
+
+    def talk_tcp() -> int:
+        server = common.resolve(args.host, args.port)
+        try:
+            sock = socket.create_connection(server, timeout=args.timeout)
+        except OSError as exc:
+            raise common.os_error(exc, server) from None
+        with sock, sock.makefile("rb") as replies:
+            local = sock.getsockname()
+            out.event("connected", f"connected {local[0]}:{local[1]} -> {server[0]}:{server[1]}",
+                      local=local, peer=server)
+            for line in common.stdin_lines():
+                data = line.encode(args.encoding, "replace")
+                sock.sendall(data + b"\n")
+                out.event("sent", f"sent {line}", local=local, peer=server, data=data)
+                try:
+                    reply = replies.readline()
+                except TimeoutError:
+                    raise common.ProgramError(f"no reply within {args.timeout:g}s") from None
+                if not reply:
+                    raise common.ProgramError("the server closed the connection")
+                reply = reply.rstrip(b"\n")
+                out.event("reply", f"reply: {out.decode(reply)}", local=local, peer=server, data=reply)
+        return 0
+
+    return common.run(talk_udp if args.proto == "udp" else talk_tcp, out, "timestamp-client")

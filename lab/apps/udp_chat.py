@@ -1,0 +1,124 @@
+"""udp-chat: full-duplex chat over UDP, with one peer or in a chat room.
+
+    lab udp-chat --port 9000 --peer h2:9000          # the tutorial's "QQ" chat
+    lab udp-chat --room srv:9100 --name alice        # a member of udp-chatroom-server
+
+Full duplex needs two threads: the main thread reads stdin and sends each line, a
+receiving thread prints what arrives as ``>>(ip, port): text`` at the same time. EOF or
+Ctrl-C ends the chat; in a room the program says LEAVE first. The receiving thread polls a
+stop flag between short socket timeouts, so it always ends with the program.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import threading
+
+from lab.apps import common, udp_recv, udp_send
+
+POLL = 0.2  # how often the receiving thread checks whether to stop
+
+
+def peer_address(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host:
+        raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT")
+    return host, common.port(port)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = common.parser("udp-chat", "full-duplex UDP chat with a peer (--peer) or in a room (--room)")
+    p.add_argument("--port", type=common.port, default=0, help="local UDP port (default: the OS picks)")
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--peer", type=peer_address, metavar="HOST:PORT", help="chat with this peer")
+    target.add_argument("--room", type=peer_address, metavar="HOST:PORT", help="join this chat room server")
+    p.add_argument("--name", help="your name in the room (with --room)")
+    p.add_argument("--keepalive", type=float, default=15.0, metavar="S",
+                   help="in a room, say PING after S seconds of silence so the server keeps you")
+    return p
+
+
+class Chat:
+    def __init__(self, sock: socket.socket, dest: common.Address, out: common.Output, room: bool) -> None:
+        self.sock = sock
+        self.dest = dest
+        self.out = out
+        self.room = room
+        self.local = udp_send.source_address(dest, sock)
+        self.stop = threading.Event()
+        self.joined = threading.Event()
+
+    def send(self, data: bytes) -> None:
+        try:
+            self.sock.sendto(data, self.dest)
+        except OSError as exc:
+            raise common.os_error(exc, self.dest) from None
+
+    def receive_loop(self) -> None:
+        self.sock.settimeout(POLL)
+        while not self.stop.is_set():
+            try:
+                data, peer = self.sock.recvfrom(udp_recv.MAX_DATAGRAM)
+            except TimeoutError:
+                continue
+            except OSError:
+                continue  # e.g. ICMP port unreachable from a peer not started yet
+            if self.room and peer != self.dest:
+                continue  # in a room only the server speaks
+            if self.room and data.startswith(b"* welcome "):
+                self.joined.set()
+            self.out.event("received", f">>({peer[0]}, {peer[1]}): {self.out.decode(data)}",
+                           local=self.local, peer=peer, data=data)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = build_parser()
+    args = p.parse_args(argv)
+    if args.room and not args.name:
+        p.error("--room needs --name")
+    out = common.Output(args.json, args.encoding)
+
+    def chat() -> int:
+        room = args.room is not None
+        dest = common.resolve(*(args.room or args.peer))
+        with udp_send.open_socket(args.port) as sock:  # port 0: the OS picks one
+            talk = Chat(sock, dest, out, room)
+            out.event("ready", f"chatting from {talk.local[0]}:{talk.local[1]} with {dest[0]}:{dest[1]}",
+                      local=talk.local, peer=dest)
+            receiver = threading.Thread(target=talk.receive_loop, name="receive", daemon=True)
+            receiver.start()
+            try:
+                if room:
+                    join(talk, args.name)
+                    keepalive = threading.Thread(target=keep_alive, args=(talk, args.keepalive), daemon=True)
+                    keepalive.start()
+                for line in common.stdin_lines():
+                    data = (f"MSG {line}" if room else line).encode(args.encoding, errors="replace")
+                    talk.send(data)
+                    out.event("sent", f"<<{line}", local=talk.local, peer=dest, data=data)
+            finally:
+                if room:
+                    talk.send(b"LEAVE")
+                talk.stop.set()
+                receiver.join()
+        return 0
+
+    return common.run(chat, out, "udp-chat")
+
+
+def join(talk: Chat, name: str, attempts: int = 3, wait: float = 1.0) -> None:
+    """JOIN, resent until the server welcomes us (a datagram can be lost)."""
+    for _ in range(attempts):
+        talk.send(f"JOIN {name}".encode())
+        if talk.joined.wait(wait):
+            return
+    raise common.ProgramError(f"no answer from the room at {talk.dest[0]}:{talk.dest[1]}: is the server running?")
+
+
+def keep_alive(talk: Chat, every: float) -> None:
+    while not talk.stop.wait(every):
+        try:
+            talk.send(b"PING")
+        except common.ProgramError:
+            return

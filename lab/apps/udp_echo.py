@@ -1,0 +1,102 @@
+"""udp-echo-server and udp-echo-client: every datagram goes back to its sender unchanged.
+
+The client sends each stdin line until ``exit`` or EOF and prints the reply. UDP may lose
+either datagram, so the client waits --timeout seconds, resends up to --retries times, and
+then reports the reply as missing instead of hanging (exit status 3 if any was missing).
+Replies from any address but the server's are ignored.
+"""
+
+from __future__ import annotations
+
+import socket
+
+from lab.apps import common, udp_recv, udp_send
+
+EXIT_MISSING_REPLY = 3
+
+
+def main_udp_echo_server(argv: list[str] | None = None) -> int:
+    p = common.parser("udp-echo-server", "return every UDP datagram to its sender")
+    p.add_argument("--port", type=common.port, required=True, help="UDP port to serve")
+    p.add_argument("--bind", default="", metavar="ADDR", help="local address (default: all)")
+    p.add_argument("--quiet", action="store_true", help="no line per datagram (for benchmarks)")
+    args = p.parse_args(argv)
+    out = common.Output(args.json, args.encoding)
+
+    def serve() -> int:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            try:
+                sock.bind((args.bind, args.port))
+            except OSError as exc:
+                raise common.os_error(exc, (args.bind or "0.0.0.0", args.port)) from None
+            local = sock.getsockname()
+            out.event("listening", f"echo server on udp {local[0]}:{local[1]}", local=local)
+            while True:
+                data, peer = sock.recvfrom(udp_recv.MAX_DATAGRAM)
+                try:
+                    sock.sendto(data, peer)
+                except OSError as exc:  # a peer we cannot answer must not stop the service
+                    out.event("error", f"cannot answer {peer[0]}:{peer[1]}: {exc.strerror}",
+                              local=local, peer=peer, message=str(exc.strerror))
+                    continue
+                if not args.quiet:
+                    out.event("echoed", f"echoed {len(data)} bytes to {peer[0]}:{peer[1]}: {out.decode(data)}",
+                              local=local, peer=peer, data=data)
+
+    return common.run(serve, out, "udp-echo-server")
+
+
+def main_udp_echo_client(argv: list[str] | None = None) -> int:
+    p = common.parser("udp-echo-client", "send stdin lines to a UDP echo server, print its replies")
+    p.add_argument("host", help="echo server host name or IPv4 address")
+    p.add_argument("port", type=common.port, help="echo server UDP port")
+    p.add_argument("--timeout", type=float, default=1.0, metavar="S", help="seconds to wait for a reply")
+    p.add_argument("--retries", type=int, default=2, metavar="N", help="resends before giving up on a reply")
+    p.add_argument("--bind", type=common.port, default=None, metavar="PORT", help="fixed local port")
+    args = p.parse_args(argv)
+    out = common.Output(args.json, args.encoding)
+
+    def talk() -> int:
+        server = common.resolve(args.host, args.port)
+        missing = 0
+        with udp_send.open_socket(args.bind) as sock:
+            sock.settimeout(args.timeout)
+            for line in common.stdin_lines():
+                if line == "exit":
+                    break
+                data = line.encode(args.encoding, errors="replace")
+                if exchange(sock, server, data, args.retries, out) is None:
+                    missing += 1
+        return EXIT_MISSING_REPLY if missing else 0
+
+    return common.run(talk, out, "udp-echo-client")
+
+
+def exchange(sock: socket.socket, server: common.Address, data: bytes, retries: int,
+             out: common.Output) -> bytes | None:
+    """Send ``data`` and return the server's reply, resending on timeout; None if none came."""
+    for attempt in range(retries + 1):
+        try:
+            sock.sendto(data, server)
+        except OSError as exc:
+            raise common.os_error(exc, server) from None
+        local = udp_send.source_address(server, sock)
+        out.event("sent", f"sent {len(data)} bytes to {server[0]}:{server[1]}" +
+                  (f" (retry {attempt})" if attempt else ""), local=local, peer=server, data=data, attempt=attempt)
+        while True:
+            try:
+                reply, peer = sock.recvfrom(udp_recv.MAX_DATAGRAM)
+            except TimeoutError:
+                break
+            except ConnectionRefusedError:
+                out.event("refused", f"{server[0]}:{server[1]} is not listening (ICMP port unreachable)",
+                          local=local, peer=server)
+                break
+            if peer != server:
+                out.event("ignored", f"ignored {len(reply)} bytes from {peer[0]}:{peer[1]} (not the server)",
+                          local=local, peer=peer, data=reply)
+                continue
+            out.event("reply", f"reply: {out.decode(reply)}", local=local, peer=peer, data=reply)
+            return reply
+    out.event("missing", f"no reply after {retries + 1} attempt(s)", local=None, peer=server, data=data)
+    return None
