@@ -158,6 +158,29 @@ def clean(c: Context, images: bool = False) -> None:
                     say(f"removed image {tag}")
 
 
+@task(positional=["scenario"], iterable=["role"],
+      help={"scenario": "scenario name (omit to list them)", "name": NAME_HELP,
+            "role": "ROLE=COMMAND: run COMMAND in ROLE's place (repeatable)"})
+@reports_errors
+def scenario(c: Context, scenario: str | None = None, name: str = DEFAULT_NAME, role: list[str] | None = None) -> None:
+    """Play a scenario live on the lab and narrate what happened (no name: list them)."""
+    from lab.harness import scenario as scenarios
+
+    if not scenario:
+        for each in scenarios.names():
+            console.print(f"{each:<12} {scenarios.load(each).TITLE}", markup=False)
+        return
+    lab = open_lab(name)
+    if not lab.is_up():
+        lab.up(say=say)
+    stage = scenarios.play(lab, scenario, scenarios.parse_overrides(role or []),
+                           say=lambda text: console.print(text, markup=False))
+    failed = [c for c in stage.checks if not c.ok]
+    if failed:
+        raise Exit(f"socklab: {len(failed)} of {len(stage.checks)} checks failed", code=1)
+    say(f"all {len(stage.checks)} checks hold")
+
+
 @task(help={"rounds": "how many times each lifecycle step is measured"})
 def bench(c: Context, rounds: int = 3) -> None:
     """Benchmark the lab lifecycle against raw Compose (see benchmarks/README.md)."""

@@ -1,0 +1,48 @@
+"""Broadcast: who hears '<broadcast>' and the subnet broadcast; SO_BROADCAST is required."""
+
+from __future__ import annotations
+
+import itertools
+
+from lab.harness.scenario import Role, Stage
+
+TITLE = "a broadcast reaches every host of the sender's LAN and stops at the router"
+PORT = 9004
+ROLES = {
+    "listener": Role("h1", ["lab", "broadcast-listen", "--port", str(PORT), "--json"]),
+    "sender": Role("h1", ["lab", "broadcast-send", str(PORT), "--json"]),
+}
+
+
+def play(stage: Stage) -> None:
+    topo = stage.lab.topology()
+    hosts = [h.name for h in topo.end_hosts()]
+    listeners = {h: stage.start("listener", host=h) for h in hosts}
+    for program in listeners.values():
+        program.wait_listening(PORT)
+    senders = ["h1", "b1"]
+    for sender in senders:
+        lan = topo.lans[topo.host(sender).lans[0]]
+        for kind, to in (("limited", "<broadcast>"), ("subnet", str(lan.broadcast))):
+            stage.say(f"{sender} sends to {to} ({kind} broadcast)")
+            stage.run("sender", "--to", to, "--message", f"{kind} from {sender}", host=sender)
+    # Fence: a unicast from each sender to each host travels after the broadcasts.
+    for sender, host in itertools.product(senders, hosts):
+        stage.lab.exec(sender, ["lab", "udp-send", host, str(PORT), "--message", f"fence {sender}"], check=True)
+    stage.say(f"{'':6}" + "".join(f"{h:>6}" for h in hosts))
+    for sender in senders:
+        for kind in ("limited", "subnet"):
+            reached = []
+            for host, program in listeners.items():
+                program.wait_event("received", text=f"fence {sender}")
+                texts = {e["text"] for e in program.events() if e["event"] == "received"}
+                if f"{kind} from {sender}" in texts:
+                    reached.append(host)
+            row = "".join(f"{'yes' if h in reached else '-':>6}" for h in hosts)
+            stage.say(f"{sender:>3} {kind[:3]}{row}")
+            expected = [h for h in hosts if topo.same_lan(h, sender)]
+            stage.check(f"{kind} broadcast from {sender} reached exactly its LAN", reached == expected,
+                        f"reached {reached}")
+    refused = stage.run("sender", "--no-so-broadcast", "--message", "x", host="h1")
+    stage.check("without SO_BROADCAST the kernel refuses the send",
+                refused.exit_code == 1 and "needs SO_BROADCAST" in refused.stderr, refused.stderr.strip())

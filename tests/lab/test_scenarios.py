@@ -1,0 +1,40 @@
+"""Every scenario, played on the real lab: each of its checks must hold."""
+
+from __future__ import annotations
+
+import pytest
+
+from lab.control.lab import Lab
+from lab.harness import scenario as scenarios
+
+pytestmark = pytest.mark.lab
+
+
+@pytest.mark.parametrize("name", scenarios.names())
+def test_scenario(lab: Lab, name: str) -> None:
+    narration: list[str] = []
+    stage = scenarios.play(lab, name, say=narration.append)
+    failed = [c for c in stage.checks if not c.ok]
+    assert stage.checks and not failed, "\n".join(narration)
+
+
+MINIMAL_ECHO = ("import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('', 9001))\n"
+                "while True:\n    d, a = s.recvfrom(65535)\n    s.sendto(d, a)\n")
+
+
+def test_a_students_server_can_take_a_role(lab: Lab) -> None:
+    stage = scenarios.play(lab, "echo", {"server": ["python3", "-c", MINIMAL_ECHO]}, say=lambda _: None)
+    assert stage.passed, stage.checks
+
+
+def test_a_broken_server_in_a_role_fails_the_checks(lab: Lab) -> None:
+    """A server that upper-cases its replies is not an echo server: the scenario says so."""
+    broken = MINIMAL_ECHO.replace("s.sendto(d, a)", "s.sendto(d.upper(), a)")
+    stage = scenarios.play(lab, "echo", {"server": ["python3", "-c", broken]}, say=lambda _: None)
+    failed = {c.name for c in stage.checks if not c.ok}
+    assert "h1: replies byte-identical to what was sent" in failed
+
+
+def test_unknown_role_is_named(lab: Lab) -> None:
+    with pytest.raises(scenarios.LabError, match="has no role `boss`; its roles are: server, client"):
+        scenarios.play(lab, "echo", {"boss": ["true"]}, say=lambda _: None)

@@ -1,0 +1,99 @@
+"""The lab programs' plumbing and behaviour on loopback (no lab needed)."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import socket
+import threading
+import time
+
+import pytest
+
+from lab import apps
+from lab.apps import common, timestamp, udp_chat, udp_echo
+
+
+@pytest.mark.parametrize("text", ["-1", "65536", "http", ""])
+def test_bad_ports(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError):
+        common.port(text)
+
+
+def test_peer_address() -> None:
+    assert udp_chat.peer_address("h2:9000") == ("h2", 9000)
+    with pytest.raises(argparse.ArgumentTypeError, match="not HOST:PORT"):
+        udp_chat.peer_address("h2")
+
+
+def test_unknown_encoding_is_an_argument_error() -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match="unknown encoding 'klingon'"):
+        common.encoding("klingon")
+    assert common.encoding("GB2312") == "gb2312"
+
+
+def test_unknown_host_is_one_line() -> None:
+    with pytest.raises(common.ProgramError, match="unknown host 'no-such-host.invalid'"):
+        common.resolve("no-such-host.invalid", 1)
+
+
+def test_json_events_have_the_common_fields() -> None:
+    stream = io.StringIO()
+    out = common.Output(True, "gbk", stream)
+    out.event("received", "prose", local=("1.2.3.4", 5), peer=("5.6.7.8", 9), data="你好".encode("gbk"))
+    out.event("received", "prose", local=("1.2.3.4", 5), peer=("5.6.7.8", 9), data=b"\xff\xff\xff")
+    first, second = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert first == {"event": "received", "local": ["1.2.3.4", 5], "peer": ["5.6.7.8", 9], "bytes": 4, "text": "你好"}
+    assert second["bytes"] == 3 and "\ufffd" in second["text"]
+
+
+def test_stamp_is_the_tutorials_format() -> None:
+    assert timestamp.stamp(b"hi", "utf-8", now=0) == f"[{time.ctime(0)}]hi".encode()
+
+
+def test_every_program_has_help(capsys: pytest.CaptureFixture[str]) -> None:
+    for name in apps.PROGRAMS:
+        with pytest.raises(SystemExit) as done:
+            apps.main([name, "--help"])
+        assert done.value.code == 0, name
+        assert "--json" in capsys.readouterr().out, name
+
+
+def test_unknown_program(capsys: pytest.CaptureFixture[str]) -> None:
+    assert apps.main(["udp-teleport"]) == 2
+    assert "unknown program 'udp-teleport'" in capsys.readouterr().err
+
+
+def test_echo_client_reports_a_missing_reply_instead_of_hanging() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:  # bound, never answers
+        silent.bind(("127.0.0.1", 0))
+        stream = io.StringIO()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(0.05)
+            got = udp_echo.exchange(sock, silent.getsockname(), b"anyone?", 2, common.Output(True, stream=stream))
+        events = [json.loads(line)["event"] for line in stream.getvalue().splitlines()]
+        assert got is None
+        assert events == ["sent", "sent", "sent", "missing"]
+
+
+def test_echo_client_ignores_strangers_and_takes_the_servers_reply() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as server, \
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as stranger, \
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        server.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", 0))
+        sock.settimeout(2)
+
+        def answer() -> None:
+            data, peer = server.recvfrom(100)
+            stranger.sendto(b"spoofed", peer)
+            server.sendto(data, peer)
+
+        t = threading.Thread(target=answer)
+        t.start()
+        stream = io.StringIO()
+        got = udp_echo.exchange(sock, server.getsockname(), b"real", 0, common.Output(True, stream=stream))
+        t.join()
+    assert got == b"real"
+    assert [json.loads(x)["event"] for x in stream.getvalue().splitlines()] == ["sent", "ignored", "reply"]
