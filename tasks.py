@@ -181,11 +181,19 @@ def scenario(c: Context, scenario: str | None = None, name: str = DEFAULT_NAME, 
     say(f"all {len(stage.checks)} checks hold")
 
 
-@task(help={"rounds": "how many times each lifecycle step is measured"})
-def bench(c: Context, rounds: int = 3) -> None:
-    """Benchmark the lab lifecycle against raw Compose (see benchmarks/README.md)."""
+BENCHMARKS = {"lab": "benchmarks/bench_lab.py", "udp": "benchmarks/bench_udp.py"}
+
+
+@task(help={"suite": f"which benchmark: {', '.join(BENCHMARKS)} or all (default)",
+            "rounds": "how many times each measurement is repeated"})
+def bench(c: Context, suite: str = "all", rounds: int = 3) -> None:
+    """Run benchmarks that print ratios against a baseline measured in the same run."""
+    chosen = list(BENCHMARKS.values()) if suite == "all" else [BENCHMARKS.get(suite, "")]
+    if not all(chosen):
+        raise Exit(f"socklab: no benchmark {suite!r}; choose from {', '.join(BENCHMARKS)} or all", code=1)
     with c.cd(str(ROOT)):
-        c.run(f"{_quote(sys.executable)} benchmarks/bench_lab.py --rounds {rounds}", pty=False)
+        for script in chosen:
+            c.run(f"{_quote(sys.executable)} {script} --rounds {rounds}", pty=False)
 
 
 def _quote(arg: str) -> str:

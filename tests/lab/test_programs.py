@@ -1,0 +1,44 @@
+"""Lab programs end cleanly on SIGTERM and Ctrl-C, and fail bad requests with one clear line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from lab.control.lab import Lab
+from lab.harness.programs import HostProgram
+
+pytestmark = pytest.mark.lab
+
+LONG_RUNNING = {
+    "udp-recv": ["lab", "udp-recv", "--port", "9301"],
+    "udp-echo-server": ["lab", "udp-echo-server", "--port", "9301"],
+    "udp-chatroom-server": ["lab", "udp-chatroom-server", "--port", "9301"],
+    "timestamp-server udp": ["lab", "timestamp-server", "--proto", "udp", "--port", "9301"],
+    "timestamp-server tcp": ["lab", "timestamp-server", "--proto", "tcp", "--port", "9301"],
+    "udp-chat": ["lab", "udp-chat", "--port", "9301", "--peer", "b1:9301"],
+}
+
+
+@pytest.mark.parametrize("signal", ["TERM", "INT"])
+@pytest.mark.parametrize("program", list(LONG_RUNNING))
+def test_clean_exit_on_signal(run_program: Callable[..., HostProgram], program: str, signal: str) -> None:
+    running = run_program("srv", LONG_RUNNING[program])
+    running.wait_listening(9301, "tcp" if program.endswith("tcp") else "udp")
+    running.signal(signal)
+    assert running.wait_exit() == 0
+    assert "Traceback" not in running.stderr
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["lab", "udp-send", "nosuchhost", "9", "--message", "x"], "unknown host 'nosuchhost'"),
+    (["lab", "udp-echo-client", "b9", "9"], "unknown host 'b9'"),
+    (["lab", "udp-recv", "--port", "70000"], "port 70000 is outside 0-65535"),
+    (["lab", "udp-chat", "--room", "srv:9"], "--room needs --name"),
+])
+def test_bad_requests_are_one_clear_line(lab: Lab, argv: list[str], message: str) -> None:
+    done = lab.exec("h1", argv)
+    assert done.exit_code in (1, 2)
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
