@@ -100,11 +100,9 @@ def shell(c: Context, host: str, name: str = DEFAULT_NAME, user: str = "") -> No
                          "name": NAME_HELP, "user": "user on the host (root or student)"})
 @reports_errors
 def exec_(c: Context, host: str, command: str, name: str = DEFAULT_NAME, user: str = "") -> None:
-    """Run a command on a lab host; its output and exit status are the command's own."""
+    """Run a command on a lab host; stdin, output and exit status are the command's own."""
     argv = open_lab(name).docker_exec_argv(host, ["sh", "-c", command], tty=False, user=user)
-    result = c.run(" ".join(_quote(a) for a in argv), warn=True, pty=False, in_stream=False)
-    if result is not None and result.exited:
-        raise Exit(code=result.exited)
+    os.execvp(argv[0], argv)
 
 
 @task(help={"host": "only this host (default: every host)", "name": NAME_HELP,

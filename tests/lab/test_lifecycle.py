@@ -106,9 +106,9 @@ def test_a_taken_subnet_is_named(scratch: Callable[[str], Lab], engine: Engine) 
         squatter.remove()
 
 
-def invoke(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def invoke(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "invoke", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, env={**os.environ, **(env or {})}, check=False)
+                          timeout=120, input=stdin, check=False)
 
 
 def test_tasks_on_a_named_lab(scratch: Callable[[str], Lab]) -> None:
@@ -124,6 +124,8 @@ def test_tasks_on_a_named_lab(scratch: Callable[[str], Lab]) -> None:
     assert by_service["h1"]["container"] == lab.containers()["h1"].name
     done = invoke("exec", "h1", "hostname; exit 7", "--name", lab.name)
     assert (done.returncode, done.stdout.strip()) == (7, "h1")
+    piped = invoke("exec", "h1", "cat > /tmp/copied; sha256sum < /tmp/copied", "--name", lab.name, stdin="abc\n")
+    assert piped.stdout.startswith("edeaaff3f1774ad2888673770c6d64097e391bc362d7d6fb34982ddf0efd18cb")
     wrong = invoke("shell", "h9", "--name", lab.name)
     assert wrong.returncode == 1
     assert "`h9` is not a host of this lab; the hosts are: b1, b2, h1, h2, h3, router, srv" in wrong.stderr
