@@ -100,10 +100,10 @@ class Output:
     def event(self, event: str, prose: str, *, local: Address | None = None,
               peer: Address | None = None, data: bytes | None = None, **extra: Any) -> None:
         if self.as_json:
-            record: dict[str, Any] = {"event": event, "local": list(local) if local else None,
-                                      "peer": list(peer) if peer else None}
-            if data is not None:
-                record.update(bytes=len(data), text=self.decode(data))
+            record: dict[str, Any] = {
+                "event": event, "local": list(local) if local else None, "peer": list(peer) if peer else None,
+                "bytes": len(data) if data is not None else 0, "text": self.decode(data) if data else "",
+            }
             record.update(extra)
             line = json.dumps(record, ensure_ascii=False)
         else:

@@ -42,3 +42,17 @@ def test_bad_requests_are_one_clear_line(lab: Lab, argv: list[str], message: str
     assert done.exit_code in (1, 2)
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_room_forgets_a_silent_member(run_program: Callable[..., HostProgram]) -> None:
+    server = run_program("srv", ["lab", "udp-chatroom-server", "--port", "9302", "--member-timeout", "1.5", "--json"])
+    server.wait_listening(9302)
+    chatty = run_program("h1", ["lab", "udp-chat", "--room", "srv:9302", "--name", "chatty", "--keepalive", "0.3",
+                                "--json"])
+    chatty.wait_event("received", text="* welcome chatty; 0 other(s) here")
+    silent = run_program("b1", ["lab", "udp-chat", "--room", "srv:9302", "--name", "silent", "--keepalive", "600",
+                                "--json"])
+    silent.wait_event("received", text="* welcome silent; 1 other(s) here")
+    chatty.wait_event("received", text="* silent timed out", timeout=10)
+    texts = [e["text"] for e in silent.events() if e["event"] == "received"]
+    assert "* chatty timed out" not in texts, "a member who keeps pinging stays"

@@ -43,7 +43,9 @@ def test_json_events_have_the_common_fields() -> None:
     out = common.Output(True, "gbk", stream)
     out.event("received", "prose", local=("1.2.3.4", 5), peer=("5.6.7.8", 9), data="你好".encode("gbk"))
     out.event("received", "prose", local=("1.2.3.4", 5), peer=("5.6.7.8", 9), data=b"\xff\xff\xff")
-    first, second = (json.loads(line) for line in stream.getvalue().splitlines())
+    out.event("listening", "prose", local=("0.0.0.0", 5))
+    first, second, third = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert third == {"event": "listening", "local": ["0.0.0.0", 5], "peer": None, "bytes": 0, "text": ""}
     assert first == {"event": "received", "local": ["1.2.3.4", 5], "peer": ["5.6.7.8", 9], "bytes": 4, "text": "你好"}
     assert second["bytes"] == 3 and "\ufffd" in second["text"]
 
