@@ -20,6 +20,12 @@ PROGRAMS: dict[str, tuple[str, str]] = {
     "udp-chatroom-server": ("udp_chatroom", "UDP chat room: relay messages to every other member"),
     "broadcast-send": ("broadcast", "send UDP broadcasts (<broadcast> or a subnet's)"),
     "broadcast-listen": ("broadcast", "print every broadcast datagram received"),
+    "tcp-server": ("tcp_chat", "one-to-one TCP chat, server side (`bye` ends it)"),
+    "tcp-client": ("tcp_chat", "one-to-one TCP chat, client side (`bye` ends it)"),
+    "tcp-echo-server": ("tcp_echo", "TCP echo server three ways: thread, socketserver, selectors"),
+    "chat-server": ("chat_server", "TCP group chat server: framed, robust, one thread"),
+    "chat-client": ("chat_client", "join a TCP group chat"),
+    "chat-load": ("chat_load", "many chat clients in one process: load tests and benchmarks"),
     "timestamp-server": ("timestamp", "reply [time]data to every message, over UDP or TCP"),
     "timestamp-client": ("timestamp", "send lines to a timestamp server, print replies"),
 }

@@ -7,6 +7,7 @@ truncates a longer datagram), and bytes that do not decode shown instead of cras
 
 from __future__ import annotations
 
+import argparse
 import socket
 
 from lab.apps import common
@@ -14,7 +15,7 @@ from lab.apps import common
 MAX_DATAGRAM = 65535
 
 
-def build_parser(prog: str = "udp-recv", description: str = __doc__.splitlines()[0]) -> common.argparse.ArgumentParser:
+def build_parser(prog: str = "udp-recv", description: str = __doc__.splitlines()[0]) -> argparse.ArgumentParser:
     p = common.parser(prog, description)
     p.add_argument("--port", type=common.port, required=True, help="UDP port to bind")
     p.add_argument("--bind", default="", metavar="ADDR",

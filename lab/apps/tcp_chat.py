@@ -1,0 +1,120 @@
+"""tcp-server and tcp-client: the tutorial's one-to-one TCP chat, framed and full duplex.
+
+The server accepts one client; from then on both sides are the same: a receiving thread
+prints each line the other side sends, the main thread sends each stdin line. ``bye``
+from either side ends the conversation cleanly: the side that says it sends it and
+closes; the other side prints it, closes too, and exits 0. EOF counts as ``bye``.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import threading
+
+from lab.apps import common
+from lab.apps.chat_server import listen
+from lab.proto.framing import FrameTooLong, LineFramer
+from lab.proto.groupchat import BYE
+
+
+class Conversation:
+    def __init__(self, sock: socket.socket, out: common.Output, encoding: str) -> None:
+        self.sock, self.out, self.encoding = sock, out, encoding
+        self.local = sock.getsockname()
+        self.peer = sock.getpeername()
+        self.we_said_bye = threading.Event()
+        self.they_said_bye = False
+
+    def receive(self) -> None:
+        framer = LineFramer(max_len=1 << 16)
+        try:
+            while True:
+                data = self.sock.recv(65536)
+                if not data:
+                    break
+                for line in framer.feed(data):
+                    self.out.event("received", f">>({self.peer[0]}, {self.peer[1]}): {self.out.decode(line)}",
+                                   local=self.local, peer=self.peer, data=line)
+                    if line.strip() == BYE.encode():
+                        self.they_said_bye = True
+                        raise EOFError
+        except (OSError, EOFError, FrameTooLong):
+            pass
+        if not self.we_said_bye.is_set():
+            signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)  # wake stdin reader
+
+    def run(self) -> int:
+        receiver = threading.Thread(target=self.receive, name="receive", daemon=True)
+        receiver.start()
+        try:
+            for line in common.stdin_lines():
+                self.send(line)
+                if line.strip() == BYE:
+                    break
+            else:
+                self.send(BYE)
+        except KeyboardInterrupt:
+            if not self.they_said_bye and not self.we_said_bye.is_set():
+                self.send(BYE)  # Ctrl-C: still say goodbye
+        self.we_said_bye.set()
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        receiver.join(timeout=5)
+        reason = "they said bye" if self.they_said_bye else "we said bye"
+        self.out.event("closed", f"conversation over: {reason}", local=self.local, peer=self.peer, reason=reason)
+        return 0
+
+    def send(self, line: str) -> None:
+        data = line.encode(self.encoding, errors="replace")
+        try:
+            self.sock.sendall(data + b"\n")
+        except OSError as exc:
+            raise common.ProgramError(f"lost the connection to {self.peer[0]}:{self.peer[1]}: "
+                                      f"{exc.strerror or exc}") from None
+        self.out.event("sent", f"<<{line}", local=self.local, peer=self.peer, data=data)
+
+
+def main_tcp_server(argv: list[str] | None = None) -> int:
+    p = common.parser("tcp-server", "one-to-one TCP chat: wait for one client, then chat until bye")
+    p.add_argument("--port", type=common.port, required=True)
+    p.add_argument("--bind", default="", metavar="ADDR")
+    args = p.parse_args(argv)
+    out = common.Output(args.json, args.encoding)
+
+    def serve() -> int:
+        with listen(args.bind, args.port, backlog=1) as listener:
+            local = listener.getsockname()
+            out.event("listening", f"waiting on tcp {local[0]}:{local[1]}", local=local)
+            conn, peer = listener.accept()
+        with conn:
+            out.event("connected", f"{peer[0]}:{peer[1]} connected", local=conn.getsockname(), peer=peer)
+            return Conversation(conn, out, args.encoding).run()
+
+    return common.run(serve, out, "tcp-server")
+
+
+def main_tcp_client(argv: list[str] | None = None) -> int:
+    p = common.parser("tcp-client", "one-to-one TCP chat: connect, then chat until bye")
+    p.add_argument("host")
+    p.add_argument("port", type=common.port)
+    p.add_argument("--timeout", type=float, default=5.0, metavar="S", help="connect timeout")
+    args = p.parse_args(argv)
+    out = common.Output(args.json, args.encoding)
+
+    def talk() -> int:
+        server = common.resolve(args.host, args.port)
+        try:
+            sock = socket.create_connection(server, timeout=args.timeout)
+        except OSError as exc:
+            raise common.os_error(exc, server) from None
+        sock.settimeout(None)
+        with sock:
+            local = sock.getsockname()
+            out.event("connected", f"connected {local[0]}:{local[1]} -> {server[0]}:{server[1]}",
+                      local=local, peer=server)
+            return Conversation(sock, out, args.encoding).run()
+
+    return common.run(talk, out, "tcp-client")
