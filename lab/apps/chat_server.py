@@ -27,6 +27,7 @@ from lab.proto.groupchat import Actions, GroupChat
 
 KEEPALIVE = (5, 2, 3)  # idle seconds, interval, probes: a dead peer is noticed in ~11 s
 USER_TIMEOUT_MS = 10_000  # unacknowledged data for this long: the peer is gone
+SNDBUF = 64 * 1024  # keep the kernel's share small, so --max-buffer really bounds a slow client
 
 
 @dataclass
@@ -179,6 +180,7 @@ class ChatServer:
 def tune(sock: socket.socket) -> None:
     sock.setblocking(False)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SNDBUF)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
     idle, interval, count = KEEPALIVE
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, idle)
