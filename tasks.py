@@ -179,7 +179,7 @@ def scenario(c: Context, scenario: str | None = None, name: str = DEFAULT_NAME, 
     say(f"all {len(stage.checks)} checks hold")
 
 
-BENCHMARKS = {"lab": "benchmarks/bench_lab.py", "udp": "benchmarks/bench_udp.py"}
+BENCHMARKS = {"lab": "benchmarks/bench_lab.py", "udp": "benchmarks/bench_udp.py", "chat": "benchmarks/bench_chat.py"}
 
 
 @task(help={"suite": f"which benchmark: {', '.join(BENCHMARKS)} or all (default)",

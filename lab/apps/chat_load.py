@@ -59,6 +59,7 @@ class LoadClient:
     sent: int = 0
     next_send: float = 0.0
     welcomed: bool = False
+    writing: bool = True
     errors: list[str] = field(default_factory=list)
 
 
@@ -99,17 +100,31 @@ class Load:
                 raise common.ProgramError(f"timed out after {self.args.timeout:g}s waiting for {what}")
             if sending:
                 self.produce(now)
-            for key, mask in self.sel.select(timeout=0.01):
+            for key, mask in self.sel.select(timeout=0.005 if sending else 0.05):
                 client: LoadClient = key.data
                 if mask & selectors.EVENT_READ:
                     self.read(client)
-                if mask & selectors.EVENT_WRITE and client.out:
-                    try:
-                        del client.out[:client.sock.send(client.out)]
-                    except BlockingIOError:
-                        pass
-                    except OSError as exc:
-                        raise common.ProgramError(f"{client.name}: {exc.strerror}") from None
+                if mask & selectors.EVENT_WRITE:
+                    self.write(client)
+            if sending:
+                for client in self.clients:
+                    if client.out and not client.writing:
+                        self.write(client)
+
+    def write(self, client: LoadClient) -> None:
+        """Send what the socket takes now; watch for writability only while bytes wait."""
+        if client.out:
+            try:
+                del client.out[:client.sock.send(client.out)]
+            except BlockingIOError:
+                pass
+            except OSError as exc:
+                raise common.ProgramError(f"{client.name}: {exc.strerror}") from None
+        want = bool(client.out)
+        if want != client.writing:
+            events = selectors.EVENT_READ | (selectors.EVENT_WRITE if want else 0)
+            self.sel.modify(client.sock, events, client)
+            client.writing = want
 
     def produce(self, now: float) -> None:
         interval = 1.0 / self.args.rate if self.args.rate else 0.0
@@ -151,6 +166,9 @@ class Load:
                 if line.strip() == "go":
                     break
         start = time.monotonic()
+        if self.args.rate:  # spread the clients over one interval: arrivals even, not in bursts
+            for i, client in enumerate(self.clients):
+                client.next_send = start + i / len(self.clients) / self.args.rate
         senders, messages = self.args.expect - 1, self.args.messages
         self.loop(lambda: all(c.sent == messages and not c.out and c.tally.complete(senders, messages)
                               for c in self.clients), "every message to arrive", sending=True)
