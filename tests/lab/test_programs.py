@@ -18,14 +18,20 @@ LONG_RUNNING = {
     "timestamp-server udp": ["lab", "timestamp-server", "--proto", "udp", "--port", "9301"],
     "timestamp-server tcp": ["lab", "timestamp-server", "--proto", "tcp", "--port", "9301"],
     "udp-chat": ["lab", "udp-chat", "--port", "9301", "--peer", "b1:9301"],
+    "tcp-server": ["lab", "tcp-server", "--port", "9301"],
+    "tcp-echo-server thread": ["lab", "tcp-echo-server", "--impl", "thread", "--port", "9301"],
+    "tcp-echo-server socketserver": ["lab", "tcp-echo-server", "--impl", "socketserver", "--port", "9301"],
+    "tcp-echo-server selectors": ["lab", "tcp-echo-server", "--impl", "selectors", "--port", "9301"],
+    "chat-server": ["lab", "chat-server", "--port", "9301"],
 }
+TCP = ("tcp", "chat-server")
 
 
 @pytest.mark.parametrize("signal", ["TERM", "INT"])
 @pytest.mark.parametrize("program", list(LONG_RUNNING))
 def test_clean_exit_on_signal(run_program: Callable[..., HostProgram], program: str, signal: str) -> None:
     running = run_program("srv", LONG_RUNNING[program])
-    running.wait_listening(9301, "tcp" if program.endswith("tcp") else "udp")
+    running.wait_listening(9301, "tcp" if any(word in program for word in TCP) else "udp")
     running.signal(signal)
     assert running.wait_exit() == 0
     assert "Traceback" not in running.stderr
@@ -56,3 +62,17 @@ def test_the_room_forgets_a_silent_member(run_program: Callable[..., HostProgram
     chatty.wait_event("received", text="* silent timed out", timeout=10)
     texts = [e["text"] for e in silent.events() if e["event"] == "received"]
     assert "* chatty timed out" not in texts, "a member who keeps pinging stays"
+
+
+def test_chat_server_shutdown_closes_every_client(run_program: Callable[..., HostProgram]) -> None:
+    server = run_program("srv", ["lab", "chat-server", "--port", "9303", "--json"])
+    server.wait_listening(9303, "tcp")
+    clients = [run_program(h, ["lab", "chat-client", "srv", "9303", "--name", h, "--json"]) for h in ("h1", "b1")]
+    for c in clients:
+        c.wait_event("received", text=f"* welcome {c.host}; {clients.index(c)} other(s) here")
+    server.signal("TERM")
+    assert server.wait_exit() == 0
+    for c in clients:
+        c.wait_event("received", text="* server shutting down")
+        assert c.wait_exit() == 4, "the client ends by itself, with the documented status"
+        assert "closed the connection" in c.stderr
