@@ -1,0 +1,132 @@
+"""Decoding captures into packets a test can assert on (dpkt does the parsing).
+
+Each packet becomes a ``Packet`` with the fields a lesson talks about: time, addresses
+with lab host names, ports, TCP flags, the payload, and a short protocol-aware label
+(TFTP opcodes and block numbers, TCP flags, UDP payload previews) for flow diagrams.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import dpkt
+
+TFTP_OPS = {1: "RRQ", 2: "WRQ", 3: "DATA", 4: "ACK", 5: "ERROR", 6: "OACK"}
+TCP_FLAGS = [(dpkt.tcp.TH_SYN, "SYN"), (dpkt.tcp.TH_FIN, "FIN"), (dpkt.tcp.TH_RST, "RST"),
+             (dpkt.tcp.TH_PUSH, "PSH"), (dpkt.tcp.TH_ACK, "ACK")]
+
+
+@dataclass(frozen=True)
+class Packet:
+    time: float
+    src: str
+    dst: str
+    proto: str  # "udp", "tcp", "icmp", ...
+    sport: int = 0
+    dport: int = 0
+    flags: tuple[str, ...] = ()
+    seq: int = 0
+    payload: bytes = b""
+    src_name: str = ""
+    dst_name: str = ""
+    direction: str = ""  # "in" or "out" as the capturing host saw it (cooked captures)
+
+    @property
+    def tcp_flags(self) -> str:
+        return ",".join(self.flags)
+
+    def tftp(self) -> tuple[str, int, int] | None:
+        """(opcode name, block number or 0, data length) when the payload parses as TFTP."""
+        if self.proto != "udp" or len(self.payload) < 4:
+            return None
+        op = struct.unpack("!H", self.payload[:2])[0]
+        if op not in TFTP_OPS:
+            return None
+        if op in (3, 4):
+            return TFTP_OPS[op], struct.unpack("!H", self.payload[2:4])[0], len(self.payload) - 4
+        return TFTP_OPS[op], 0, len(self.payload) - 2
+
+    def label(self, tftp: bool = False) -> str:
+        if self.proto == "tcp":
+            size = f" len={len(self.payload)}" if self.payload else ""
+            return f"[{self.tcp_flags}] {self.sport}->{self.dport}{size}"
+        if self.proto == "udp":
+            parsed = self.tftp() if tftp else None
+            if parsed:
+                op, block, size = parsed
+                if op in ("RRQ", "WRQ"):
+                    fields = self.payload[2:].split(b"\0")
+                    return f"TFTP {op} {fields[0].decode(errors='replace')} {fields[1].decode(errors='replace')}"
+                if op == "DATA":
+                    return f"TFTP DATA {block} ({size} bytes)"
+                if op == "ACK":
+                    return f"TFTP ACK {block}"
+                return f"TFTP {op}"
+            preview = self.payload[:24].decode("utf-8", errors="replace").replace("\n", "\\n")
+            more = "..." if len(self.payload) > 24 else ""
+            return f"UDP {self.sport}->{self.dport} {len(self.payload)}B '{preview}{more}'"
+        return self.proto.upper()
+
+
+def _link_decode(linktype: int, buf: bytes) -> tuple[object | None, str]:
+    if linktype == dpkt.pcap.DLT_LINUX_SLL:
+        sll = dpkt.sll.SLL(buf)
+        return sll.data, ("out" if sll.type == 4 else "in")
+    if linktype == 276:  # DLT_LINUX_SLL2
+        sll2 = dpkt.sll2.SLL2(buf)
+        return sll2.data, ("out" if sll2.type == 4 else "in")
+    if linktype == dpkt.pcap.DLT_EN10MB:
+        return dpkt.ethernet.Ethernet(buf).data, ""
+    return None, ""
+
+
+def read(path: Path, names: Mapping[str, str] | None = None) -> list[Packet]:
+    """IPv4 packets of a pcap file, oldest first; ``names`` maps addresses to host names."""
+    names = names or {}
+    packets = []
+    with path.open("rb") as f:
+        reader = dpkt.pcap.Reader(f)
+        linktype = reader.datalink()
+        for ts, buf in reader:
+            ip, direction = _link_decode(linktype, buf)
+            if not isinstance(ip, dpkt.ip.IP):
+                continue
+            src, dst = socket.inet_ntoa(ip.src), socket.inet_ntoa(ip.dst)
+            common = dict(time=float(ts), src=src, dst=dst, src_name=names.get(src, src),
+                          dst_name=names.get(dst, dst), direction=direction)
+            l4 = ip.data
+            if isinstance(l4, dpkt.udp.UDP):
+                packets.append(Packet(proto="udp", sport=l4.sport, dport=l4.dport, payload=bytes(l4.data), **common))
+            elif isinstance(l4, dpkt.tcp.TCP):
+                flags = tuple(name for bit, name in TCP_FLAGS if l4.flags & bit)
+                packets.append(Packet(proto="tcp", sport=l4.sport, dport=l4.dport, flags=flags, seq=l4.seq,
+                                      payload=bytes(l4.data), **common))
+            elif isinstance(l4, dpkt.icmp.ICMP):
+                packets.append(Packet(proto="icmp", **common))
+    return packets
+
+
+def tftp_ports(packets: Iterable[Packet]) -> set[tuple[str, int]]:
+    """Endpoints that speak TFTP: each client that sent an RRQ/WRQ to port 69, and its server."""
+    found: set[tuple[str, int]] = set()
+    for p in packets:
+        parsed = p.tftp() if p.dport == 69 else None
+        if parsed and parsed[0] in ("RRQ", "WRQ"):
+            found.add((p.src, p.sport))
+    return found
+
+
+def retransmissions(packets: Iterable[Packet]) -> int:
+    """TCP segments with data sent again (same sender, sequence number and length)."""
+    seen: set[tuple[str, int, int, int]] = set()
+    count = 0
+    for p in packets:
+        if p.proto == "tcp" and p.payload:
+            key = (p.src, p.sport, p.seq, len(p.payload))
+            count += key in seen
+            seen.add(key)
+    return count
