@@ -77,15 +77,23 @@ def down(c: Context, name: str = DEFAULT_NAME) -> None:
     say(f"lab {name}: removed {containers} containers and {networks} networks")
 
 
-@task(help={"name": NAME_HELP, "json": "print JSON: per host its service, container, state and networks"})
+@task(help={"name": NAME_HELP, "json": "print JSON: per host its service, container, state, networks, impairments"})
 @reports_errors
 def status(c: Context, name: str = DEFAULT_NAME, json_: bool = False) -> None:
-    """Show the lab's hosts, their state and addresses."""
+    """Show the lab's hosts, their state, addresses and active impairments."""
+    from lab.control import impair as impairments
+
     lab = open_lab(name)
+    report = lab.status_json()
+    for host in report["hosts"]:
+        host["impairments"] = impairments.show(lab, host["service"]) if host["state"] == "running" else []
     if json_:
-        print(json.dumps(lab.status_json(), indent=2))
-    else:
-        print_status(console, lab.name, lab.running_prefix(), lab.status())
+        print(json.dumps(report, indent=2))
+        return
+    print_status(console, lab.name, lab.running_prefix(), lab.status())
+    for host in report["hosts"]:
+        for line in host["impairments"]:
+            console.print(f"[yellow]impaired[/] {host['service']}: {line}", markup=True, highlight=False)
 
 
 @task(help={"host": "lab host, e.g. h1", "name": NAME_HELP, "user": "user on the host (root or student)"})
@@ -177,6 +185,70 @@ def scenario(c: Context, scenario: str | None = None, name: str = DEFAULT_NAME, 
     if failed:
         raise Exit(f"socklab: {len(failed)} of {len(stage.checks)} checks failed", code=1)
     say(f"all {len(stage.checks)} checks hold")
+
+
+@task(help={"host": "lab host to record on (all its interfaces)", "name": NAME_HELP,
+            "filter": "a tcpdump (BPF) filter, e.g. 'udp port 69'", "seconds": "stop after N seconds "
+            "(default: at Ctrl-C)", "out": "folder for the pcap file (default captures/)"})
+@reports_errors
+def capture(c: Context, host: str, name: str = DEFAULT_NAME, filter: str = "", seconds: float = 0,
+            out: str = "captures") -> None:
+    """Record a host's packets into a pcap file that Wireshark opens."""
+    from lab.harness.capture import Capture
+
+    cap = Capture(open_lab(name), host, filter).start()
+    say(f"capturing on {host}" + (f" for {seconds:g}s" if seconds else "; Ctrl-C stops"))
+    try:
+        if seconds:
+            time.sleep(seconds)  # the duration the person asked for, not a synchronisation
+        else:
+            while True:
+                time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    cap.stop()
+    path = cap.save(ROOT / out / f"{name}-{host}-{time.strftime('%Y%m%d-%H%M%S')}.pcap")
+    say(f"wrote {path} ({len(cap.data)} bytes); `invoke flows {path}` draws it")
+
+
+@task(help={"pcap": "a pcap file (e.g. from `invoke capture`)", "name": NAME_HELP + "; its host names label "
+            "the columns when it runs"})
+@reports_errors
+def flows(c: Context, pcap: str, name: str = DEFAULT_NAME) -> None:
+    """Print a ladder diagram of the exchange in a pcap file (like Wireshark's flow graph)."""
+    from pathlib import Path
+
+    from lab.control import pcap as decode
+    from lab.control.flows import ladder
+    from lab.harness.capture import address_names
+
+    lab = open_lab(name)
+    names = address_names(lab) if lab.running_prefix() else {}
+    path = Path(pcap)
+    if not path.is_file():
+        raise Exit(f"socklab: no such pcap file: {pcap}", code=1)
+    print(ladder(decode.read(path, names)))
+
+
+@task(help={"host": "lab host to impair", "name": NAME_HELP, "loss": "drop PCT percent of packets at random",
+            "every": "drop one packet in every N (deterministic)", "direction": "egress, ingress or both",
+            "rate": "limit egress rate, e.g. 1mbit (tbf)", "delay": "delay in ms (needs sch_netem)",
+            "clear": "remove every impairment from the host"})
+@reports_errors
+def impair(c: Context, host: str, name: str = DEFAULT_NAME, loss: float = 0, every: int = 0,
+           direction: str = "both", rate: str = "", delay: float = 0, clear: bool = False) -> None:
+    """Inject faults on a host: packet loss (iptables statistic), rate limits, delay."""
+    from lab.control import impair as impairments
+
+    lab = open_lab(name)
+    lab.container(host)
+    if clear:
+        impairments.clear(lab, host)
+        say(f"{host}: impairments cleared")
+        return
+    impairments.apply(lab, host, impairments.Impairment(loss, every, direction, rate, delay))
+    for line in impairments.show(lab, host):
+        say(f"{host}: {line}")
 
 
 BENCHMARKS = {"lab": "benchmarks/bench_lab.py", "udp": "benchmarks/bench_udp.py", "chat": "benchmarks/bench_chat.py"}

@@ -1,10 +1,17 @@
 """Fault injection on a lab host: packet loss, rate limits, delay.
 
-Loss uses ``iptables -m statistic`` in chains of our own (SOCKLAB-OUT from OUTPUT for
-egress, SOCKLAB-IN from INPUT for ingress), so clearing removes exactly what we added and
-nothing else: ``random`` drops each packet with a probability, ``nth`` drops one packet in
-every N, the same ones every time (reproducible). Loopback is never touched. Rate uses a
-tbf qdisc on the host's LAN interfaces; delay needs netem (``sch_netem``), and a kernel
+Loss uses ``iptables -m statistic``: ``random`` drops each packet with a probability,
+``nth`` drops one packet in every N, the same ones every time (reproducible).
+
+- ingress loss on X: X's own INPUT (and FORWARD, on the router) jumps to SOCKLAB-IN.
+- egress loss on X: a packet dropped in X's OUTPUT chain makes the sender's ``sendto`` fail
+  with EPERM, which a lossy network never does, and this kernel has no tc drop actions. So
+  X's egress is lost where the wire delivers it: every host sharing a LAN with X drops that
+  share of the packets *from X* as they arrive (chain SOCKLAB-FROM-X, from INPUT, and from
+  FORWARD on the router). The sender sees nothing, as on a real lossy link.
+
+Everything lives in chains of our own, so clearing removes exactly what we added. Rate uses
+a tbf qdisc on the host's LAN interfaces; delay needs netem (``sch_netem``), and a kernel
 without it gets a clear error instead of a silent no-op.
 """
 
@@ -16,7 +23,7 @@ from dataclasses import dataclass
 from lab.control.lab import Lab
 from lab.errors import LabError
 
-CHAINS = {"egress": ("SOCKLAB-OUT", "OUTPUT", "-o"), "ingress": ("SOCKLAB-IN", "INPUT", "-i")}
+INGRESS = "SOCKLAB-IN"
 _RATE = re.compile(r"^\d+(\.\d+)?([kmg]?bit|[kmg]?bps)$", re.IGNORECASE)
 
 
@@ -73,23 +80,50 @@ def loss_rules(imp: Impairment) -> list[str]:
     return []
 
 
+def _hooks(lab: Lab, host: str) -> list[str]:
+    """The chains where packets arriving at ``host`` pass: INPUT, and FORWARD on a router."""
+    return ["INPUT", "FORWARD"] if lab.topology().host(host).role == "router" else ["INPUT"]
+
+
+def _install(lab: Lab, host: str, chain: str, match: str, rules: list[str]) -> None:
+    lines = [f"iptables -w -N {chain}"]
+    lines += [f"iptables -w -A {chain} {match} {rule}" for rule in rules]
+    lines += [f"iptables -w -I {hook} 1 -j {chain}" for hook in _hooks(lab, host)]
+    _sh(lab, host, " && ".join(lines))
+
+
+def _uninstall(chain: str) -> str:
+    return "; ".join(f"while iptables -w -D {hook} -j {chain} 2>/dev/null; do :; done" for hook in
+                     ("INPUT", "FORWARD")) + f"; iptables -w -F {chain} 2>/dev/null; iptables -w -X {chain} 2>/dev/null"
+
+
+def peers(lab: Lab, host: str) -> dict[str, list[str]]:
+    """Every host sharing a LAN with ``host`` -> ``host``'s addresses it receives packets from."""
+    topo = lab.topology()
+    me = topo.host(host)
+    found: dict[str, list[str]] = {}
+    for lan, addr in me.addresses.items():
+        for other in topo.hosts_on(lan):
+            if other.name != host:
+                found.setdefault(other.name, []).append(str(addr))
+    return found
+
+
 def apply(lab: Lab, host: str, imp: Impairment) -> None:
     imp.check()
     clear(lab, host)
-    lines = []
-    for direction in imp.directions:
-        chain, parent, flag = CHAINS[direction]
-        rules = loss_rules(imp)
-        if rules:
-            lines += [f"iptables -w -N {chain}", f"iptables -w -A {chain} {flag} lo -j RETURN"]
-            lines += [f"iptables -w -A {chain} {rule}" for rule in rules]
-            lines.append(f"iptables -w -I {parent} 1 -j {chain}")
-    if lines:
-        _sh(lab, host, " && ".join(lines))
+    rules = loss_rules(imp)
+    if rules and "ingress" in imp.directions:
+        _install(lab, host, INGRESS, "! -i lo", rules)
+    if rules and "egress" in imp.directions:
+        for peer, sources in peers(lab, host).items():
+            for source in sources:
+                _install(lab, peer, f"SOCKLAB-FROM-{host}", f"-s {source}", rules)
     for iface in interfaces(lab, host):
         if imp.delay_ms:
             rate = f" rate {imp.rate}" if imp.rate else ""
-            result = lab.exec(host, ["sh", "-c", f"tc qdisc replace dev {iface} root netem delay {imp.delay_ms:g}ms{rate}"])
+            netem = f"tc qdisc replace dev {iface} root netem delay {imp.delay_ms:g}ms{rate}"
+            result = lab.exec(host, ["sh", "-c", netem])
             if result.exit_code != 0:
                 clear(lab, host)
                 if "unknown" in result.output.lower():
@@ -101,33 +135,32 @@ def apply(lab: Lab, host: str, imp: Impairment) -> None:
 
 
 def clear(lab: Lab, host: str) -> None:
-    """Remove every impairment socklab added on ``host``. Safe to run twice."""
-    script = []
-    for chain, parent, _ in CHAINS.values():
-        script += [f"while iptables -w -D {parent} -j {chain} 2>/dev/null; do :; done",
-                   f"iptables -w -F {chain} 2>/dev/null", f"iptables -w -X {chain} 2>/dev/null"]
-    for iface in interfaces(lab, host):
-        script.append(f"tc qdisc del dev {iface} root 2>/dev/null")
-    script.append("true")
-    _sh(lab, host, "; ".join(script))
+    """Remove every impairment socklab added for ``host``. Safe to run twice."""
+    script = [_uninstall(INGRESS)] + [f"tc qdisc del dev {iface} root 2>/dev/null" for iface in interfaces(lab, host)]
+    _sh(lab, host, "; ".join(script) + "; true")
+    for peer in peers(lab, host):
+        _sh(lab, peer, _uninstall(f"SOCKLAB-FROM-{host}") + "; true")
+
+
+def _dropped(lab: Lab, host: str, chain: str) -> list[tuple[str, int]]:
+    out = lab.exec(host, ["iptables", "-w", "-L", chain, "-v", "-x", "-n"]).stdout
+    found = []
+    for line in out.splitlines():
+        mode = re.search(r"statistic mode (random probability [\d.]+|nth every \d+)", line)
+        if mode:
+            found.append((mode.group(1), int(line.split()[0])))
+    return found
 
 
 def show(lab: Lab, host: str) -> list[str]:
-    """Active impairments on ``host``, one line each, with packets dropped so far."""
-    out = _sh(lab, host, "for c in SOCKLAB-OUT SOCKLAB-IN; do echo \"== $c\"; "
-                         "iptables -w -L $c -v -x -n 2>/dev/null; done; echo '== tc'; tc qdisc show")
-    found: list[str] = []
-    section = ""
-    for line in out.splitlines():
-        if line.startswith("== "):
-            section = line[3:]
-            continue
-        if section.startswith("SOCKLAB") and "statistic" in line:
-            packets = line.split()[0]
-            mode = re.search(r"statistic mode (random probability [\d.]+|nth every \d+)", line)
-            what = mode.group(1) if mode else "statistic"
-            direction = "egress" if section.endswith("OUT") else "ingress"
-            found.append(f"{direction} loss ({what}): {packets} dropped")
-        elif section == "tc" and re.search(r"qdisc (tbf|netem) ", line):
+    """Active impairments of ``host``, one line each, with packets dropped so far."""
+    found = [f"ingress loss ({mode}): {n} dropped" for mode, n in _dropped(lab, host, INGRESS)]
+    egress: dict[str, int] = {}
+    for peer in peers(lab, host):
+        for mode, n in _dropped(lab, peer, f"SOCKLAB-FROM-{host}"):
+            egress[mode] = egress.get(mode, 0) + n
+    found += [f"egress loss ({mode}, dropped where it arrives): {n} dropped" for mode, n in egress.items()]
+    for line in _sh(lab, host, "tc qdisc show").splitlines():
+        if re.search(r"qdisc (tbf|netem) ", line):
             found.append(" ".join(line.split()[:2] + line.split()[4:]))
     return found

@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 import struct
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import dpkt
@@ -52,19 +52,19 @@ class Packet:
 
     def label(self, tftp: bool = False) -> str:
         if self.proto == "tcp":
-            size = f" len={len(self.payload)}" if self.payload else ""
-            return f"[{self.tcp_flags}] {self.sport}->{self.dport}{size}"
+            extra = f" len={len(self.payload)}" if self.payload else ""
+            return f"[{self.tcp_flags}] {self.sport}->{self.dport}{extra}"
         if self.proto == "udp":
             parsed = self.tftp() if tftp else None
             if parsed:
-                op, block, size = parsed
+                op, number, size = parsed
                 if op in ("RRQ", "WRQ"):
                     fields = self.payload[2:].split(b"\0")
                     return f"TFTP {op} {fields[0].decode(errors='replace')} {fields[1].decode(errors='replace')}"
                 if op == "DATA":
-                    return f"TFTP DATA {block} ({size} bytes)"
+                    return f"TFTP DATA {number} ({size} bytes)"
                 if op == "ACK":
-                    return f"TFTP ACK {block}"
+                    return f"TFTP ACK {number}"
                 return f"TFTP {op}"
             preview = self.payload[:24].decode("utf-8", errors="replace").replace("\n", "\\n")
             more = "..." if len(self.payload) > 24 else ""
@@ -96,17 +96,17 @@ def read(path: Path, names: Mapping[str, str] | None = None) -> list[Packet]:
             if not isinstance(ip, dpkt.ip.IP):
                 continue
             src, dst = socket.inet_ntoa(ip.src), socket.inet_ntoa(ip.dst)
-            common = dict(time=float(ts), src=src, dst=dst, src_name=names.get(src, src),
+            base = Packet(time=float(ts), src=src, dst=dst, proto="ip", src_name=names.get(src, src),
                           dst_name=names.get(dst, dst), direction=direction)
             l4 = ip.data
             if isinstance(l4, dpkt.udp.UDP):
-                packets.append(Packet(proto="udp", sport=l4.sport, dport=l4.dport, payload=bytes(l4.data), **common))
+                packets.append(replace(base, proto="udp", sport=l4.sport, dport=l4.dport, payload=bytes(l4.data)))
             elif isinstance(l4, dpkt.tcp.TCP):
                 flags = tuple(name for bit, name in TCP_FLAGS if l4.flags & bit)
-                packets.append(Packet(proto="tcp", sport=l4.sport, dport=l4.dport, flags=flags, seq=l4.seq,
-                                      payload=bytes(l4.data), **common))
+                packets.append(replace(base, proto="tcp", sport=l4.sport, dport=l4.dport, flags=flags, seq=l4.seq,
+                                       payload=bytes(l4.data)))
             elif isinstance(l4, dpkt.icmp.ICMP):
-                packets.append(Packet(proto="icmp", **common))
+                packets.append(replace(base, proto="icmp"))
     return packets
 
 

@@ -5,20 +5,35 @@
 - ``topo``: its topology model; ``hosts``: a pytest-testinfra host per lab host.
 - ``run_program``: start programs on hosts; each is stopped when the test ends and its
   transcript is printed if the test failed.
+- ``capture``: record packets on hosts around a block and decode them.
+- ``impair``: packet loss or rate limits for one test, removed afterwards even on failure.
+
+When a lab test fails, ``artifacts/<test>/`` keeps what explains it: the transcript of every
+program it started, its pcaps, every host's container log and ``status.json``.
 Unit tests use none of these and need no Docker.
 """
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
 from collections.abc import Callable, Generator, Iterator, Sequence
+from pathlib import Path
+from typing import Any
 
 import pytest
 import testinfra
 
+from lab.control import impair as impairments
 from lab.control.engine import Engine
-from lab.control.lab import DEFAULT_NAME, Lab
+from lab.control.lab import DEFAULT_NAME, ROOT, Lab
 from lab.control.topology import Topology
+from lab.harness.capture import CaptureSet
 from lab.harness.programs import HostProgram
+
+PROGRAMS = pytest.StashKey[list[HostProgram]]()
+CAPTURES = pytest.StashKey[list[CaptureSet]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -63,7 +78,7 @@ def hosts(lab: Lab, topo: Topology) -> dict[str, testinfra.host.Host]:
 
 @pytest.fixture
 def run_program(lab: Lab, request: pytest.FixtureRequest) -> Iterator[Callable[..., HostProgram]]:
-    started: list[HostProgram] = []
+    started = request.node.stash.setdefault(PROGRAMS, [])
 
     def start(host: str, argv: Sequence[str], user: str = "") -> HostProgram:
         program = HostProgram(lab, host, argv, user=user).start()
@@ -73,10 +88,61 @@ def run_program(lab: Lab, request: pytest.FixtureRequest) -> Iterator[Callable[.
     yield start
     for program in started:
         program.stop()
-    report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed:
+    if failed(request.node):
         for program in started:
             print(f"--- {program!r} exit={program.exit_code}\n{program.transcript()}")
+
+
+@pytest.fixture
+def capture(lab: Lab, request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., CaptureSet]:
+    """``with capture(["h1", "b1"], bpf="udp port 9000") as cap: ...`` then ``cap.packets["b1"]``."""
+    sets = request.node.stash.setdefault(CAPTURES, [])
+
+    def make(hosts: Sequence[str], bpf: str = "") -> CaptureSet:
+        cap = CaptureSet(lab, hosts, bpf, folder=tmp_path / f"capture-{len(sets)}")
+        sets.append(cap)
+        return cap
+
+    return make
+
+
+@pytest.fixture
+def impair(lab: Lab) -> Iterator[Callable[..., None]]:
+    """``impair("b1", loss=20, direction="ingress")``: undone when the test ends, pass or fail."""
+    touched: set[str] = set()
+
+    def apply(host: str, **settings: Any) -> None:
+        touched.add(host)
+        impairments.apply(lab, host, impairments.Impairment(**settings))
+
+    yield apply
+    for host in touched:
+        impairments.clear(lab, host)
+
+
+def failed(node: pytest.Item) -> bool:
+    report = getattr(node, "rep_call", None) or getattr(node, "rep_setup", None)
+    return report is not None and report.failed
+
+
+@pytest.fixture(autouse=True)
+def _artifacts(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "lab" not in request.fixturenames or not failed(request.node):
+        return
+    lab: Lab = request.getfixturevalue("lab")
+    folder = ROOT / "artifacts" / re.sub(r"[^\w.-]+", "_", request.node.nodeid)
+    folder.mkdir(parents=True, exist_ok=True)
+    for n, program in enumerate(request.node.stash.get(PROGRAMS, [])):
+        (folder / f"program-{n}-{program.host}.txt").write_text(
+            f"{program!r}\nexit={program.exit_code}\n{program.transcript()}\n")
+    for n, cap in enumerate(request.node.stash.get(CAPTURES, [])):
+        for host, path in cap.files.items():
+            shutil.copy(path, folder / f"capture-{n}-{host}.pcap")
+    for host, container in lab.containers().items():
+        (folder / f"log-{host}.txt").write_bytes(container.logs())
+    (folder / "status.json").write_text(json.dumps(lab.status_json(), indent=2))
+    print(f"socklab: artifacts of this failure are in {folder}")
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

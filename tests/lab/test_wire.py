@@ -1,0 +1,75 @@
+"""What the wire shows: captures decoded with dpkt, and impairments measured."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from lab.control.lab import Lab
+from lab.control.topology import Topology
+from lab.harness.capture import CaptureSet
+from lab.harness.programs import HostProgram
+from lab.harness.udpcount import received_numbers
+
+pytestmark = pytest.mark.lab
+
+
+def test_broadcast_on_the_wire(lab: Lab, topo: Topology, capture: Callable[..., CaptureSet]) -> None:
+    hosts = ["h1", "h2", "h3", "srv", "b1", "b2"]
+    with capture(hosts, bpf="udp port 9060") as cap:
+        lab.exec("h1", ["lab", "broadcast-send", "9060", "--message", "anyone?"], check=True)
+        for fence in ("b1", "b2"):  # after the broadcast, so LAN B's captures are complete
+            lab.exec("h1", ["lab", "udp-send", fence, "9060", "--message", "fence"], check=True)
+    sent = [p for p in cap.packets["h1"] if p.payload == b"anyone?"]
+    assert [(p.dst, p.dport, p.direction) for p in sent] == [("255.255.255.255", 9060, "out")]
+    heard = {h for h in hosts if any(p.payload == b"anyone?" and p.direction == "in" for p in cap.packets[h])}
+    assert heard == {"h2", "h3", "srv"}
+    assert all(any(p.payload == b"fence" for p in cap.packets[h]) for h in ("b1", "b2"))
+
+
+def test_tftp_download_on_the_wire(lab: Lab, run_program: Callable[..., HostProgram],
+                                   capture: Callable[..., CaptureSet]) -> None:
+    lab.exec("srv", ["sh", "-c", "mkdir -p /srv/tftp && head -c 1500 /dev/urandom > /srv/tftp/wire.bin"],
+             check=True)
+    server = run_program("srv", ["in.tftpd", "-L", "-s", "/srv/tftp"])
+    server.wait_listening(69)
+    with capture(["h1"], bpf="udp") as cap:
+        lab.exec("h1", ["sh", "-c", "cd /tmp && tftp -m binary srv -c get wire.bin"], check=True)
+    labels = [p.label(tftp=True) for p in cap.packets["h1"]]
+    assert labels == ["TFTP RRQ wire.bin octet", "TFTP DATA 1 (512 bytes)", "TFTP ACK 1",
+                      "TFTP DATA 2 (512 bytes)", "TFTP ACK 2", "TFTP DATA 3 (476 bytes)", "TFTP ACK 3"]
+    assert "|<--- TFTP DATA 3 (476 bytes) ----|" in cap.ladder("h1")
+
+
+def test_tcp_connection_on_the_wire(lab: Lab, run_program: Callable[..., HostProgram],
+                                    capture: Callable[..., CaptureSet]) -> None:
+    server = run_program("b1", ["lab", "tcp-echo-server", "--port", "9061"])
+    server.wait_listening(9061, "tcp")
+    with capture(["h1"], bpf="tcp port 9061") as cap:
+        lab.exec("h1", ["sh", "-c", "echo hello | nc -q1 b1 9061"], check=True)
+    flags = [(p.src_name, p.tcp_flags) for p in cap.packets["h1"]]
+    assert flags[:3] == [("h1", "SYN"), ("b1", "SYN,ACK"), ("h1", "ACK")]
+    fins = {name for name, f in flags if "FIN" in f}
+    assert fins == {"h1", "b1"}, "both sides closed with a FIN"
+
+
+def test_random_loss_is_measured_and_cleared(lab: Lab, impair: Callable[..., None]) -> None:
+    impair("b1", loss=20, direction="ingress")
+    got = received_numbers(lab, "h1", "b1", 9062, 2000)
+    loss = 1 - len(got) / 2000
+    assert 0.15 <= loss <= 0.25, f"measured {loss:.1%} with 20% set"
+    from lab.control import impair as impairments
+
+    impairments.clear(lab, "b1")
+    assert len(received_numbers(lab, "h1", "b1", 9062, 2000)) == 2000
+
+
+def test_every_nth_drops_the_same_packets_twice(lab: Lab, impair: Callable[..., None]) -> None:
+    patterns = []
+    for _ in range(2):
+        impair("h1", every=5, direction="egress")
+        got = set(received_numbers(lab, "h1", "b1", 9063, 200))
+        patterns.append(sorted(set(range(200)) - got))
+    assert patterns[0] == patterns[1]
+    assert len(patterns[0]) == 40, "one in every 5"
