@@ -166,9 +166,11 @@ def clean(c: Context, images: bool = False) -> None:
 
 @task(positional=["scenario"], iterable=["role"],
       help={"scenario": "scenario name (omit to list them)", "name": NAME_HELP,
-            "role": "ROLE=COMMAND: run COMMAND in ROLE's place (repeatable)"})
+            "role": "ROLE=COMMAND: run COMMAND in ROLE's place (repeatable)",
+            "flows": "show the exchange as a ladder diagram afterwards (default on)"})
 @reports_errors
-def scenario(c: Context, scenario: str | None = None, name: str = DEFAULT_NAME, role: list[str] | None = None) -> None:
+def scenario(c: Context, scenario: str | None = None, name: str = DEFAULT_NAME, role: list[str] | None = None,
+             flows: bool = True) -> None:
     """Play a scenario live on the lab and narrate what happened (no name: list them)."""
     from lab.harness import scenario as scenarios
 
@@ -180,7 +182,7 @@ def scenario(c: Context, scenario: str | None = None, name: str = DEFAULT_NAME, 
     if not lab.is_up():
         lab.up(say=say)
     stage = scenarios.play(lab, scenario, scenarios.parse_overrides(role or []),
-                           say=lambda text: console.print(text, markup=False))
+                           say=lambda text: console.print(text, markup=False, soft_wrap=True), flows=flows)
     failed = [c for c in stage.checks if not c.ok]
     if failed:
         raise Exit(f"socklab: {len(failed)} of {len(stage.checks)} checks failed", code=1)

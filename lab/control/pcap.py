@@ -66,7 +66,7 @@ class Packet:
                 if op == "ACK":
                     return f"TFTP ACK {number}"
                 return f"TFTP {op}"
-            preview = self.payload[:24].decode("utf-8", errors="replace").replace("\n", "\\n")
+            preview = self.payload[:24].decode("utf-8", errors="replace").replace("\n", "\\n").replace("\t", "\\t")
             more = "..." if len(self.payload) > 24 else ""
             return f"UDP {self.sport}->{self.dport} {len(self.payload)}B '{preview}{more}'"
         return self.proto.upper()

@@ -15,9 +15,6 @@ Unit tests use none of these and need no Docker.
 
 from __future__ import annotations
 
-import json
-import re
-import shutil
 from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,8 +24,9 @@ import testinfra
 
 from lab.control import impair as impairments
 from lab.control.engine import Engine
-from lab.control.lab import DEFAULT_NAME, ROOT, Lab
+from lab.control.lab import DEFAULT_NAME, Lab
 from lab.control.topology import Topology
+from lab.harness import artifacts
 from lab.harness.capture import CaptureSet
 from lab.harness.programs import HostProgram
 
@@ -131,17 +129,8 @@ def _artifacts(request: pytest.FixtureRequest) -> Iterator[None]:
     if "lab" not in request.fixturenames or not failed(request.node):
         return
     lab: Lab = request.getfixturevalue("lab")
-    folder = ROOT / "artifacts" / re.sub(r"[^\w.-]+", "_", request.node.nodeid)
-    folder.mkdir(parents=True, exist_ok=True)
-    for n, program in enumerate(request.node.stash.get(PROGRAMS, [])):
-        (folder / f"program-{n}-{program.host}.txt").write_text(
-            f"{program!r}\nexit={program.exit_code}\n{program.transcript()}\n")
-    for n, cap in enumerate(request.node.stash.get(CAPTURES, [])):
-        for host, path in cap.files.items():
-            shutil.copy(path, folder / f"capture-{n}-{host}.pcap")
-    for host, container in lab.containers().items():
-        (folder / f"log-{host}.txt").write_bytes(container.logs())
-    (folder / "status.json").write_text(json.dumps(lab.status_json(), indent=2))
+    folder = artifacts.save(lab, artifacts.folder_for(request.node.nodeid), request.node.stash.get(PROGRAMS, []),
+                            request.node.stash.get(CAPTURES, []))
     print(f"socklab: artifacts of this failure are in {folder}")
 
 

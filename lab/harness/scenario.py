@@ -6,6 +6,7 @@ and a scenario.py that defines:
     TITLE = "one line"
     ROLES = {"server": Role("srv", ["lab", "udp-echo-server", "--port", "9000", "--json"]), ...}
     def play(stage: Stage) -> None: ...
+    FLOW = ("h1", "udp port 9000")   # optional: where to capture, shown as a ladder afterwards
 
 ``play`` starts roles on their hosts, says what is happening (``stage.say``) and records
 what it observed as checks (``stage.check``). ``invoke scenario NAME`` prints the narration
@@ -23,8 +24,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from types import ModuleType
 
+from lab.control.flows import ladder
 from lab.control.lab import ROOT, Lab
 from lab.errors import LabError
+from lab.harness.capture import CaptureSet
 from lab.harness.programs import HostProgram
 
 SCENARIOS = ROOT / "scenarios"
@@ -117,7 +120,7 @@ def parse_overrides(items: Sequence[str]) -> dict[str, list[str]]:
 
 
 def play(lab: Lab, name: str, overrides: dict[str, list[str]] | None = None,
-         say: Callable[[str], None] = print) -> Stage:
+         say: Callable[[str], None] = print, flows: bool = False, max_rows: int = 40) -> Stage:
     module = load(name)
     roles: dict[str, Role] = dict(module.ROLES)
     for role, argv in (overrides or {}).items():
@@ -128,8 +131,22 @@ def play(lab: Lab, name: str, overrides: dict[str, list[str]] | None = None,
     say(f"== {name}: {module.TITLE}")
     for role_name, spec in roles.items():
         say(f"   role {role_name:<10} on {spec.host:<6} {shlex.join(spec.command)}")
+    flow = getattr(module, "FLOW", None) if flows else None
+    cap = CaptureSet(lab, [flow[0]], flow[1]) if flow else None
     try:
-        module.play(stage)
+        if cap is not None:
+            with cap:
+                module.play(stage)
+        else:
+            module.play(stage)
     finally:
         stage.stop_all()
+    if cap is not None and flow is not None:
+        packets = cap.packets[flow[0]]
+        say(f"-- the wire as {flow[0]} saw it ({flow[1]}), {len(packets)} packets:")
+        rows = ladder(packets[:max_rows]).splitlines()
+        for row in rows:
+            say(row)
+        if len(packets) > max_rows:
+            say(f"   ... {len(packets) - max_rows} more (`invoke capture` keeps them all)")
     return stage

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -73,3 +75,19 @@ def test_every_nth_drops_the_same_packets_twice(lab: Lab, impair: Callable[..., 
         patterns.append(sorted(set(range(200)) - got))
     assert patterns[0] == patterns[1]
     assert len(patterns[0]) == 40, "one in every 5"
+
+
+def test_a_failure_leaves_artifacts(lab: Lab, run_program: Callable[..., HostProgram],
+                                    capture: Callable[..., CaptureSet], tmp_path: Path) -> None:
+    from lab.harness import artifacts
+
+    echo = run_program("srv", ["lab", "udp-echo-server", "--port", "9064"])
+    echo.wait_listening(9064)
+    with capture(["h1"], bpf="udp port 9064") as cap:
+        lab.exec("h1", ["lab", "udp-echo-client", "srv", "9064"], check=False)
+    folder = artifacts.save(lab, artifacts.folder_for("tests/lab/x.py::test_y[a b]", tmp_path), [echo], [cap])
+    assert folder.name == "tests_lab_x.py_test_y_a_b_"
+    names = {p.name for p in folder.iterdir()}
+    assert {"program-0-srv.txt", "capture-0-h1.pcap", "status.json", "log-router.txt"} <= names
+    assert "lab udp-echo-server --port 9064" in (folder / "program-0-srv.txt").read_text()
+    assert json.loads((folder / "status.json").read_text())["lab"] == lab.name
