@@ -85,6 +85,27 @@ def os_error(exc: OSError, addr: Address | str) -> ProgramError:
     return ProgramError(hint.format(addr=shown) if hint else f"{shown}: {exc.strerror or exc}")
 
 
+def udp_socket(bind: str, port_: int) -> socket.socket:
+    """A UDP socket bound to (bind, port_), or one clear line saying why it cannot be."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.bind((bind, port_))
+    except OSError as exc:
+        sock.close()
+        raise os_error(exc, (bind or "0.0.0.0", port_)) from None
+    return sock
+
+
+def tcp_connect(server: Address, timeout: float) -> tuple[socket.socket, Address]:
+    """A connected TCP socket (blocking, no timeout once connected) and its local address."""
+    try:
+        sock = socket.create_connection(server, timeout=timeout)
+    except OSError as exc:
+        raise os_error(exc, server) from None
+    sock.settimeout(None)
+    return sock, sock.getsockname()
+
+
 class Output:
     """Prints events for a person or, with --json, for a program. Thread-safe."""
 

@@ -106,13 +106,8 @@ def main_tcp_client(argv: list[str] | None = None) -> int:
 
     def talk() -> int:
         server = common.resolve(args.host, args.port)
-        try:
-            sock = socket.create_connection(server, timeout=args.timeout)
-        except OSError as exc:
-            raise common.os_error(exc, server) from None
-        sock.settimeout(None)
+        sock, local = common.tcp_connect(server, args.timeout)
         with sock:
-            local = sock.getsockname()
             out.event("connected", f"connected {local[0]}:{local[1]} -> {server[0]}:{server[1]}",
                       local=local, peer=server)
             return Conversation(sock, out, args.encoding).run()

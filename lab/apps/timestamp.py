@@ -8,7 +8,6 @@ has no messages, so each message is one line (framing by newline; a line longer 
 from __future__ import annotations
 
 import argparse
-import socket
 import socketserver
 import threading
 import time
@@ -40,11 +39,7 @@ def main_timestamp_server(argv: list[str] | None = None) -> int:
 
 
 def serve_udp(args: argparse.Namespace, out: common.Output) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        try:
-            sock.bind((args.bind, args.port))
-        except OSError as exc:
-            raise common.os_error(exc, (args.bind or "0.0.0.0", args.port)) from None
+    with common.udp_socket(args.bind, args.port) as sock:
         local = sock.getsockname()
         out.event("listening", f"timestamp server on udp {local[0]}:{local[1]}", local=local)
         while True:
@@ -134,12 +129,9 @@ def main_timestamp_client(argv: list[str] | None = None) -> int:
 
     def talk_tcp() -> int:
         server = common.resolve(args.host, args.port)
-        try:
-            sock = socket.create_connection(server, timeout=args.timeout)
-        except OSError as exc:
-            raise common.os_error(exc, server) from None
+        sock, local = common.tcp_connect(server, args.timeout)
+        sock.settimeout(args.timeout)  # a reply that never comes is reported, not waited on forever
         with sock, sock.makefile("rb") as replies:
-            local = sock.getsockname()
             out.event("connected", f"connected {local[0]}:{local[1]} -> {server[0]}:{server[1]}",
                       local=local, peer=server)
             for line in common.stdin_lines():

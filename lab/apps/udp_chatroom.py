@@ -7,7 +7,6 @@ unknown commands, oversized) gets an ``ERR`` reply and the room carries on.
 
 from __future__ import annotations
 
-import socket
 import time
 
 from lab.apps import common, udp_recv
@@ -27,11 +26,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def serve() -> int:
         room = Room(timeout=args.member_timeout)
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            try:
-                sock.bind((args.bind, args.port))
-            except OSError as exc:
-                raise common.os_error(exc, (args.bind or "0.0.0.0", args.port)) from None
+        with common.udp_socket(args.bind, args.port) as sock:
             local = sock.getsockname()
             out.event("listening", f"chat room on udp {local[0]}:{local[1]}", local=local)
             sock.settimeout(min(TICK, args.member_timeout))

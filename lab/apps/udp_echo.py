@@ -24,11 +24,7 @@ def main_udp_echo_server(argv: list[str] | None = None) -> int:
     out = common.Output(args.json, args.encoding)
 
     def serve() -> int:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            try:
-                sock.bind((args.bind, args.port))
-            except OSError as exc:
-                raise common.os_error(exc, (args.bind or "0.0.0.0", args.port)) from None
+        with common.udp_socket(args.bind, args.port) as sock:
             local = sock.getsockname()
             out.event("listening", f"echo server on udp {local[0]}:{local[1]}", local=local)
             while True:

@@ -8,7 +8,6 @@ truncates a longer datagram), and bytes that do not decode shown instead of cras
 from __future__ import annotations
 
 import argparse
-import socket
 
 from lab.apps import common
 
@@ -27,12 +26,7 @@ def build_parser(prog: str = "udp-recv", description: str = __doc__.splitlines()
 
 
 def receive(args: common.argparse.Namespace, out: common.Output) -> int:
-    bind = (args.bind, args.port)
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        try:
-            sock.bind(bind)
-        except OSError as exc:
-            raise common.os_error(exc, (args.bind or "0.0.0.0", args.port)) from None
+    with common.udp_socket(args.bind, args.port) as sock:
         local = sock.getsockname()
         out.event("listening", f"listening on udp {local[0]}:{local[1]}", local=local)
         sock.settimeout(args.timeout or None)

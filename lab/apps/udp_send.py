@@ -97,14 +97,9 @@ def _is_broadcast(host: str) -> bool:
 
 
 def open_socket(bind_port: int | None) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    if bind_port is not None:
-        try:
-            sock.bind(("", bind_port))
-        except OSError as exc:
-            sock.close()
-            raise common.os_error(exc, ("0.0.0.0", bind_port)) from None
-    return sock
+    if bind_port is None:
+        return socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    return common.udp_socket("", bind_port)
 
 
 def main(argv: list[str] | None = None) -> int:
