@@ -1,0 +1,77 @@
+"""TFTP packets round-trip; malformed input is refused with a reason, never a crash."""
+
+from __future__ import annotations
+
+import random
+import struct
+
+import pytest
+
+from lab.proto import tftp
+
+PACKETS = [
+    tftp.rrq("hello.txt"),
+    tftp.rrq("dir/file.bin", "netascii"),
+    tftp.rrq("big", blksize=1468, tsize=0, timeout=2, windowsize=16),
+    tftp.wrq("up.bin", tsize=40_000_000),
+    tftp.Data(1, b"x" * 512),
+    tftp.Data(65535, b""),
+    tftp.Ack(0),
+    tftp.Ack(65535),
+    tftp.Error(tftp.FILE_NOT_FOUND, "File not found"),
+    tftp.Error(tftp.OPTION_REFUSED, ""),
+    tftp.OAck({"blksize": "1468", "tsize": "1500"}),
+]
+
+
+@pytest.mark.parametrize("packet", PACKETS, ids=lambda p: type(p).__name__)
+def test_round_trip(packet: tftp.Packet) -> None:
+    assert tftp.decode(packet.encode()) == packet
+
+
+def test_wire_format_matches_rfc1350() -> None:
+    assert tftp.rrq("a", "octet").encode() == b"\x00\x01a\x00octet\x00"
+    assert tftp.Data(3, b"hi").encode() == b"\x00\x03\x00\x03hi"
+    assert tftp.Ack(7).encode() == b"\x00\x04\x00\x07"
+    assert tftp.Error(1, "nope").encode() == b"\x00\x05\x00\x01nope\x00"
+
+
+def test_option_names_are_case_insensitive() -> None:
+    req = tftp.decode(b"\x00\x01f\x00OCTET\x00BlkSize\x001024\x00")
+    assert isinstance(req, tftp.Request) and req.mode == "octet" and req.options == {"blksize": "1024"}
+
+
+MALFORMED = {
+    "empty": b"",
+    "one byte": b"\x00",
+    "unknown opcode": b"\x00\x09abc",
+    "opcode zero": b"\x00\x00",
+    "rrq no nul": b"\x00\x01file\x00octet",
+    "rrq no mode": b"\x00\x01file\x00",
+    "rrq empty name": b"\x00\x01\x00octet\x00",
+    "rrq bad mode": b"\x00\x01f\x00mail\x00",
+    "rrq option without value": b"\x00\x01f\x00octet\x00blksize\x00",
+    "rrq non-ascii": b"\x00\x01f\xff\x00octet\x00",
+    "rrq too long": b"\x00\x01" + b"a" * 3000 + b"\x00octet\x00",
+    "data short": b"\x00\x03\x00",
+    "ack short": b"\x00\x04\x00",
+    "ack long": b"\x00\x04\x00\x01\x00",
+    "error short": b"\x00\x05\x00\x01",
+    "oack no nul": b"\x00\x06blksize\x00512",
+}
+
+
+@pytest.mark.parametrize("packet", MALFORMED.values(), ids=MALFORMED.keys())
+def test_malformed_packets_are_refused(packet: bytes) -> None:
+    with pytest.raises(tftp.MalformedPacket):
+        tftp.decode(packet)
+
+
+def test_random_bytes_never_crash_the_decoder() -> None:
+    rng = random.Random(1350)
+    for _ in range(5000):
+        packet = struct.pack("!H", rng.randrange(8)) + bytes(rng.randrange(256) for _ in range(rng.randrange(40)))
+        try:
+            tftp.decode(packet)
+        except tftp.MalformedPacket:
+            pass
