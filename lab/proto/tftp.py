@@ -21,6 +21,7 @@ reason, which a server answers with ERROR 4 (illegal operation) instead of crash
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 RRQ, WRQ, DATA, ACK, ERROR, OACK = 1, 2, 3, 4, 5, 6  # RFC 1350 section 5, RFC 2347
@@ -151,7 +152,7 @@ class OAck:
 
 
 Packet = Request | Data | Ack | Error | OAck
-_DECODERS = {RRQ: Request.decode, WRQ: Request.decode, DATA: Data.decode, ACK: Ack.decode,
+_DECODERS: dict[int, Callable[[bytes], Packet]] = {RRQ: Request.decode, WRQ: Request.decode, DATA: Data.decode, ACK: Ack.decode,
              ERROR: Error.decode, OACK: OAck.decode}
 
 
