@@ -2,8 +2,9 @@
 
 The server accepts one client; from then on both sides are the same: a receiving thread
 prints each line the other side sends, the main thread sends each stdin line. ``bye``
-from either side ends the conversation cleanly: the side that says it sends it and
-closes; the other side prints it, closes too, and exits 0. EOF counts as ``bye``.
+from either side ends the conversation cleanly: the side that says it sends it and closes
+its half at once (FIN); the other side waits for that FIN, then closes too, so the one who
+said bye is always the one who closed first (and keeps TIME_WAIT). EOF counts as ``bye``.
 """
 
 from __future__ import annotations
@@ -36,10 +37,10 @@ class Conversation:
                 for line in framer.feed(data):
                     self.out.event("received", f">>({self.peer[0]}, {self.peer[1]}): {self.out.decode(line)}",
                                    local=self.local, peer=self.peer, data=line)
-                    if line.strip() == BYE.encode():
+                    if line.strip() == BYE.encode() and not self.they_said_bye:
                         self.they_said_bye = True
-                        raise EOFError
-        except (OSError, EOFError, FrameTooLong):
+                        self.sock.settimeout(5)  # now wait for their FIN, but not forever
+        except (OSError, FrameTooLong):
             pass
         if not self.we_said_bye.is_set():
             signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)  # wake stdin reader
@@ -49,23 +50,30 @@ class Conversation:
         receiver.start()
         try:
             for line in common.stdin_lines():
-                self.send(line)
                 if line.strip() == BYE:
                     break
-            else:
-                self.send(BYE)
+                self.send(line)
+            self.say_bye()  # `bye` typed, or EOF
         except KeyboardInterrupt:
-            if not self.they_said_bye and not self.we_said_bye.is_set():
-                self.send(BYE)  # Ctrl-C: still say goodbye
+            if not self.they_said_bye:
+                self.say_bye()  # Ctrl-C: still say goodbye
         self.we_said_bye.set()
+        self.close_our_half()
+        receiver.join(timeout=6)
+        reason = "they said bye" if self.they_said_bye else "we said bye"
+        self.out.event("closed", f"conversation over: {reason}", local=self.local, peer=self.peer, reason=reason)
+        return 0
+
+    def say_bye(self) -> None:
+        self.we_said_bye.set()
+        self.send(BYE)
+        self.close_our_half()
+
+    def close_our_half(self) -> None:
         try:
             self.sock.shutdown(socket.SHUT_WR)
         except OSError:
             pass
-        receiver.join(timeout=5)
-        reason = "they said bye" if self.they_said_bye else "we said bye"
-        self.out.event("closed", f"conversation over: {reason}", local=self.local, peer=self.peer, reason=reason)
-        return 0
 
     def send(self, line: str) -> None:
         data = line.encode(self.encoding, errors="replace")
