@@ -26,6 +26,8 @@ PROGRAMS: dict[str, tuple[str, str]] = {
     "chat-server": ("chat_server", "TCP group chat server: framed, robust, one thread"),
     "chat-client": ("chat_client", "join a TCP group chat"),
     "chat-load": ("chat_load", "many chat clients in one process: load tests and benchmarks"),
+    "tftp": ("tftp_client", "TFTP client: get and put, with blksize, windowsize, tsize options"),
+    "tftp-server": ("tftp_server", "TFTP server: safe paths, options, many clients at once"),
     "timestamp-server": ("timestamp", "reply [time]data to every message, over UDP or TCP"),
     "timestamp-client": ("timestamp", "send lines to a timestamp server, print replies"),
 }

@@ -153,7 +153,8 @@ class OAck:
 
 Packet = Request | Data | Ack | Error | OAck
 _DECODERS: dict[int, Callable[[bytes], Packet]] = {
-    RRQ: Request.decode, WRQ: Request.decode, DATA: Data.decode, ACK: Ack.decode, ERROR: Error.decode, OACK: OAck.decode,
+    RRQ: Request.decode, WRQ: Request.decode, DATA: Data.decode, ACK: Ack.decode,
+    ERROR: Error.decode, OACK: OAck.decode,
 }
 
 

@@ -12,7 +12,8 @@ and whether the transfer is over. The socket loop around them only moves bytes a
   the receiver ACKs each full window, and on a gap ACKs the last block it got in order, so
   the sender resends from there.
 - Retransmission happens on timeout only: a duplicate ACK never triggers DATA (RFC 1123
-  4.2.3, the Sorcerer's Apprentice bug). Timeouts back off and give up after ``retries``.
+  4.2.3, the Sorcerer's Apprentice bug). A duplicate DATA is ACKed again: that is how a
+  lost ACK is recovered. Timeouts back off and give up after ``retries``.
 """
 
 from __future__ import annotations
@@ -113,7 +114,9 @@ class Receiver:
         if self.finished:
             return Step(send=[self._ack()], done=True)  # our final ACK was lost: say it again
         if block <= self.received:
-            return Step()  # an old duplicate: the ACK for it is already on its way
+            # A duplicate: our ACK was lost (or is late). Say it again, or the sender, which
+            # retransmits faster than we time out, would never hear it (a livelock).
+            return Step(send=[self._ack()])
         if block != self.received + 1:
             return Step(send=[self._ack()])  # a gap: ask again from the last block in order
         self.received, self.tries = block, 0

@@ -1,0 +1,191 @@
+"""lab tftp get|put: a TFTP client (RFC 1350 with RFC 2347-2349 and 7440 options).
+
+    lab tftp get srv remote.bin [local.bin] [--blksize 1468 --windowsize 16 --tsize]
+    lab tftp put srv local.bin [remote.bin]
+
+The tutorial's downloader grown up: it asks for options and uses what the server accepts
+(OACK), takes the transfer ID from the first answer and refuses strangers (ERROR 5),
+times out and retransmits with backoff instead of hanging, handles ERROR packets, block
+numbers past 65,535, and netascii. Exit status: 0 done, 1 failed (the reason on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+import tempfile
+from pathlib import Path
+
+from lab.apps import common
+from lab.apps.tftp_io import PeerError, Stats, dally, run_receiver, run_sender
+from lab.proto import tftp
+from lab.proto.tftp_session import Receiver, Sender
+
+
+def to_netascii(data: bytes) -> bytes:
+    return data.replace(b"\r", b"\r\0").replace(b"\n", b"\r\n")
+
+
+def from_netascii(data: bytes) -> bytes:
+    return data.replace(b"\r\n", b"\n").replace(b"\r\0", b"\r")
+
+
+def requested_options(args: argparse.Namespace, size: int | None) -> dict[str, str]:
+    options = {}
+    if args.blksize:
+        options["blksize"] = str(args.blksize)
+    if args.windowsize:
+        options["windowsize"] = str(args.windowsize)
+    if args.timeout_option:
+        options["timeout"] = str(args.timeout_option)
+    if args.tsize:
+        options["tsize"] = str(size or 0)
+    return options
+
+
+def negotiated(oack: dict[str, str], asked: dict[str, str]) -> tuple[int, int, int | None]:
+    """(blksize, windowsize, tsize) from the server's OACK; an option it never asked about fails."""
+    unknown = set(oack) - set(asked)
+    if unknown:
+        raise PeerError(f"the server answered options we did not ask for: {', '.join(sorted(unknown))}")
+    blksize = int(oack.get("blksize", tftp.DEFAULT_BLKSIZE))
+    windowsize = int(oack.get("windowsize", 1))
+    if not tftp.MIN_BLKSIZE <= blksize <= int(asked.get("blksize", blksize)):
+        raise PeerError(f"the server chose an invalid blksize {blksize}")
+    if not 1 <= windowsize <= int(asked.get("windowsize", windowsize)):
+        raise PeerError(f"the server chose an invalid windowsize {windowsize}")
+    tsize = int(oack["tsize"]) if "tsize" in oack else None
+    return blksize, windowsize, tsize
+
+
+class Progress:
+    def __init__(self, out: common.Output, total: int | None) -> None:
+        self.out, self.total, self.next = out, total, 0
+
+    def __call__(self, done: int) -> None:
+        if done >= self.next and not self.out.as_json and sys.stderr.isatty():
+            of = f"/{self.total}" if self.total else ""
+            sys.stderr.write(f"\r{done}{of} bytes")
+            self.next = done + (1 << 20)
+
+
+def get(args: argparse.Namespace, out: common.Output) -> Stats:
+    server = common.resolve(args.host, args.port)
+    local = Path(args.local or Path(args.remote).name)
+    asked = requested_options(args, None)
+    request = tftp.Request(tftp.RRQ, args.remote, args.mode, asked).encode()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.sendto(request, server)
+        sock.settimeout(args.timeout)
+        first, peer = first_answer(sock, server, request, args)
+        blksize, windowsize, total = tftp.DEFAULT_BLKSIZE, 1, None
+        if isinstance(first, tftp.OAck):
+            blksize, windowsize, total = negotiated(first.options, asked)
+            sock.sendto(tftp.Ack(0).encode(), peer)
+            first_packet = None
+        else:
+            first_packet = first
+        # Write to a temporary file beside the target: a failed download leaves nothing behind.
+        fd, tmp = tempfile.mkstemp(dir=local.parent.resolve(), prefix=f".{local.name}.")
+        try:
+            receiver = Receiver(blksize, windowsize, args.retries)
+            with os.fdopen(fd, "wb") as f:
+                stats = run_receiver(sock, peer, receiver, args.timeout, f.write,
+                                     progress=Progress(out, total), first=first_packet)
+            if args.mode == "netascii":
+                Path(tmp).write_bytes(from_netascii(Path(tmp).read_bytes()))
+            os.replace(tmp, local)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        dally(sock, peer, receiver, args.timeout, stats)
+    return stats
+
+
+def first_answer(sock: socket.socket, server: common.Address, request: bytes,
+                 args: argparse.Namespace) -> tuple[tftp.Packet, common.Address]:
+    """The server's first packet (from its new TID), resending the request on timeout."""
+    for _ in range(args.retries + 1):
+        try:
+            while True:
+                data, addr = sock.recvfrom(65536)
+                if addr[0] == server[0]:
+                    break
+        except TimeoutError:
+            sock.sendto(request, server)
+            continue
+        try:
+            packet = tftp.decode(data)
+        except tftp.MalformedPacket as exc:
+            raise PeerError(f"the server answered garbage: {exc}") from None
+        if isinstance(packet, tftp.Error):
+            raise PeerError(f"the server refused: ERROR {packet.code}: {packet.message}")
+        return packet, addr
+    raise PeerError(f"no answer from {server[0]}:{server[1]} after {args.retries + 1} tries: is a TFTP server running?")
+
+
+def put(args: argparse.Namespace, out: common.Output) -> Stats:
+    server = common.resolve(args.host, args.port)
+    local = Path(args.local)
+    try:
+        content = local.read_bytes()
+    except OSError as exc:
+        raise common.ProgramError(f"cannot read {local}: {exc.strerror}") from None
+    if args.mode == "netascii":
+        content = to_netascii(content)
+    asked = requested_options(args, len(content))
+    request = tftp.Request(tftp.WRQ, args.remote or local.name, args.mode, asked).encode()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.sendto(request, server)
+        sock.settimeout(args.timeout)
+        first, peer = first_answer(sock, server, request, args)
+        blksize, windowsize = tftp.DEFAULT_BLKSIZE, 1
+        if isinstance(first, tftp.OAck):
+            blksize, windowsize, _ = negotiated(first.options, asked)
+        elif not (isinstance(first, tftp.Ack) and first.block == 0):
+            raise PeerError(f"expected ACK 0 or OACK, got {type(first).__name__}")
+        sender = Sender(lambda off, n: content[off:off + n], blksize, windowsize, args.retries)
+        stats = run_sender(sock, peer, sender, args.timeout, progress=Progress(out, len(content)))
+        stats.bytes = len(content)
+    return stats
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = common.parser("tftp", "a TFTP client: get or put a file")
+    p.add_argument("action", choices=("get", "put"))
+    p.add_argument("host")
+    p.add_argument("first", metavar="REMOTE|LOCAL", help="get: the remote file; put: the local file")
+    p.add_argument("second", nargs="?", metavar="LOCAL|REMOTE", help="get: local name; put: remote name")
+    p.add_argument("--port", type=common.port, default=69)
+    p.add_argument("--mode", choices=tftp.MODES, default="octet")
+    p.add_argument("--blksize", type=int, default=0, help="ask for this block size (RFC 2348)")
+    p.add_argument("--windowsize", type=int, default=0, help="ask for this window (RFC 7440)")
+    p.add_argument("--timeout", type=float, default=1.0, metavar="S", help="retransmission timeout")
+    p.add_argument("--timeout-option", type=int, default=0, metavar="S", help="ask the server for this timeout")
+    p.add_argument("--tsize", action="store_true", help="ask for / announce the transfer size (RFC 2349)")
+    p.add_argument("--retries", type=int, default=5)
+    args = p.parse_args(argv)
+    if args.action == "get":
+        args.remote, args.local = args.first, args.second
+    else:
+        args.local, args.remote = args.first, args.second
+    if args.blksize and not tftp.MIN_BLKSIZE <= args.blksize <= tftp.MAX_BLKSIZE:
+        p.error(f"--blksize must be {tftp.MIN_BLKSIZE}-{tftp.MAX_BLKSIZE}")
+    if args.windowsize and not 1 <= args.windowsize <= tftp.MAX_WINDOWSIZE:
+        p.error(f"--windowsize must be 1-{tftp.MAX_WINDOWSIZE}")
+    out = common.Output(args.json, args.encoding)
+
+    def transfer() -> int:
+        try:
+            stats = (get if args.action == "get" else put)(args, out)
+        except PeerError as exc:
+            raise common.ProgramError(str(exc)) from None
+        rate = stats.bytes / stats.seconds / 1e6 if stats.seconds else 0.0
+        out.event("done", f"{args.action} {stats.bytes} bytes in {stats.seconds:.3f}s ({rate:.2f} MB/s), "
+                  f"{stats.resent} blocks resent", peer=common.resolve(args.host, args.port), size=stats.bytes,
+                  seconds=round(stats.seconds, 4), resent=stats.resent, strangers=stats.strangers)
+        return 0
+
+    return common.run(transfer, out, "tftp")

@@ -1,0 +1,214 @@
+"""lab tftp-server: a TFTP server (RFC 1350, 2347-2349, 7440) safe to point at a folder.
+
+Each request gets a session of its own: a new socket (the server's transfer ID) and a
+thread, so many clients are served at once and a slow one delays nobody. Safety:
+
+- paths stay inside --root: absolute paths, ``..``, NUL bytes, over-long names and
+  symlinks leading out of the root are refused with ERROR 2 (access violation);
+- WRQ is refused unless --writable; a new file needs --create as well;
+- an upload is written to a temporary file and renamed only when complete, so a failed
+  upload leaves nothing under the final name;
+- retransmissions are bounded: a client that never ACKs (or a spoofed request) costs a few
+  packets and a few seconds; a malformed request gets ERROR 4 and the server carries on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from lab.apps import common
+from lab.apps.tftp_io import PeerError, dally, run_receiver, run_sender
+from lab.proto import tftp
+from lab.proto.tftp_session import Receiver, Sender
+
+MAX_NAME = 255
+
+
+class Refused(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Policy:
+    root: Path
+    writable: bool
+    create: bool
+    max_blksize: int
+    max_windowsize: int
+    timeout: float
+    retries: int
+
+
+def resolve_path(root: Path, name: str) -> Path:
+    """The file ``name`` names under ``root``, or Refused(ERROR 2) if it would leave it."""
+    if "\0" in name or len(name) > MAX_NAME:
+        raise Refused(tftp.ACCESS_VIOLATION, "illegal file name")
+    if name.startswith("/") or "\\" in name or any(part == ".." for part in name.split("/")):
+        raise Refused(tftp.ACCESS_VIOLATION, "access outside the served folder is not allowed")
+    path = (root / name).resolve()
+    if path != root and root not in path.parents:
+        raise Refused(tftp.ACCESS_VIOLATION, "access outside the served folder is not allowed")
+    return path
+
+
+def negotiate(request: tftp.Request, policy: Policy, size: int | None) -> tuple[dict[str, str], int, int, float]:
+    """The options we accept (for the OACK), and the resulting blksize, windowsize, timeout."""
+    accepted: dict[str, str] = {}
+    blksize, windowsize, timeout = tftp.DEFAULT_BLKSIZE, 1, policy.timeout
+    for name, value in request.options.items():
+        if not value.isdigit():
+            continue  # an option we cannot read is an option we ignore (RFC 2347)
+        n = int(value)
+        if name == "blksize" and n >= tftp.MIN_BLKSIZE:
+            blksize = min(n, policy.max_blksize)
+            accepted[name] = str(blksize)
+        elif name == "windowsize" and n >= 1:
+            windowsize = min(n, policy.max_windowsize)
+            accepted[name] = str(windowsize)
+        elif name == "timeout" and 1 <= n <= 255:
+            timeout = float(n)
+            accepted[name] = value
+        elif name == "tsize":
+            accepted[name] = str(size if request.opcode == tftp.RRQ and size is not None else n)
+    return accepted, blksize, windowsize, timeout
+
+
+class Session(threading.Thread):
+    def __init__(self, policy: Policy, request: tftp.Request, client: common.Address, local_ip: str,
+                 out: common.Output) -> None:
+        super().__init__(daemon=True, name=f"tftp {client[0]}:{client[1]}")
+        self.policy, self.request, self.client, self.out = policy, request, client, out
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((local_ip, 0))  # a new port: this session's transfer ID
+
+    def run(self) -> None:
+        kind = "RRQ" if self.request.opcode == tftp.RRQ else "WRQ"
+        with self.sock:
+            try:
+                size = self.read_file() if self.request.opcode == tftp.RRQ else self.write_file()
+            except Refused as exc:
+                self.sock.sendto(tftp.Error(exc.code, str(exc)).encode(), self.client)
+                self.out.event("refused", f"{kind} {self.request.filename!r} from {self.client[0]}: {exc}",
+                               peer=self.client, request=kind, code=exc.code, message=str(exc))
+                return
+            except (PeerError, OSError, tftp.MalformedPacket) as exc:
+                self.out.event("failed", f"{kind} {self.request.filename!r} from {self.client[0]}: {exc}",
+                               peer=self.client, request=kind, message=str(exc))
+                return
+        self.out.event("done", f"{kind} {self.request.filename} ({size} bytes) for {self.client[0]}:"
+                       f"{self.client[1]}", peer=self.client, request=kind, file=self.request.filename, size=size)
+
+    def read_file(self) -> int:
+        path = resolve_path(self.policy.root, self.request.filename)
+        try:
+            f = path.open("rb")
+        except FileNotFoundError:
+            raise Refused(tftp.FILE_NOT_FOUND, "file not found") from None
+        except (PermissionError, IsADirectoryError):
+            raise Refused(tftp.ACCESS_VIOLATION, "access violation") from None
+        with f:
+            size = os.fstat(f.fileno()).st_size
+            content = f.read()
+        if self.request.mode == "netascii":
+            content = content.replace(b"\r", b"\r\0").replace(b"\n", b"\r\n")
+        options, blksize, windowsize, timeout = negotiate(self.request, self.policy, len(content))
+        sender = Sender(lambda off, n: content[off:off + n], blksize, windowsize, self.policy.retries)
+        if options:
+            self.sock.sendto(tftp.OAck(options).encode(), self.client)
+            self.wait_ack0(timeout, tftp.OAck(options).encode())
+        run_sender(self.sock, self.client, sender, timeout)
+        return size
+
+    def wait_ack0(self, timeout: float, oack: bytes) -> None:
+        """After an OACK for RRQ, the client confirms with ACK 0 (or refuses with ERROR 8)."""
+        for _ in range(self.policy.retries + 1):
+            self.sock.settimeout(timeout)
+            try:
+                data, addr = self.sock.recvfrom(65536)
+            except TimeoutError:
+                self.sock.sendto(oack, self.client)
+                continue
+            if addr != self.client:
+                self.sock.sendto(tftp.Error(tftp.UNKNOWN_TID, "unknown transfer ID").encode(), addr)
+                continue
+            packet = tftp.decode(data)
+            if isinstance(packet, tftp.Ack) and packet.block == 0:
+                return
+            if isinstance(packet, tftp.Error):
+                raise PeerError(f"the client refused the options: {packet.message}")
+        raise PeerError("no ACK for the OACK")
+
+    def write_file(self) -> int:
+        if not self.policy.writable:
+            raise Refused(tftp.ACCESS_VIOLATION, "this server does not accept uploads")
+        path = resolve_path(self.policy.root, self.request.filename)
+        if not path.exists() and not self.policy.create:
+            raise Refused(tftp.ACCESS_VIOLATION, "this server does not create new files")
+        if path.is_dir():
+            raise Refused(tftp.ACCESS_VIOLATION, "access violation")
+        options, blksize, windowsize, timeout = negotiate(self.request, self.policy, None)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.upload.")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                first = tftp.OAck(options).encode() if options else tftp.Ack(0).encode()
+                self.sock.sendto(first, self.client)
+                receiver = Receiver(blksize, windowsize, self.policy.retries)
+                receiver.last_ack = first
+                stats = run_receiver(self.sock, self.client, receiver, timeout, f.write)
+            data = Path(tmp).read_bytes()
+            if self.request.mode == "netascii":
+                Path(tmp).write_bytes(data.replace(b"\r\n", b"\n").replace(b"\r\0", b"\r"))
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        dally(self.sock, self.client, receiver, timeout, stats)
+        return stats.bytes
+
+
+def serve(args: argparse.Namespace, out: common.Output) -> int:
+    root = Path(args.root).resolve()
+    if not root.is_dir():
+        raise common.ProgramError(f"--root {args.root} is not a folder")
+    policy = Policy(root, args.writable, args.create, args.max_blksize, args.max_windowsize, args.timeout,
+                    args.retries)
+    with common.udp_socket(args.bind, args.port) as sock:
+        local = sock.getsockname()
+        out.event("listening", f"tftp server on udp {local[0]}:{local[1]} serving {root}", local=local)
+        while True:
+            data, client = sock.recvfrom(65536)
+            try:
+                request = tftp.decode(data)
+                if not isinstance(request, tftp.Request):
+                    raise tftp.MalformedPacket(f"{type(request).__name__} is not a request")
+            except tftp.MalformedPacket as exc:
+                sock.sendto(tftp.Error(tftp.ILLEGAL_OPERATION, str(exc)[:100]).encode(), client)
+                out.event("refused", f"malformed request from {client[0]}:{client[1]}: {exc}", peer=client,
+                          code=tftp.ILLEGAL_OPERATION, message=str(exc))
+                continue
+            # Answer from the address the request came to, so the client sees one server.
+            Session(policy, request, client, args.bind or "0.0.0.0", out).start()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = common.parser("tftp-server", "a TFTP server for the files in --root")
+    p.add_argument("--root", required=True, help="the folder served")
+    p.add_argument("--port", type=common.port, default=69)
+    p.add_argument("--bind", default="", metavar="ADDR")
+    p.add_argument("--writable", action="store_true", help="accept uploads (WRQ) to existing files")
+    p.add_argument("--create", action="store_true", help="with --writable, accept uploads of new files")
+    p.add_argument("--max-blksize", type=int, default=tftp.MAX_BLKSIZE)
+    p.add_argument("--max-windowsize", type=int, default=64)
+    p.add_argument("--timeout", type=float, default=1.0, metavar="S", help="retransmission timeout")
+    p.add_argument("--retries", type=int, default=5)
+    args = p.parse_args(argv)
+    out = common.Output(args.json, args.encoding)
+    return common.run(lambda: serve(args, out), out, "tftp-server")

@@ -1,0 +1,169 @@
+"""TFTP on the real lab: interop with tftp-hpa and atftp, sizes, safety, loss."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from lab.control.lab import Lab
+from lab.harness.programs import HostProgram
+from lab.harness.raw import send_datagram
+from lab.proto import tftp
+
+pytestmark = pytest.mark.lab
+
+ROOT = "/srv/tftp-test"
+SIZES = {"empty": 0, "one-block": 512, "odd": 1500, "1mb": 1 << 20}
+
+
+def sha(lab: Lab, host: str, path: str) -> str:
+    return lab.exec(host, ["sha256sum", path], check=True).stdout.split()[0]
+
+
+@pytest.fixture
+def files(lab: Lab) -> Iterator[dict[str, str]]:
+    script = f"rm -rf {ROOT} && mkdir -p {ROOT}/sub && chmod 777 {ROOT} && " + " && ".join(
+        f"head -c {size} /dev/urandom > {ROOT}/{name}.bin" for name, size in SIZES.items())
+    lab.exec("srv", ["sh", "-c", script], check=True)
+    lab.exec("b1", ["sh", "-c", "rm -rf /tmp/t && mkdir -p /tmp/t"], check=True)
+    yield {name: sha(lab, "srv", f"{ROOT}/{name}.bin") for name in SIZES}
+
+
+@pytest.fixture
+def ours(run_program: Callable[..., HostProgram], files: dict[str, str]) -> HostProgram:
+    server = run_program("srv", ["lab", "tftp-server", "--root", ROOT, "--writable", "--create", "--json"])
+    server.wait_listening(69)
+    return server
+
+
+@pytest.fixture
+def hpa(run_program: Callable[..., HostProgram], files: dict[str, str]) -> HostProgram:
+    server = run_program("srv", ["in.tftpd", "-L", "-s", "-c", ROOT])
+    server.wait_listening(69)
+    return server
+
+
+@pytest.fixture
+def atftpd(run_program: Callable[..., HostProgram], files: dict[str, str]) -> HostProgram:
+    server = run_program("srv", ["atftpd", "--daemon", "--no-fork", "--user", "root.root", "--logfile", "-",
+                                 "--port", "69", ROOT])
+    server.wait_listening(69)
+    return server
+
+
+def client(lab: Lab, *args: str) -> str:
+    return lab.exec("b1", ["sh", "-c", "cd /tmp/t && " + " ".join(args)], check=True).stdout
+
+
+@pytest.mark.parametrize("options", ["", "--blksize 1468 --tsize --timeout-option 2"])
+def test_our_client_with_tftpd_hpa(lab: Lab, hpa: HostProgram, files: dict[str, str], options: str) -> None:
+    for name in SIZES:
+        client(lab, f"lab tftp get srv {name}.bin {options}")
+        assert sha(lab, "b1", f"/tmp/t/{name}.bin") == files[name], name
+    client(lab, f"lab tftp put srv odd.bin up-{len(options)}.bin {options}")
+    assert sha(lab, "srv", f"{ROOT}/up-{len(options)}.bin") == files["odd"]
+
+
+def test_tftp_hpa_client_with_our_server(lab: Lab, ours: HostProgram, files: dict[str, str]) -> None:
+    for name in SIZES:
+        client(lab, f"tftp -m binary srv -c get {name}.bin")
+        assert sha(lab, "b1", f"/tmp/t/{name}.bin") == files[name], name
+    client(lab, "tftp -m binary srv -c put 1mb.bin hpa-up.bin")
+    assert sha(lab, "srv", f"{ROOT}/hpa-up.bin") == files["1mb"]
+
+
+def test_atftp_with_windowsize_both_ways(lab: Lab, run_program: Callable[..., HostProgram],
+                                          files: dict[str, str]) -> None:
+    server = run_program("srv", ["lab", "tftp-server", "--root", ROOT, "--writable", "--create", "--json"])
+    server.wait_listening(69)
+    client(lab, "atftp --option 'windowsize 8' --option 'blksize 1428' -g -r 1mb.bin -l a.bin srv")
+    assert sha(lab, "b1", "/tmp/t/a.bin") == files["1mb"]
+    client(lab, "atftp -p -l a.bin -r at-up.bin srv")
+    assert sha(lab, "srv", f"{ROOT}/at-up.bin") == files["1mb"]
+    server.stop()
+    other = run_program("srv", ["atftpd", "--daemon", "--no-fork", "--user", "root.root", "--logfile", "-", ROOT])
+    other.wait_listening(69)
+    client(lab, "lab tftp get srv 1mb.bin w.bin --windowsize 16 --blksize 1428")
+    assert sha(lab, "b1", "/tmp/t/w.bin") == files["1mb"]
+
+
+def test_forty_megabytes_roll_the_block_number_over(lab: Lab, ours: HostProgram) -> None:
+    lab.exec("srv", ["sh", "-c", f"head -c 41943040 /dev/urandom > {ROOT}/big.bin"], check=True)
+    client(lab, "lab tftp get srv big.bin --timeout 2")  # 81,920 blocks of 512: past 65,535
+    assert sha(lab, "b1", "/tmp/t/big.bin") == sha(lab, "srv", f"{ROOT}/big.bin")
+
+
+@pytest.mark.parametrize("name", ["../etc/passwd", "/etc/passwd", "sub/../../etc/passwd", "escape",
+                                  "x" * 300])
+def test_paths_stay_inside_the_root(lab: Lab, ours: HostProgram, name: str) -> None:
+    lab.exec("srv", ["ln", "-sf", "/etc/passwd", f"{ROOT}/escape"], check=True)
+    replies = send_datagram(lab, "b1", "srv", 69, tftp.rrq(name).encode())
+    assert [tftp.decode(r) for r in replies][:1] == [tftp.Error(tftp.ACCESS_VIOLATION, "access outside the served "
+                                                                "folder is not allowed")] or \
+        tftp.decode(replies[0]) == tftp.Error(tftp.ACCESS_VIOLATION, "illegal file name")
+
+
+def test_uploads_need_writable(lab: Lab, run_program: Callable[..., HostProgram], files: dict[str, str]) -> None:
+    server = run_program("srv", ["lab", "tftp-server", "--root", ROOT])
+    server.wait_listening(69)
+    done = lab.exec("b1", ["sh", "-c", "cd /tmp && head -c 100 /dev/zero > z && lab tftp put srv z odd.bin"])
+    assert done.exit_code == 1 and "ERROR 2: this server does not accept uploads" in done.stderr
+    assert sha(lab, "srv", f"{ROOT}/odd.bin") == files["odd"], "the existing file is untouched"
+
+
+def test_a_failed_upload_leaves_no_file(lab: Lab, ours: HostProgram) -> None:
+    # Announce a WRQ, send one full block, then vanish: the server times out and cleans up.
+    replies = send_datagram(lab, "b1", "srv", 69, tftp.wrq("partial.bin").encode())
+    assert tftp.decode(replies[0]) == tftp.Ack(0)
+    ours.wait_event("failed", timeout=30)
+    listing = lab.exec("srv", ["ls", "-a", ROOT]).stdout.split()
+    assert not [f for f in listing if "partial" in f], listing
+
+
+def malformed_requests() -> list[bytes]:
+    rng = random.Random(69)
+    table = [b"", b"\x00", b"\x00\x01", b"\x00\x01f", b"\x00\x01f\x00", b"\x00\x01\x00octet\x00",
+             b"\x00\x01f\x00mail\x00", b"\x00\x02f\x00octet", b"\x00\x03\x00\x01data", b"\x00\x04\x00\x01",
+             b"\x00\x05\x00\x01oops\x00", b"\x00\x06blksize\x00", b"\x00\x09", b"\xff\xff" * 10,
+             b"\x00\x01" + b"a" * 3000 + b"\x00octet\x00", b"\x00\x01f\x00octet\x00blksize\x00",
+             b"\x00\x01f\x00octet\x00blksize\x00abc\x00", b"\x00\x01f\x00octet\x00blksize\x000\x00"]
+    while len(table) < 220:
+        good = tftp.rrq("odd.bin", blksize=rng.choice([8, 512, 99999]), tsize=0).encode()
+        cut = rng.randrange(1, len(good))
+        table.append(good[:cut] if rng.random() < 0.5 else bytes(rng.randrange(256) for _ in range(cut)))
+    return table
+
+
+def test_malformed_requests_never_stop_the_server(lab: Lab, ours: HostProgram, files: dict[str, str]) -> None:
+    script = ("import socket, sys\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+              "for line in sys.stdin:\n    s.sendto(bytes.fromhex(line.strip()), ('srv', 69))\n")
+    blaster = HostProgram(lab, "b2", ["python3", "-c", script]).start()
+    for packet in malformed_requests():
+        blaster.send(packet.hex() + "\n")
+    blaster.close_stdin()
+    assert blaster.wait_exit() == 0
+    assert ours.running
+    client(lab, "lab tftp get srv 1mb.bin after.bin")
+    assert sha(lab, "b1", "/tmp/t/after.bin") == files["1mb"]
+
+
+@pytest.mark.parametrize("direction", ["ingress", "egress"])
+def test_ten_transfers_under_twenty_percent_loss(lab: Lab, run_program: Callable[..., HostProgram],
+                                                 files: dict[str, str], impair: Callable[..., None],
+                                                 direction: str) -> None:
+    """b1 loses 20% of what it receives (DATA) or sends (ACKs); every transfer still completes.
+
+    Lock-step TFTP recovers a loss only when the sender's timer fires, so the server runs
+    with a 50 ms retransmission timeout; the client is more patient than the server's backoff.
+    """
+    server = run_program("srv", ["lab", "tftp-server", "--root", ROOT, "--timeout", "0.05", "--retries", "30",
+                                 "--json"])
+    server.wait_listening(69)
+    impair("b1", loss=20, direction=direction)
+    for n in range(10):
+        out = client(lab, f"lab tftp get srv 1mb.bin loss{n}.bin --timeout 1 --retries 10 --blksize 1468 --json")
+        assert sha(lab, "b1", f"/tmp/t/loss{n}.bin") == files["1mb"], out
+    resent = [e["size"] for e in server.events() if e["event"] == "done"]
+    assert len(resent) == 10
