@@ -253,7 +253,8 @@ def impair(c: Context, host: str, name: str = DEFAULT_NAME, loss: float = 0, eve
         say(f"{host}: {line}")
 
 
-BENCHMARKS = {"lab": "benchmarks/bench_lab.py", "udp": "benchmarks/bench_udp.py", "chat": "benchmarks/bench_chat.py"}
+BENCHMARKS = {"lab": "benchmarks/bench_lab.py", "udp": "benchmarks/bench_udp.py", "chat": "benchmarks/bench_chat.py",
+              "tftp": "benchmarks/bench_tftp.py"}
 
 
 @task(help={"suite": f"which benchmark: {', '.join(BENCHMARKS)} or all (default)",

@@ -24,6 +24,7 @@ from types import TracebackType
 from lab.control import pcap
 from lab.control.flows import ladder
 from lab.control.lab import Lab
+from lab.control.wait import wait_until
 from lab.errors import LabError
 from lab.harness.programs import STDERR, HostProgram
 
@@ -54,9 +55,20 @@ class Capture:
         self.program.wait_line("listening on", timeout=timeout, stream=STDERR)
         return self
 
+    def drained(self, timeout: float = 5) -> None:
+        """Wait until the pcap file stops growing: tcpdump has written all it has seen."""
+        sizes: list[str] = []
+
+        def stable() -> bool:
+            sizes.append(self.lab.exec(self.host, ["stat", "-c", "%s", self.remote]).stdout.strip())
+            return len(sizes) >= 3 and sizes[-1] == sizes[-2] == sizes[-3]
+
+        wait_until(stable, timeout, f"the capture on {self.host} to drain", interval=0.1)
+
     def stop(self) -> bytes:
         if self.program is None:
             raise LabError("capture was not started")
+        self.drained()
         self.program.signal("INT")
         self.program.wait_exit(10)
         stream, _ = self.lab.container(self.host).get_archive(self.remote)

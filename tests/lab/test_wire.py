@@ -10,8 +10,10 @@ import pytest
 
 from lab.control.lab import Lab
 from lab.control.topology import Topology
+from lab.control.wait import wait_until
 from lab.harness.capture import CaptureSet
 from lab.harness.programs import HostProgram
+from lab.harness.tcp import tcp_states
 from lab.harness.udpcount import received_numbers
 
 pytestmark = pytest.mark.lab
@@ -49,7 +51,10 @@ def test_tcp_connection_on_the_wire(lab: Lab, run_program: Callable[..., HostPro
     server = run_program("b1", ["lab", "tcp-echo-server", "--port", "9061"])
     server.wait_listening(9061, "tcp")
     with capture(["h1"], bpf="tcp port 9061") as cap:
-        lab.exec("h1", ["sh", "-c", "echo hello | nc -q1 b1 9061"], check=True)
+        # -N: half-close at EOF; nc ends once the server has closed its side too
+        lab.exec("h1", ["sh", "-c", "echo hello | nc -N b1 9061"], check=True)
+        wait_until(lambda: any(r["state"] == "TIME-WAIT" for r in tcp_states(lab, "h1", 9061)), 5,
+                   "h1's side of the connection to finish closing")
     flags = [(p.src_name, p.tcp_flags) for p in cap.packets["h1"]]
     assert flags[:3] == [("h1", "SYN"), ("b1", "SYN,ACK"), ("h1", "ACK")]
     fins = {name for name, f in flags if "FIN" in f}

@@ -1,0 +1,40 @@
+"""TFTP options: blksize and windowsize, negotiated with an OACK, and what they change."""
+
+from __future__ import annotations
+
+import time
+
+from lab.harness.capture import CaptureSet
+from lab.harness.scenario import Role, Stage
+from lab.harness.tftp import ROOT, make_file, sha256
+
+TITLE = "blksize and windowsize (OACK): fewer, larger packets and fewer ACKs make a transfer faster"
+SIZE = 2 * 1024 * 1024
+ROLES = {
+    "server": Role("srv", ["lab", "tftp-server", "--root", ROOT, "--json"]),
+    "client": Role("b1", ["lab", "tftp", "get", "srv", "opts.bin", "/tmp/opts.bin", "--json"]),
+}
+RUNS = {"512, lock-step": [], "blksize 1468": ["--blksize", "1468"],
+        "blksize 1468, windowsize 16": ["--blksize", "1468", "--windowsize", "16"]}
+
+
+def play(stage: Stage) -> None:
+    original = make_file(stage.lab, "srv", f"{ROOT}/opts.bin", SIZE)
+    stage.start("server").wait_listening(69)
+    counts = {}
+    for name, extra in RUNS.items():
+        with CaptureSet(stage.lab, ["b1"], bpf="udp") as cap:
+            start = time.perf_counter()
+            client = stage.run("client", *extra)
+            seconds = time.perf_counter() - start
+        kinds = [p.tftp()[0] for p in cap.packets["b1"] if p.tftp()]  # type: ignore[index]
+        counts[name] = (kinds.count("DATA"), kinds.count("ACK"))
+        stage.say(f"   {name:<30} {counts[name][0]:>5} DATA {counts[name][1]:>5} ACK  {seconds:.2f}s"
+                  f"{'  (OACK)' if 'OACK' in kinds else ''}")
+        stage.check(f"{name}: identical file", client.exit_code == 0 and
+                    sha256(stage.lab, "b1", "/tmp/opts.bin") == original)
+    stage.check("blksize 1468 needs about a third of the DATA packets",
+                counts["blksize 1468"][0] == SIZE // 1468 + 1, str(counts["blksize 1468"]))
+    stage.check("windowsize 16 needs about one ACK per 16 blocks",
+                counts["blksize 1468, windowsize 16"][1] <= (SIZE // 1468 + 1) // 16 + 2,
+                str(counts["blksize 1468, windowsize 16"]))
