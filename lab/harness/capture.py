@@ -48,7 +48,7 @@ class Capture:
         self.data = b""
 
     def start(self, timeout: float = 10) -> Capture:
-        argv = ["tcpdump", "-i", "any", "--immediate-mode", "-U", "-n", "-Z", "root", "-w", self.remote]
+        argv = ["tcpdump", "-i", "any", "--immediate-mode", "-B", "16384", "-U", "-n", "-Z", "root", "-w", self.remote]
         if self.bpf:
             argv.append(self.bpf)
         self.program = HostProgram(self.lab, self.host, argv).start()
