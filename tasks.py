@@ -85,8 +85,9 @@ def status(c: Context, name: str = DEFAULT_NAME, json_: bool = False) -> None:
 
     lab = open_lab(name)
     report = lab.status_json()
+    active = impairments.report(lab)
     for host in report["hosts"]:
-        host["impairments"] = impairments.show(lab, host["service"]) if host["state"] == "running" else []
+        host["impairments"] = active.get(host["service"], [])
     if json_:
         print(json.dumps(report, indent=2))
         return

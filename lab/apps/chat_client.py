@@ -13,7 +13,7 @@ import socket
 import threading
 
 from lab.apps import common
-from lab.proto.framing import FrameTooLong, LineFramer
+from lab.proto.framing import FrameTooLong, LineFramer, frame
 from lab.proto.groupchat import BYE
 
 EXIT_SERVER_GONE = 4
@@ -66,20 +66,20 @@ def main(argv: list[str] | None = None) -> int:
             receiver = Receiver(sock, out, local, server)
             receiver.start()
             try:
-                sock.sendall(args.name.encode(args.encoding) + b"\n")
+                sock.sendall(frame(args.name.encode(args.encoding)))
                 for line in common.stdin_lines():
                     if line.strip() == BYE:
                         break
-                    sock.sendall(line.encode(args.encoding, errors="replace") + b"\n")
+                    sock.sendall(frame(line.encode(args.encoding, errors="replace")))
                 receiver.leaving.set()  # `bye`, EOF: leave politely
-                sock.sendall(BYE.encode() + b"\n")
+                sock.sendall(frame(BYE.encode()))
             except KeyboardInterrupt:
                 receiver.leaving.set()
                 if receiver.closed_by_server:
                     raise common.ProgramError(f"the server {server[0]}:{server[1]} closed the connection",
                                               EXIT_SERVER_GONE) from None
                 try:
-                    sock.sendall(BYE.encode() + b"\n")
+                    sock.sendall(frame(BYE.encode()))
                 except OSError:
                     pass
             except OSError as exc:

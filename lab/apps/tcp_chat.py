@@ -15,7 +15,7 @@ import threading
 
 from lab.apps import common
 from lab.apps.chat_server import listen
-from lab.proto.framing import FrameTooLong, LineFramer
+from lab.proto.framing import FrameTooLong, LineFramer, frame
 from lab.proto.groupchat import BYE
 
 
@@ -78,7 +78,7 @@ class Conversation:
     def send(self, line: str) -> None:
         data = line.encode(self.encoding, errors="replace")
         try:
-            self.sock.sendall(data + b"\n")
+            self.sock.sendall(frame(data))
         except OSError as exc:
             raise common.ProgramError(f"lost the connection to {self.peer[0]}:{self.peer[1]}: "
                                       f"{exc.strerror or exc}") from None

@@ -18,6 +18,7 @@ without it gets a clear error instead of a silent no-op.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from lab.control.lab import Lab
@@ -142,25 +143,49 @@ def clear(lab: Lab, host: str) -> None:
         _sh(lab, peer, _uninstall(f"SOCKLAB-FROM-{host}") + "; true")
 
 
-def _dropped(lab: Lab, host: str, chain: str) -> list[tuple[str, int]]:
-    out = lab.exec(host, ["iptables", "-w", "-L", chain, "-v", "-x", "-n"]).stdout
-    found = []
-    for line in out.splitlines():
-        mode = re.search(r"statistic mode (random probability [\d.]+|nth every \d+)", line)
-        if mode:
-            found.append((mode.group(1), int(line.split()[0])))
-    return found
+_CHAIN = re.compile(r"^Chain (SOCKLAB-IN|SOCKLAB-FROM-(\S+))")
+_MODE = re.compile(r"statistic mode (random probability [\d.]+|nth every \d+)")
+
+
+def _read(lab: Lab, host: str) -> tuple[list[tuple[str, str, int]], list[str]]:
+    """One look at a host: (whose, mode, dropped) per loss rule, and its shaping qdiscs."""
+    out = lab.exec(host, ["sh", "-c", "iptables -w -L -v -x -n; echo '== tc'; tc qdisc show"]).stdout
+    rules, qdiscs, owner = [], [], ""
+    head, _, tc = out.partition("== tc")
+    for line in head.splitlines():
+        chain = _CHAIN.match(line)
+        if chain:
+            owner = f"in:{host}" if chain.group(1) == INGRESS else f"out:{chain.group(2)}"
+        elif line.startswith("Chain "):
+            owner = ""
+        elif owner and (mode := _MODE.search(line)):
+            rules.append((owner, mode.group(1), int(line.split()[0])))
+    for line in tc.splitlines():
+        if re.search(r"qdisc (tbf|netem) ", line):
+            qdiscs.append(" ".join(line.split()[:2] + line.split()[4:]))
+    return rules, qdiscs
+
+
+def report(lab: Lab) -> dict[str, list[str]]:
+    """Every running host's active impairments, one line each, with packets dropped so far."""
+    hosts = [name for name, c in lab.containers().items() if c.status == "running"]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        seen = dict(zip(hosts, pool.map(lambda h: _read(lab, h), hosts), strict=True))
+    lines: dict[str, list[str]] = {h: [] for h in hosts}
+    egress: dict[tuple[str, str], int] = {}
+    for host, (rules, qdiscs) in seen.items():
+        for owner, mode, dropped in rules:
+            if owner.startswith("in:"):
+                lines[host].append(f"ingress loss ({mode}): {dropped} dropped")
+            else:
+                key = (owner[4:], mode)
+                egress[key] = egress.get(key, 0) + dropped
+        lines[host] += qdiscs
+    for (host, mode), dropped in egress.items():
+        lines.setdefault(host, []).append(f"egress loss ({mode}, dropped where it arrives): {dropped} dropped")
+    return lines
 
 
 def show(lab: Lab, host: str) -> list[str]:
-    """Active impairments of ``host``, one line each, with packets dropped so far."""
-    found = [f"ingress loss ({mode}): {n} dropped" for mode, n in _dropped(lab, host, INGRESS)]
-    egress: dict[str, int] = {}
-    for peer in peers(lab, host):
-        for mode, n in _dropped(lab, peer, f"SOCKLAB-FROM-{host}"):
-            egress[mode] = egress.get(mode, 0) + n
-    found += [f"egress loss ({mode}, dropped where it arrives): {n} dropped" for mode, n in egress.items()]
-    for line in _sh(lab, host, "tc qdisc show").splitlines():
-        if re.search(r"qdisc (tbf|netem) ", line):
-            found.append(" ".join(line.split()[:2] + line.split()[4:]))
-    return found
+    """Active impairments of ``host`` (reading every host: egress loss lives on its peers)."""
+    return report(lab).get(host, [])

@@ -7,6 +7,7 @@ with lab host names, ports, TCP flags, the payload, and a short protocol-aware l
 
 from __future__ import annotations
 
+import io
 import socket
 import struct
 from collections.abc import Iterable, Mapping
@@ -86,9 +87,14 @@ def _link_decode(linktype: int, buf: bytes) -> tuple[object | None, str]:
 
 def read(path: Path, names: Mapping[str, str] | None = None) -> list[Packet]:
     """IPv4 packets of a pcap file, oldest first; ``names`` maps addresses to host names."""
+    return parse(path.read_bytes(), names)
+
+
+def parse(data: bytes, names: Mapping[str, str] | None = None) -> list[Packet]:
+    """IPv4 packets of pcap data, oldest first; ``names`` maps addresses to host names."""
     names = names or {}
     packets = []
-    with path.open("rb") as f:
+    with io.BytesIO(data) as f:
         reader = dpkt.pcap.Reader(f)
         linktype = reader.datalink()
         for ts, buf in reader:

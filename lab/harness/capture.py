@@ -115,16 +115,9 @@ class CaptureSet:
         for host, cap in self.captures.items():
             if cap.program is None or self.packets.get(host) is not None:
                 continue
-            cap.stop()
+            self.packets[host] = pcap.parse(cap.stop(), names)
             if self.folder is not None:
                 self.files[host] = cap.save(self.folder / f"{host}.pcap")
-                self.packets[host] = pcap.read(self.files[host], names)
-            else:
-                tmp = Path(f"/tmp/{uuid.uuid4().hex}.pcap")
-                try:
-                    self.packets[host] = pcap.read(cap.save(tmp), names)
-                finally:
-                    tmp.unlink(missing_ok=True)
 
     def ladder(self, host: str) -> str:
         return ladder(self.packets[host])

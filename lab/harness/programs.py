@@ -18,7 +18,6 @@ import json
 import re
 import socket
 import threading
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -227,8 +226,3 @@ class HostProgram:
         out = [f"out| {line}" for line in self.lines(STDOUT)] + [f"err| {line}" for line in self.lines(STDERR)]
         return "\n".join(out[-tail:] if tail else out)
 
-
-def run_all(programs: Sequence[HostProgram], timeout: float = 30) -> list[int]:
-    """Wait for several programs to end by themselves; their exit statuses, in order."""
-    deadline = time.monotonic() + timeout
-    return [p.wait_exit(max(0.1, deadline - time.monotonic())) for p in programs]

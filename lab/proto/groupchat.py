@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from lab.proto.framing import frame
+
 MAX_NAME = 32
 BYE = "bye"
 
@@ -32,7 +34,7 @@ class Actions:
     close: list[tuple[int, str]] = field(default_factory=list)   # (client id, reason)
 
     def to(self, client: int, line: str) -> None:
-        self.send.append((client, line.encode() + b"\n"))
+        self.send.append((client, frame(line.encode())))
 
 
 @dataclass
@@ -78,5 +80,5 @@ class GroupChat:
         return act
 
     def _broadcast(self, act: Actions, sender: int, line: str) -> None:
-        data = line.encode() + b"\n"
+        data = frame(line.encode())
         act.send.extend((c, data) for c in self.names if c != sender)

@@ -100,9 +100,9 @@ def test_forty_megabytes_roll_the_block_number_over(lab: Lab, ours: HostProgram)
 def test_paths_stay_inside_the_root(lab: Lab, ours: HostProgram, name: str) -> None:
     lab.exec("srv", ["ln", "-sf", "/etc/passwd", f"{ROOT}/escape"], check=True)
     replies = send_datagram(lab, "b1", "srv", 69, tftp.rrq(name).encode())
-    assert [tftp.decode(r) for r in replies][:1] == [tftp.Error(tftp.ACCESS_VIOLATION, "access outside the served "
-                                                                "folder is not allowed")] or \
-        tftp.decode(replies[0]) == tftp.Error(tftp.ACCESS_VIOLATION, "illegal file name")
+    answer = tftp.decode(replies[0]) if replies else None
+    assert isinstance(answer, tftp.Error) and answer.code == tftp.ACCESS_VIOLATION, answer
+    assert answer.message in ("access outside the served folder is not allowed", "illegal file name")
 
 
 def test_uploads_need_writable(lab: Lab, run_program: Callable[..., HostProgram], files: dict[str, str]) -> None:
@@ -165,5 +165,5 @@ def test_ten_transfers_under_twenty_percent_loss(lab: Lab, run_program: Callable
     for n in range(10):
         out = client(lab, f"lab tftp get srv 1mb.bin loss{n}.bin --timeout 1 --retries 10 --blksize 1468 --json")
         assert sha(lab, "b1", f"/tmp/t/loss{n}.bin") == files["1mb"], out
-    resent = [e["size"] for e in server.events() if e["event"] == "done"]
-    assert len(resent) == 10
+    served = [e["size"] for e in server.events() if e["event"] == "done"]
+    assert served == [1 << 20] * 10

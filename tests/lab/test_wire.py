@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from lab.control import impair as impairments
 from lab.control.lab import Lab
 from lab.control.topology import Topology
 from lab.control.wait import wait_until
@@ -66,8 +67,6 @@ def test_random_loss_is_measured_and_cleared(lab: Lab, impair: Callable[..., Non
     got = received_numbers(lab, "h1", "b1", 9062, 2000)
     loss = 1 - len(got) / 2000
     assert 0.15 <= loss <= 0.25, f"measured {loss:.1%} with 20% set"
-    from lab.control import impair as impairments
-
     impairments.clear(lab, "b1")
     assert len(received_numbers(lab, "h1", "b1", 9062, 2000)) == 2000
 

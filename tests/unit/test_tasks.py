@@ -31,7 +31,10 @@ def test_failing_tests_fail_the_task() -> None:
 
 
 def test_every_task_has_help() -> None:
+    checked = []
     for name in dir(tasks):
         obj = getattr(tasks, name)
         if hasattr(obj, "body") and hasattr(obj, "help"):
             assert (obj.__doc__ or "").strip(), f"task {name} has no docstring"
+            checked.append(obj.name)
+    assert {"build", "up", "down", "status", "shell", "exec", "logs", "test", "clean"} <= set(checked)
