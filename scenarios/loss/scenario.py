@@ -10,7 +10,7 @@ from lab.harness.tcp import echo_load
 from lab.harness.udpcount import received_numbers
 
 TITLE = "under 20% loss the UDP receiver misses datagrams; TCP retransmits and delivers every byte"
-UDP_PORT, TCP_PORT, COUNT, SIZE = 9050, 9051, 1000, 128 * 1024
+UDP_PORT, TCP_PORT, COUNT, SIZE = 9050, 9051, 1000, 512 * 1024
 FLOW = ("h1", "tcp port 9051")
 ROLES = {"tcp-server": Role("b1", ["lab", "tcp-echo-server", "--impl", "selectors", "--port", str(TCP_PORT)])}
 

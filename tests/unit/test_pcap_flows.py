@@ -41,6 +41,14 @@ def test_retransmissions_counts_repeated_segments() -> None:
     seg = pcap.Packet(time=0, src="a", dst="b", proto="tcp", sport=1, dport=2, seq=100, payload=b"x" * 10)
     ack = pcap.Packet(time=0, src="b", dst="a", proto="tcp", sport=2, dport=1, seq=5)
     assert pcap.retransmissions([seg, ack, seg, ack, seg]) == 2
+    first = pcap.Packet(time=0, src="a", dst="b", proto="tcp", sport=1, dport=2, seq=100, payload=b"x" * 20)
+    nxt = pcap.Packet(time=0, src="a", dst="b", proto="tcp", sport=1, dport=2, seq=120, payload=b"x" * 20)
+    cut = pcap.Packet(time=0, src="a", dst="b", proto="tcp", sport=1, dport=2, seq=100, payload=b"x" * 30)
+    assert pcap.retransmissions([first, nxt]) == 0
+    assert pcap.retransmissions([first, nxt, cut]) == 1, "a resend cut differently still counts"
+    wrap = pcap.Packet(time=0, src="a", dst="b", proto="tcp", sport=1, dport=2, seq=2**32 - 5, payload=b"x" * 10)
+    after = pcap.Packet(time=0, src="a", dst="b", proto="tcp", sport=1, dport=2, seq=5, payload=b"x" * 10)
+    assert pcap.retransmissions([wrap, after]) == 0, "sequence numbers wrap"
 
 
 @pytest.mark.parametrize(("settings", "message"), [
