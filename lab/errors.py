@@ -118,3 +118,13 @@ class WaitTimeoutError(LabError):
         self.timeout = timeout
         detail = f" (last seen: {last})" if last else ""
         super().__init__(f"timed out after {timeout:g}s waiting for {what}{detail}")
+
+
+class CaptureIncompleteError(LabError):
+    def __init__(self, dropped: dict[str, int]) -> None:
+        self.dropped = dropped
+        where = ", ".join(f"{n} on {host}" for host, n in sorted(dropped.items()))
+        super().__init__(
+            f"the capture missed packets ({where} dropped by the kernel: tcpdump fell behind), so what it "
+            "shows is incomplete: capture fewer packets (a narrower filter) or a slower exchange"
+        )

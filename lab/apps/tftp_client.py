@@ -7,6 +7,14 @@ The tutorial's downloader grown up: it asks for options and uses what the server
 (OACK), takes the transfer ID from the first answer and refuses strangers (ERROR 5),
 times out and retransmits with backoff instead of hanging, handles ERROR packets, block
 numbers past 65,535, and netascii. Exit status: 0 done, 1 failed (the reason on stderr).
+
+Lock-step TFTP (one block, then wait for its answer) is bound by latency: every 512 bytes
+cost a round trip, and a process that sleeps while it waits must be woken for each packet,
+which on a virtual machine takes tens of microseconds. So while it waits, the client first
+polls for up to --busy-poll microseconds (200) without sleeping, then sleeps: measured in
+this lab, a 512-byte lock-step download runs about 1.5x faster, at the price of a busy CPU
+during the transfer (`--busy-poll 0` turns it off). The server never busy-polls: it serves
+many clients at once, and their threads would only take the CPU from each other.
 """
 
 from __future__ import annotations
@@ -16,12 +24,15 @@ import os
 import socket
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from lab.apps import common
 from lab.apps.tftp_io import PeerError, Stats, dally, run_receiver, run_sender
 from lab.proto import tftp
 from lab.proto.tftp_session import Receiver, Sender
+
+WRITE_BUFFER = 1 << 20  # a write() per MiB, not one per 8 KiB
 
 
 def to_netascii(data: bytes) -> bytes:
@@ -61,14 +72,23 @@ def negotiated(oack: dict[str, str], asked: dict[str, str]) -> tuple[int, int, i
 
 
 class Progress:
+    """Bytes so far and the rate on stderr, once per MiB, when a person watches (a TTY, not
+    --json). The transfer loop calls it only if ``shown``: no per-packet cost otherwise."""
+
     def __init__(self, out: common.Output, total: int | None) -> None:
-        self.out, self.total, self.next = out, total, 0
+        self.total, self.next, self.start = total, 0, time.monotonic()
+        self.shown = not out.as_json and sys.stderr.isatty()
 
     def __call__(self, done: int) -> None:
-        if done >= self.next and not self.out.as_json and sys.stderr.isatty():
+        if done >= self.next:
             of = f"/{self.total}" if self.total else ""
-            sys.stderr.write(f"\r{done}{of} bytes")
+            rate = done / max(time.monotonic() - self.start, 1e-6) / 1e6
+            sys.stderr.write(f"\r{done}{of} bytes, {rate:.2f} MB/s ")
             self.next = done + (1 << 20)
+
+    def end(self) -> None:
+        if self.shown and self.next:
+            sys.stderr.write("\n")
 
 
 def get(args: argparse.Namespace, out: common.Output) -> Stats:
@@ -85,15 +105,20 @@ def get(args: argparse.Namespace, out: common.Output) -> Stats:
             blksize, windowsize, total = negotiated(first.options, asked)
             sock.sendto(tftp.Ack(0).encode(), peer)
             first_packet = None
-        else:
+        elif isinstance(first, tftp.Data):
             first_packet = first
+        else:
+            raise PeerError(f"expected DATA or OACK, got {type(first).__name__}")
         # Write to a temporary file beside the target: a failed download leaves nothing behind.
         fd, tmp = tempfile.mkstemp(dir=local.parent.resolve(), prefix=f".{local.name}.")
         try:
             receiver = Receiver(blksize, windowsize, args.retries)
-            with os.fdopen(fd, "wb") as f:
+            with os.fdopen(fd, "wb", buffering=WRITE_BUFFER) as f:
+                progress = Progress(out, total)
                 stats = run_receiver(sock, peer, receiver, args.timeout, f.write,
-                                     progress=Progress(out, total), first=first_packet)
+                                     progress=progress if progress.shown else None, first=first_packet,
+                                     spin=args.busy_poll / 1e6)
+                progress.end()
             if args.mode == "netascii":
                 Path(tmp).write_bytes(from_netascii(Path(tmp).read_bytes()))
             os.replace(tmp, local)
@@ -147,7 +172,10 @@ def put(args: argparse.Namespace, out: common.Output) -> Stats:
         elif not (isinstance(first, tftp.Ack) and first.block == 0):
             raise PeerError(f"expected ACK 0 or OACK, got {type(first).__name__}")
         sender = Sender(lambda off, n: content[off:off + n], blksize, windowsize, args.retries)
-        stats = run_sender(sock, peer, sender, args.timeout, progress=Progress(out, len(content)))
+        progress = Progress(out, len(content))
+        stats = run_sender(sock, peer, sender, args.timeout, progress=progress if progress.shown else None,
+                           spin=args.busy_poll / 1e6)
+        progress.end()
         stats.bytes = len(content)
     return stats
 
@@ -166,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout-option", type=int, default=0, metavar="S", help="ask the server for this timeout")
     p.add_argument("--tsize", action="store_true", help="ask for / announce the transfer size (RFC 2349)")
     p.add_argument("--retries", type=int, default=5)
+    p.add_argument("--busy-poll", type=float, default=200, metavar="US",
+                   help="wait for the next packet this many microseconds without sleeping (0: sleep at once)")
     args = p.parse_args(argv)
     if args.action == "get":
         args.remote, args.local = args.first, args.second
@@ -173,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
         args.local, args.remote = args.first, args.second
     if args.blksize and not tftp.MIN_BLKSIZE <= args.blksize <= tftp.MAX_BLKSIZE:
         p.error(f"--blksize must be {tftp.MIN_BLKSIZE}-{tftp.MAX_BLKSIZE}")
+    if not 0 <= args.busy_poll <= 1_000_000:
+        p.error("--busy-poll must be 0-1000000 microseconds")
     if args.windowsize and not 1 <= args.windowsize <= tftp.MAX_WINDOWSIZE:
         p.error(f"--windowsize must be 1-{tftp.MAX_WINDOWSIZE}")
     out = common.Output(args.json, args.encoding)
@@ -184,8 +216,9 @@ def main(argv: list[str] | None = None) -> int:
             raise common.ProgramError(str(exc)) from None
         rate = stats.bytes / stats.seconds / 1e6 if stats.seconds else 0.0
         out.event("done", f"{args.action} {stats.bytes} bytes in {stats.seconds:.3f}s ({rate:.2f} MB/s), "
-                  f"{stats.resent} blocks resent", peer=common.resolve(args.host, args.port), size=stats.bytes,
-                  seconds=round(stats.seconds, 4), resent=stats.resent, strangers=stats.strangers)
+                  f"{stats.timeouts} timeouts, {stats.resent} blocks resent", peer=common.resolve(args.host, args.port),
+                  size=stats.bytes, seconds=round(stats.seconds, 4), timeouts=stats.timeouts, resent=stats.resent,
+                  strangers=stats.strangers)
         return 0
 
     return common.run(transfer, out, "tftp")

@@ -25,7 +25,7 @@ from pathlib import Path
 from lab.apps import common
 from lab.apps.tftp_io import PeerError, dally, run_receiver, run_sender
 from lab.proto import tftp
-from lab.proto.tftp_session import Receiver, Sender
+from lab.proto.tftp_session import Reader, Receiver, Sender
 
 MAX_NAME = 255
 
@@ -81,6 +81,21 @@ def negotiate(request: tftp.Request, policy: Policy, size: int | None) -> tuple[
     return accepted, blksize, windowsize, timeout
 
 
+class FileReader:
+    """Blocks of an open file, read through a 1 MiB window: a session's memory stays the same
+    however large the file, and a transfer costs one pread() per MiB. When a retransmission
+    goes back before the window, it reads again from there."""
+
+    def __init__(self, fd: int, chunk: int = 1 << 20) -> None:
+        self.fd, self.chunk, self.start, self.buf = fd, chunk, 0, b""
+
+    def __call__(self, offset: int, size: int) -> bytes:
+        if offset < self.start or offset + size > self.start + len(self.buf):
+            self.buf, self.start = os.pread(self.fd, max(self.chunk, size), offset), offset
+        i = offset - self.start
+        return self.buf[i:i + size]
+
+
 class Session(threading.Thread):
     def __init__(self, policy: Policy, request: tftp.Request, client: common.Address, local_ip: str,
                  out: common.Output) -> None:
@@ -116,15 +131,16 @@ class Session(threading.Thread):
             raise Refused(tftp.ACCESS_VIOLATION, "access violation") from None
         with f:
             size = os.fstat(f.fileno()).st_size
-            content = f.read()
-        if self.request.mode == "netascii":
-            content = content.replace(b"\r", b"\r\0").replace(b"\n", b"\r\n")
-        options, blksize, windowsize, timeout = negotiate(self.request, self.policy, len(content))
-        sender = Sender(lambda off, n: content[off:off + n], blksize, windowsize, self.policy.retries)
-        if options:
-            self.sock.sendto(tftp.OAck(options).encode(), self.client)
-            self.wait_ack0(timeout, tftp.OAck(options).encode())
-        run_sender(self.sock, self.client, sender, timeout)
+            read: Reader = FileReader(f.fileno())
+            if self.request.mode == "netascii":  # text grows as it converts: convert it whole
+                content = f.read().replace(b"\r", b"\r\0").replace(b"\n", b"\r\n")
+                read, size = (lambda off, n: content[off:off + n]), len(content)
+            options, blksize, windowsize, timeout = negotiate(self.request, self.policy, size)
+            sender = Sender(read, blksize, windowsize, self.policy.retries)
+            if options:
+                self.sock.sendto(tftp.OAck(options).encode(), self.client)
+                self.wait_ack0(timeout, tftp.OAck(options).encode())
+            run_sender(self.sock, self.client, sender, timeout)
         return size
 
     def wait_ack0(self, timeout: float, oack: bytes) -> None:
@@ -157,7 +173,7 @@ class Session(threading.Thread):
         options, blksize, windowsize, timeout = negotiate(self.request, self.policy, None)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.upload.")
         try:
-            with os.fdopen(fd, "wb") as f:
+            with os.fdopen(fd, "wb", buffering=1 << 20) as f:
                 first = tftp.OAck(options).encode() if options else tftp.Ack(0).encode()
                 self.sock.sendto(first, self.client)
                 receiver = Receiver(blksize, windowsize, self.policy.retries)

@@ -32,9 +32,14 @@ class Packet:
     flags: tuple[str, ...] = ()
     seq: int = 0
     payload: bytes = b""
+    size: int = 0  # payload bytes on the wire (the capture may have kept fewer: its snapshot length)
     src_name: str = ""
     dst_name: str = ""
     direction: str = ""  # "in" or "out" as the capturing host saw it (cooked captures)
+
+    def __post_init__(self) -> None:
+        if not self.size and self.payload:  # built by hand, not from a capture: all of it was kept
+            object.__setattr__(self, "size", len(self.payload))
 
     @property
     def tcp_flags(self) -> str:
@@ -48,12 +53,12 @@ class Packet:
         if op not in TFTP_OPS:
             return None
         if op in (3, 4):
-            return TFTP_OPS[op], struct.unpack("!H", self.payload[2:4])[0], len(self.payload) - 4
-        return TFTP_OPS[op], 0, len(self.payload) - 2
+            return TFTP_OPS[op], struct.unpack("!H", self.payload[2:4])[0], self.size - 4
+        return TFTP_OPS[op], 0, self.size - 2
 
     def label(self, tftp: bool = False) -> str:
         if self.proto == "tcp":
-            extra = f" len={len(self.payload)}" if self.payload else ""
+            extra = f" len={self.size}" if self.size else ""
             return f"[{self.tcp_flags}] {self.sport}->{self.dport}{extra}"
         if self.proto == "udp":
             parsed = self.tftp() if tftp else None
@@ -68,8 +73,8 @@ class Packet:
                     return f"TFTP ACK {number}"
                 return f"TFTP {op}"
             preview = self.payload[:24].decode("utf-8", errors="replace").replace("\n", "\\n").replace("\t", "\\t")
-            more = "..." if len(self.payload) > 24 else ""
-            return f"UDP {self.sport}->{self.dport} {len(self.payload)}B '{preview}{more}'"
+            more = "..." if self.size > 24 else ""
+            return f"UDP {self.sport}->{self.dport} {self.size}B '{preview}{more}'"
         return self.proto.upper()
 
 
@@ -106,11 +111,12 @@ def parse(data: bytes, names: Mapping[str, str] | None = None) -> list[Packet]:
                           dst_name=names.get(dst, dst), direction=direction)
             l4 = ip.data
             if isinstance(l4, dpkt.udp.UDP):
-                packets.append(replace(base, proto="udp", sport=l4.sport, dport=l4.dport, payload=bytes(l4.data)))
+                packets.append(replace(base, proto="udp", sport=l4.sport, dport=l4.dport, payload=bytes(l4.data),
+                                       size=max(l4.ulen - 8, 0)))
             elif isinstance(l4, dpkt.tcp.TCP):
                 flags = tuple(name for bit, name in TCP_FLAGS if l4.flags & bit)
                 packets.append(replace(base, proto="tcp", sport=l4.sport, dport=l4.dport, flags=flags, seq=l4.seq,
-                                       payload=bytes(l4.data)))
+                                       payload=bytes(l4.data), size=max(ip.len - ip.hl * 4 - l4.off * 4, 0)))
             elif isinstance(l4, dpkt.icmp.ICMP):
                 packets.append(replace(base, proto="icmp"))
     return packets
@@ -135,10 +141,10 @@ def retransmissions(packets: Iterable[Packet]) -> int:
     sent_upto: dict[tuple[str, int, str, int], int] = {}
     count = 0
     for p in packets:
-        if p.proto != "tcp" or not p.payload:
+        if p.proto != "tcp" or not p.size:
             continue
         flow = (p.src, p.sport, p.dst, p.dport)
-        end = (p.seq + len(p.payload)) % 2**32
+        end = (p.seq + p.size) % 2**32
         if flow in sent_upto:
             ahead = (sent_upto[flow] - p.seq) % 2**32
             if 0 < ahead < 2**31:

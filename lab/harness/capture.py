@@ -10,11 +10,19 @@ Wireshark opens), writes each packet as it comes (``-U``), and is stopped with S
 that it flushes; --immediate-mode hands each packet over at once (otherwise packets wait in
 libpcap's buffer blocks and the last ones are lost at stop). Capture starts only once
 tcpdump says it is listening.
+
+In immediate mode the kernel's ring holds fixed-size slots as large as the snapshot length:
+with tcpdump's default of 256 KiB, 16 MiB of buffer is 64 packets, and a fast transfer
+overflowed it (half of a 1468-byte TFTP download was dropped). So packets are cut at
+``SNAPLEN`` bytes (a full Ethernet frame fits; a TCP segment the kernel has not yet cut
+for the wire may not, and lab.control.pcap takes lengths from the IP header, not from what
+was kept). tcpdump's count of packets the kernel dropped is kept in ``dropped``.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import tarfile
 import uuid
 from collections.abc import Sequence
@@ -25,7 +33,7 @@ from lab.control import pcap
 from lab.control.flows import ladder
 from lab.control.lab import Lab
 from lab.control.wait import wait_until
-from lab.errors import LabError
+from lab.errors import CaptureIncompleteError, LabError
 from lab.harness.programs import STDERR, HostProgram
 
 
@@ -40,15 +48,21 @@ def address_names(lab: Lab) -> dict[str, str]:
     return names
 
 
+SNAPLEN = 2048  # bytes kept of each packet: a 1500-byte frame and its headers
+BUFFER_KIB = 16384  # the kernel's ring for the capture: about 8,000 packets at SNAPLEN
+
+
 class Capture:
     def __init__(self, lab: Lab, host: str, bpf: str = "") -> None:
         self.lab, self.host, self.bpf = lab, host, bpf
         self.remote = f"/tmp/socklab-{uuid.uuid4().hex[:10]}.pcap"
         self.program: HostProgram | None = None
         self.data = b""
+        self.dropped = 0  # packets the kernel dropped because tcpdump fell behind
 
     def start(self, timeout: float = 10) -> Capture:
-        argv = ["tcpdump", "-i", "any", "--immediate-mode", "-B", "16384", "-U", "-n", "-Z", "root", "-w", self.remote]
+        argv = ["tcpdump", "-i", "any", "--immediate-mode", "-B", str(BUFFER_KIB), "-s", str(SNAPLEN), "-U", "-n",
+                "-Z", "root", "-w", self.remote]
         if self.bpf:
             argv.append(self.bpf)
         self.program = HostProgram(self.lab, self.host, argv).start()
@@ -71,6 +85,8 @@ class Capture:
         self.drained()
         self.program.signal("INT")
         self.program.wait_exit(10)
+        found = re.search(r"(\d+) packets? dropped by kernel", self.program.stderr)
+        self.dropped = int(found.group(1)) if found else 0
         stream, _ = self.lab.container(self.host).get_archive(self.remote)
         with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
             member = tar.next()
@@ -94,6 +110,7 @@ class CaptureSet:
         self.folder = folder
         self.packets: dict[str, list[pcap.Packet]] = {}
         self.files: dict[str, Path] = {}
+        self.dropped: dict[str, int] = {}
 
     def __enter__(self) -> CaptureSet:
         started = []
@@ -109,6 +126,9 @@ class CaptureSet:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.stop()
+        lost = {host: n for host, n in self.dropped.items() if n}
+        if lost and exc_type is None:
+            raise CaptureIncompleteError(lost)
 
     def stop(self) -> None:
         names = address_names(self.lab)
@@ -116,6 +136,7 @@ class CaptureSet:
             if cap.program is None or self.packets.get(host) is not None:
                 continue
             self.packets[host] = pcap.parse(cap.stop(), names)
+            self.dropped[host] = cap.dropped
             if self.folder is not None:
                 self.files[host] = cap.save(self.folder / f"{host}.pcap")
 

@@ -26,7 +26,7 @@ from lab.proto import tftp
 Reader = Callable[[int, int], bytes]  # (offset, size) -> bytes of the file
 
 
-@dataclass
+@dataclass(slots=True)
 class Step:
     send: list[bytes] = field(default_factory=list)
     write: bytes = b""

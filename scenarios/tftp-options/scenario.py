@@ -29,8 +29,10 @@ def play(stage: Stage) -> None:
             seconds = time.perf_counter() - start
         kinds = [p.tftp()[0] for p in cap.packets["b1"] if p.tftp()]  # type: ignore[index]
         counts[name] = (kinds.count("DATA"), kinds.count("ACK"))
-        stage.say(f"   {name:<30} {counts[name][0]:>5} DATA {counts[name][1]:>5} ACK  {seconds:.2f}s"
-                  f"{'  (OACK)' if 'OACK' in kinds else ''}")
+        done = [e for e in client.events() if e["event"] == "done"]
+        transfer = f"{done[0]['seconds']:.3f}s" if done else "-"
+        stage.say(f"   {name:<30} {counts[name][0]:>5} DATA {counts[name][1]:>5} ACK  transfer {transfer:>7}"
+                  f"  command {seconds:.2f}s{'  (OACK)' if 'OACK' in kinds else ''}")
         stage.check(f"{name}: identical file", client.exit_code == 0 and
                     sha256(stage.lab, "b1", "/tmp/opts.bin") == original)
     stage.check("blksize 1468 needs about a third of the DATA packets",

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from lab.control.lab import ROOT, Lab
-from lab.errors import InvalidLabNameError, LabNotRunningError, SubnetTakenError
+from lab.errors import CaptureIncompleteError, InvalidLabNameError, LabNotRunningError, SubnetTakenError
 
 
 def test_docker_unavailable_is_one_clear_line(tmp_path: object) -> None:
@@ -31,3 +31,8 @@ def test_messages_say_what_to_do() -> None:
     assert str(LabNotRunningError("socklab")) == "lab `socklab` is not running: run `invoke up`"
     assert "invoke up --name bob" in str(LabNotRunningError("bob"))
     assert "choose another --prefix" in str(SubnetTakenError("10.1.1.0/24", "x"))
+
+
+def test_an_incomplete_capture_says_where_and_what_to_do() -> None:
+    message = str(CaptureIncompleteError({"b1": 12, "srv": 3}))
+    assert "12 on b1, 3 on srv dropped by the kernel" in message and "narrower filter" in message

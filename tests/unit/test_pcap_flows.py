@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import dpkt
 import pytest
 
 from lab.control import impair, pcap
@@ -68,3 +70,30 @@ def test_loss_rules() -> None:
     assert impair.loss_rules(impair.Impairment(loss=20)) == [
         "-m statistic --mode random --probability 0.200000 -j DROP"]
     assert impair.loss_rules(impair.Impairment(every=4)) == ["-m statistic --mode nth --every 4 --packet 0 -j DROP"]
+
+
+def _pcap_of(frames: list[bytes]) -> bytes:
+    out = io.BytesIO()
+    writer = dpkt.pcap.Writer(out, linktype=dpkt.pcap.DLT_EN10MB)
+    for i, frame in enumerate(frames):
+        writer.writepkt(frame, ts=i)
+    return out.getvalue()
+
+
+def _frame(l4: object, proto: int) -> bytes:
+    ip = dpkt.ip.IP(src=bytes([10, 0, 0, 1]), dst=bytes([10, 0, 0, 2]), p=proto, data=l4)
+    ip.len = len(ip)
+    return bytes(dpkt.ethernet.Ethernet(src=b"\x02" * 6, dst=b"\x04" * 6, type=dpkt.ethernet.ETH_TYPE_IP, data=ip))
+
+
+def test_sizes_come_from_the_ip_header_when_the_capture_cut_packets_short() -> None:
+    udp = dpkt.udp.UDP(sport=1069, dport=50000, data=b"\x00\x03\x00\x07" + b"d" * 8192)
+    udp.ulen = len(udp)
+    tcp = dpkt.tcp.TCP(sport=9000, dport=40000, seq=1000, data=b"t" * 60000, flags=dpkt.tcp.TH_ACK)
+    cut = [frame[:2048] for frame in (_frame(udp, dpkt.ip.IP_PROTO_UDP), _frame(tcp, dpkt.ip.IP_PROTO_TCP))]
+    data, segment = pcap.parse(_pcap_of(cut))
+    assert len(data.payload) < 2048 and data.tftp() == ("DATA", 7, 8192)
+    assert segment.size == 60000 and len(segment.payload) < 2048
+    resent = pcap.Packet(time=2, src="10.0.0.1", dst="10.0.0.2", proto="tcp", sport=9000, dport=40000, seq=30000,
+                         payload=b"t" * 100)
+    assert pcap.retransmissions([segment, resent]) == 1, "a resend inside the cut-off part still counts"

@@ -75,3 +75,14 @@ def test_random_bytes_never_crash_the_decoder() -> None:
             tftp.decode(packet)
         except tftp.MalformedPacket:
             pass
+
+
+@pytest.mark.parametrize("packet, expected", [
+    (tftp.Data(65535, b"abc").encode(), (tftp.DATA, 65535)),
+    (tftp.Ack(7).encode(), (tftp.ACK, 7)),
+    (tftp.Error(tftp.UNKNOWN_TID, "x").encode(), (tftp.ERROR, tftp.UNKNOWN_TID)),
+    (b"\x00\x04\x00", (0, 0)),  # too short to hold a block number: no such opcode
+    (b"", (0, 0)),
+])
+def test_header_reads_opcode_and_number_alone(packet: bytes, expected: tuple[int, int]) -> None:
+    assert tftp.header(packet) == expected

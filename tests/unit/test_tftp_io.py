@@ -1,0 +1,146 @@
+"""The TFTP socket loop (lab.apps.tftp_io) over real UDP sockets on 127.0.0.1: timeouts kept
+by the kernel, strangers refused, errors and garbage from the peer, busy-polling."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lab.apps import tftp_client
+from lab.apps.tftp_io import Link, PeerError, Stats, run_receiver, run_sender
+from lab.apps.tftp_server import FileReader
+from lab.proto import tftp
+from lab.proto.tftp_session import Receiver, Sender
+
+
+@pytest.fixture
+def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
+    a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    a.bind(("127.0.0.1", 0))
+    b.bind(("127.0.0.1", 0))
+    yield a, b
+    a.close()
+    b.close()
+
+
+def transfer(pair: tuple[socket.socket, socket.socket], content: bytes, blksize: int, window: int,
+             spin: float) -> bytes:
+    a, b = pair
+    received: list[bytes] = []
+    sender = Sender(lambda off, n: content[off:off + n], blksize, window)
+    errors: list[BaseException] = []
+
+    def send() -> None:
+        try:
+            run_sender(a, b.getsockname(), sender, 1.0, spin=spin)
+        except (PeerError, OSError) as exc:  # reported by the test below
+            errors.append(exc)
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    stats = run_receiver(b, a.getsockname(), Receiver(blksize, window), 1.0, received.append, spin=spin)
+    thread.join(10)
+    assert not errors and not thread.is_alive()
+    assert stats.bytes == len(content)
+    return b"".join(received)
+
+
+@pytest.mark.parametrize("blksize, window, spin", [(512, 1, 0.0), (512, 1, 0.0002), (1468, 16, 0.0),
+                                                   (1468, 16, 0.0002), (8, 3, 0.0)])
+def test_a_file_crosses_intact(pair: tuple[socket.socket, socket.socket], blksize: int, window: int,
+                               spin: float) -> None:
+    content = bytes(range(256)) * 400 + b"tail"
+    assert transfer(pair, content, blksize, window, spin) == content
+
+
+def test_a_multiple_of_the_block_size_crosses_intact(pair: tuple[socket.socket, socket.socket]) -> None:
+    assert transfer(pair, b"z" * 512 * 8, 512, 4, 0.0) == b"z" * 512 * 8
+
+
+@pytest.mark.parametrize("spin", [0.0, 0.0002])
+def test_recv_returns_none_when_the_timeout_passes(pair: tuple[socket.socket, socket.socket], spin: float) -> None:
+    a, b = pair
+    link = Link(a, b.getsockname(), Stats(), spin=spin)
+    link.set_timeout(0.05)
+    start = time.monotonic()
+    assert link.recv() is None
+    assert 0.04 <= time.monotonic() - start < 2
+
+
+def test_a_stranger_gets_error_5_and_changes_nothing(pair: tuple[socket.socket, socket.socket]) -> None:
+    a, b = pair
+    stats = Stats()
+    link = Link(a, b.getsockname(), stats)
+    link.set_timeout(2)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as stranger:
+        stranger.bind(("127.0.0.1", 0))
+        stranger.settimeout(2)
+        stranger.sendto(tftp.Ack(1).encode(), a.getsockname())
+        b.sendto(tftp.Ack(7).encode(), a.getsockname())
+        assert link.recv() == tftp.Ack(7).encode()
+        answer = tftp.decode(stranger.recv(100))
+    assert answer == tftp.Error(tftp.UNKNOWN_TID, "unknown transfer ID")
+    assert stats.strangers == 1 and stats.packets_in == 1
+
+
+def test_the_peers_error_ends_the_transfer_with_its_message(pair: tuple[socket.socket, socket.socket]) -> None:
+    a, b = pair
+    b.sendto(tftp.Error(tftp.DISK_FULL, "disk full or allocation exceeded").encode(), a.getsockname())
+    sender = Sender(lambda off, n: b"x" * 100, 512, 1)
+    with pytest.raises(PeerError, match="ERROR 3: disk full"):
+        run_sender(a, b.getsockname(), sender, 1.0)
+
+
+def test_garbage_from_the_peer_is_answered_with_error_4(pair: tuple[socket.socket, socket.socket]) -> None:
+    a, b = pair
+    b.sendto(b"\x00\x09junk", a.getsockname())
+    with pytest.raises(PeerError, match="malformed packet from the peer: unknown opcode 9"):
+        run_receiver(a, b.getsockname(), Receiver(), 1.0, lambda data: None)
+    b.settimeout(2)
+    answer = tftp.decode(b.recv(100))
+    assert isinstance(answer, tftp.Error) and answer.code == tftp.ILLEGAL_OPERATION
+
+
+def test_data_longer_than_the_block_size_is_refused(pair: tuple[socket.socket, socket.socket]) -> None:
+    a, b = pair
+    b.sendto(tftp.Data(1, b"x" * 513).encode(), a.getsockname())
+    with pytest.raises(PeerError, match="513 bytes in a 512-byte block"):
+        run_receiver(a, b.getsockname(), Receiver(), 1.0, lambda data: None)
+
+
+def test_a_silent_peer_costs_bounded_retries(pair: tuple[socket.socket, socket.socket]) -> None:
+    a, b = pair
+    receiver = Receiver(retries=2)
+    with pytest.raises(PeerError, match="no DATA after 2 retries"):
+        run_receiver(a, b.getsockname(), receiver, 0.05, lambda data: None)
+    b.settimeout(2)
+    assert [b.recv(100) for _ in range(2)] == [tftp.Ack(0).encode()] * 2, "one ACK per timeout, no more"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["get", "127.0.0.1", "f", "--busy-poll", "-1"], "--busy-poll must be 0-1000000 microseconds"),
+    (["get", "127.0.0.1", "f", "--blksize", "7"], "--blksize must be 8-65464"),
+    (["get", "127.0.0.1", "f", "--windowsize", "70000"], "--windowsize must be 1-65535"),
+])
+def test_client_options_out_of_range(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        tftp_client.main(argv)
+    assert done.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_file_reader_reads_any_block_through_a_small_window(tmp_path: Path) -> None:
+    content = bytes(range(256)) * 40 + b"end"  # 10,243 bytes, read through a 1,000-byte window
+    path = tmp_path / "f.bin"
+    path.write_bytes(content)
+    with path.open("rb") as f:
+        read = FileReader(f.fileno(), chunk=1000)
+        assert b"".join(read(off, 512) for off in range(0, len(content) + 512, 512)) == content
+        assert read(1024, 512) == content[1024:1536], "a retransmission goes back"
+        assert read(10240, 512) == b"end" and read(20000, 512) == b""
+        assert read(0, 4096) == content[:4096], "a block larger than the window"
