@@ -12,7 +12,8 @@ The transfer is timed on the wire, by a capture on b1 of what the client sends: 
 request to its final ACK (the kernel's filter passes only those, so the capture costs the
 transfer nothing). That is the same clock for every pair, whatever the program does
 before or after (process start; our client's dally of one timeout after the final ACK, which
-tftp-hpa's client skips). The wall-clock time of the whole command is printed beside it.
+tftp-hpa's client skips). The wall-clock time of the whole command is printed beside it,
+and the peak memory of our server, which reads files through a 1 MiB window.
 """
 
 from __future__ import annotations
@@ -75,6 +76,14 @@ def wire_seconds(packets: list[pcap.Packet], size: int, blksize: int) -> float:
     return last_ack - sent[0][0]
 
 
+def server_peak_kib(lab: Lab) -> int:
+    """VmHWM (peak resident memory) of our server on srv, in KiB. The bracket keeps the
+    pattern from matching the command line of the shell that searches."""
+    script = "for f in $(grep -l 'tftp[-]server' /proc/[0-9]*/cmdline); do grep VmHWM ${f%/cmdline}/status; done"
+    lines = lab.exec("srv", ["sh", "-c", script]).stdout.split()
+    return max((int(v) for v in lines if v.isdigit()), default=0)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--size-mb", type=int, default=50)
@@ -88,6 +97,7 @@ def main() -> int:
     original = make_file(lab, "srv", f"{DIR}/bench.bin", size)
     wire: dict[str, list[float]] = {label: [] for label, *_ in RUNS}
     wall: dict[str, list[float]] = {label: [] for label, *_ in RUNS}
+    peak_kib = 0
     for _ in range(args.rounds):  # rounds interleaved, so a slow minute of the machine hits every pair
         for label, server_name, command, blksize in RUNS:
             server = HostProgram(lab, "srv", SERVERS[server_name]).start()
@@ -106,6 +116,8 @@ def main() -> int:
                     print(f"{label}: {wire[label][-1]:.2f} MB/s; {result.stdout.strip()[-120:]}", file=sys.stderr)
                 if sha256(lab, "b1", "/tmp/bench.bin") != original:
                     raise SystemExit(f"{label}: the file differs")
+                if server_name == "ours":
+                    peak_kib = max(peak_kib, server_peak_kib(lab))
             finally:
                 server.stop()
     median = {label: statistics.median(rates) for label, rates in wire.items()}
@@ -116,6 +128,7 @@ def main() -> int:
         rounds = " ".join(f"{r:.1f}" for r in wire[label])
         print(f"{label:<38}{rate:>8.2f}{rate / base:>12.2f}x{statistics.median(wall[label]):>11.2f}   {rounds}")
     print("MB/s: on the wire, request to final ACK; wall: the whole command (process start, our client's dally)")
+    print(f"our server's peak memory (VmHWM) serving the {args.size_mb} MiB file: {peak_kib / 1024:.1f} MiB")
     return 0
 
 
