@@ -28,9 +28,9 @@ import time
 from pathlib import Path
 
 from lab.apps import common
-from lab.apps.tftp_io import PeerError, Stats, dally, run_receiver, run_sender
+from lab.apps.tftp_io import FileReader, PeerError, Stats, dally, run_receiver, run_sender
 from lab.proto import tftp
-from lab.proto.tftp_session import Receiver, Sender
+from lab.proto.tftp_session import Reader, Receiver, Sender
 
 WRITE_BUFFER = 1 << 20  # a write() per MiB, not one per 8 KiB
 
@@ -155,14 +155,17 @@ def put(args: argparse.Namespace, out: common.Output) -> Stats:
     server = common.resolve(args.host, args.port)
     local = Path(args.local)
     try:
-        content = local.read_bytes()
+        f = local.open("rb")
     except OSError as exc:
         raise common.ProgramError(f"cannot read {local}: {exc.strerror}") from None
-    if args.mode == "netascii":
-        content = to_netascii(content)
-    asked = requested_options(args, len(content))
-    request = tftp.Request(tftp.WRQ, args.remote or local.name, args.mode, asked).encode()
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+    with f, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        size = os.fstat(f.fileno()).st_size
+        read: Reader = FileReader(f.fileno())
+        if args.mode == "netascii":  # text grows as it converts: convert it whole
+            content = to_netascii(f.read())
+            size, read = len(content), lambda off, n: content[off:off + n]
+        asked = requested_options(args, size)
+        request = tftp.Request(tftp.WRQ, args.remote or local.name, args.mode, asked).encode()
         sock.sendto(request, server)
         sock.settimeout(args.timeout)
         first, peer = first_answer(sock, server, request, args)
@@ -171,12 +174,12 @@ def put(args: argparse.Namespace, out: common.Output) -> Stats:
             blksize, windowsize, _ = negotiated(first.options, asked)
         elif not (isinstance(first, tftp.Ack) and first.block == 0):
             raise PeerError(f"expected ACK 0 or OACK, got {type(first).__name__}")
-        sender = Sender(lambda off, n: content[off:off + n], blksize, windowsize, args.retries)
-        progress = Progress(out, len(content))
+        sender = Sender(read, blksize, windowsize, args.retries)
+        progress = Progress(out, size)
         stats = run_sender(sock, peer, sender, args.timeout, progress=progress if progress.shown else None,
                            spin=args.busy_poll / 1e6)
         progress.end()
-        stats.bytes = len(content)
+        stats.bytes = size
     return stats
 
 

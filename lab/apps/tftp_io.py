@@ -15,6 +15,7 @@ header alone (``tftp.header``); anything else goes through the full decoder.
 
 from __future__ import annotations
 
+import os
 import socket
 import struct
 import time
@@ -42,6 +43,21 @@ class PeerError(Exception):
     """The peer sent ERROR, or the transfer gave up."""
 
 
+class FileReader:
+    """Blocks of an open file, read through a 1 MiB window: a session's memory stays the same
+    however large the file, and a transfer costs one pread() per MiB. When a retransmission
+    goes back before the window, it reads again from there."""
+
+    def __init__(self, fd: int, chunk: int = 1 << 20) -> None:
+        self.fd, self.chunk, self.start, self.buf = fd, chunk, 0, b""
+
+    def __call__(self, offset: int, size: int) -> bytes:
+        if offset < self.start or offset + size > self.start + len(self.buf):
+            self.buf, self.start = os.pread(self.fd, max(self.chunk, size), offset), offset
+        i = offset - self.start
+        return self.buf[i:i + size]
+
+
 class Link:
     """A UDP socket bound to one peer: receives with a timeout, answers strangers with ERROR 5."""
 
@@ -53,6 +69,7 @@ class Link:
         self.spin_ns = int(spin * 1e9)
 
     def set_timeout(self, seconds: float) -> None:
+        seconds = max(seconds, 0.001)  # to the kernel, 0 means no timeout at all
         if seconds != self.timeout:
             whole = int(seconds)
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
@@ -173,7 +190,7 @@ def dally(sock: socket.socket, peer: Address, receiver: Receiver, timeout: float
     link = Link(sock, peer, stats, max(receiver.blksize + 5, MAX_CONTROL))
     deadline = time.monotonic() + timeout
     while (left := deadline - time.monotonic()) > 0:
-        link.set_timeout(max(left, 0.001))
+        link.set_timeout(left)
         data = link.recv()
         if data is None:
             return

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab.apps import common
-from lab.apps.tftp_io import PeerError, dally, run_receiver, run_sender
+from lab.apps.tftp_io import FileReader, PeerError, dally, run_receiver, run_sender
 from lab.proto import tftp
 from lab.proto.tftp_session import Reader, Receiver, Sender
 
@@ -79,21 +79,6 @@ def negotiate(request: tftp.Request, policy: Policy, size: int | None) -> tuple[
         elif name == "tsize":
             accepted[name] = str(size if request.opcode == tftp.RRQ and size is not None else n)
     return accepted, blksize, windowsize, timeout
-
-
-class FileReader:
-    """Blocks of an open file, read through a 1 MiB window: a session's memory stays the same
-    however large the file, and a transfer costs one pread() per MiB. When a retransmission
-    goes back before the window, it reads again from there."""
-
-    def __init__(self, fd: int, chunk: int = 1 << 20) -> None:
-        self.fd, self.chunk, self.start, self.buf = fd, chunk, 0, b""
-
-    def __call__(self, offset: int, size: int) -> bytes:
-        if offset < self.start or offset + size > self.start + len(self.buf):
-            self.buf, self.start = os.pread(self.fd, max(self.chunk, size), offset), offset
-        i = offset - self.start
-        return self.buf[i:i + size]
 
 
 class Session(threading.Thread):

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from lab.apps import tftp_client
-from lab.apps.tftp_io import Link, PeerError, Stats, run_receiver, run_sender
-from lab.apps.tftp_server import FileReader
+from lab.apps.tftp_io import FileReader, Link, PeerError, Stats, run_receiver, run_sender
 from lab.proto import tftp
 from lab.proto.tftp_session import Receiver, Sender
 
@@ -144,3 +143,10 @@ def test_file_reader_reads_any_block_through_a_small_window(tmp_path: Path) -> N
         assert read(1024, 512) == content[1024:1536], "a retransmission goes back"
         assert read(10240, 512) == b"end" and read(20000, 512) == b""
         assert read(0, 4096) == content[:4096], "a block larger than the window"
+
+
+def test_a_zero_timeout_still_times_out(pair: tuple[socket.socket, socket.socket]) -> None:
+    a, b = pair
+    link = Link(a, b.getsockname(), Stats())
+    link.set_timeout(0)  # SO_RCVTIMEO 0 would block for ever
+    assert link.recv() is None
