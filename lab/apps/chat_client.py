@@ -58,11 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     out = common.Output(args.json, args.encoding)
 
     def chat() -> int:
-        server = common.resolve(args.host, args.port)
-        sock, local = common.tcp_connect(server, args.timeout)
+        sock, local, server = common.tcp_connect(args.host, args.port, args.timeout, out)
         with sock:
-            out.event("connected", f"connected {local[0]}:{local[1]} -> {server[0]}:{server[1]}",
-                      local=local, peer=server)
             receiver = Receiver(sock, out, local, server)
             receiver.start()
             try:

@@ -96,14 +96,18 @@ def udp_socket(bind: str, port_: int) -> socket.socket:
     return sock
 
 
-def tcp_connect(server: Address, timeout: float) -> tuple[socket.socket, Address]:
-    """A connected TCP socket (blocking, no timeout once connected) and its local address."""
+def tcp_connect(host: str, port_: int, timeout: float, out: Output) -> tuple[socket.socket, Address, Address]:
+    """Connect to host:port and say so (event "connected"): the socket (blocking, no timeout once
+    connected), its local address and the server's."""
+    server = resolve(host, port_)
     try:
         sock = socket.create_connection(server, timeout=timeout)
     except OSError as exc:
         raise os_error(exc, server) from None
     sock.settimeout(None)
-    return sock, sock.getsockname()
+    local = sock.getsockname()
+    out.event("connected", f"connected {local[0]}:{local[1]} -> {server[0]}:{server[1]}", local=local, peer=server)
+    return sock, local, server
 
 
 class Output:

@@ -113,11 +113,8 @@ def main_tcp_client(argv: list[str] | None = None) -> int:
     out = common.Output(args.json, args.encoding)
 
     def talk() -> int:
-        server = common.resolve(args.host, args.port)
-        sock, local = common.tcp_connect(server, args.timeout)
+        sock, _, _ = common.tcp_connect(args.host, args.port, args.timeout, out)
         with sock:
-            out.event("connected", f"connected {local[0]}:{local[1]} -> {server[0]}:{server[1]}",
-                      local=local, peer=server)
             return Conversation(sock, out, args.encoding).run()
 
     return common.run(talk, out, "tcp-client")

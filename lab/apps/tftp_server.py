@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab.apps import common
-from lab.apps.tftp_io import FileReader, PeerError, dally, run_receiver, run_sender
+from lab.apps.tftp_io import MAX_CONTROL, FileReader, Link, PeerError, Stats, dally, run_receiver, run_sender
 from lab.proto import tftp
 from lab.proto.tftp_session import Reader, Receiver, Sender
 
@@ -130,21 +130,18 @@ class Session(threading.Thread):
 
     def wait_ack0(self, timeout: float, oack: bytes) -> None:
         """After an OACK for RRQ, the client confirms with ACK 0 (or refuses with ERROR 8)."""
+        link = Link(self.sock, self.client, Stats(), MAX_CONTROL)
+        link.set_timeout(timeout)
         for _ in range(self.policy.retries + 1):
-            self.sock.settimeout(timeout)
-            try:
-                data, addr = self.sock.recvfrom(65536)
-            except TimeoutError:
-                self.sock.sendto(oack, self.client)
+            data = link.recv()
+            if data is None:
+                link.send([oack])
                 continue
-            if addr != self.client:
-                self.sock.sendto(tftp.Error(tftp.UNKNOWN_TID, "unknown transfer ID").encode(), addr)
-                continue
-            packet = tftp.decode(data)
-            if isinstance(packet, tftp.Ack) and packet.block == 0:
+            opcode, block = tftp.header(data)
+            if opcode == tftp.ACK and block == 0 and len(data) == 4:
                 return
-            if isinstance(packet, tftp.Error):
-                raise PeerError(f"the client refused the options: {packet.message}")
+            if opcode == tftp.ERROR:
+                raise PeerError(f"the client refused the options: {link.fail(data)}")
         raise PeerError("no ACK for the OACK")
 
     def write_file(self) -> int:

@@ -128,12 +128,9 @@ def main_timestamp_client(argv: list[str] | None = None) -> int:
         return udp_echo.EXIT_MISSING_REPLY if missing else 0
 
     def talk_tcp() -> int:
-        server = common.resolve(args.host, args.port)
-        sock, local = common.tcp_connect(server, args.timeout)
+        sock, local, server = common.tcp_connect(args.host, args.port, args.timeout, out)
         sock.settimeout(args.timeout)  # a reply that never comes is reported, not waited on forever
         with sock, sock.makefile("rb") as replies:
-            out.event("connected", f"connected {local[0]}:{local[1]} -> {server[0]}:{server[1]}",
-                      local=local, peer=server)
             for line in common.stdin_lines():
                 data = line.encode(args.encoding, "replace")
                 sock.sendall(data + b"\n")

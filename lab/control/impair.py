@@ -83,7 +83,7 @@ def loss_rules(imp: Impairment) -> list[str]:
 
 def _hooks(lab: Lab, host: str) -> list[str]:
     """The chains where packets arriving at ``host`` pass: INPUT, and FORWARD on a router."""
-    return ["INPUT", "FORWARD"] if lab.topology().host(host).role == "router" else ["INPUT"]
+    return ["INPUT", "FORWARD"] if lab.layout.host(host).role == "router" else ["INPUT"]
 
 
 def _install(lab: Lab, host: str, chain: str, match: str, rules: list[str]) -> None:

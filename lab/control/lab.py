@@ -7,6 +7,7 @@ commands on hosts, and removes exactly this project's containers and networks.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Callable, Sequence
@@ -76,19 +77,26 @@ class Lab:
         return None
 
     def topology(self) -> Topology:
+        """The lab as it runs: addresses from the prefix its networks were made with."""
         prefix = self.running_prefix() or subnets.DEFAULT_PREFIX
         return topology.load(self.compose_file, {"LAB_PREFIX": prefix})
+
+    @functools.cached_property
+    def layout(self) -> Topology:
+        """Hosts and roles, which the prefix does not change: read once, not on every exec
+        (``topology()`` asks Docker for the networks and parses the compose file each time)."""
+        return topology.load(self.compose_file, {"LAB_PREFIX": subnets.DEFAULT_PREFIX})
 
     def containers(self) -> dict[str, Container]:
         return {c.labels[SERVICE]: c for c in self.engine.containers(self.name) if SERVICE in c.labels}
 
     def is_up(self) -> bool:
         found = self.containers()
-        expected = self.topology().hosts
+        expected = self.layout.hosts
         return set(found) >= set(expected) and all(found[h].status == "running" for h in expected)
 
     def container(self, host: str) -> Container:
-        self.topology().host(host)  # UnknownHostError, listing the valid names
+        self.layout.host(host)  # UnknownHostError, listing the valid names
         found = self.containers()
         if not found:
             raise LabNotRunningError(self.name)
@@ -101,7 +109,7 @@ class Lab:
 
     def status(self) -> list[HostStatus]:
         nets = {n.name: n.attrs.get("Labels", {}).get(NETWORK, n.name) for n in self.engine.networks(self.name)}
-        roles = {h.name: h.role for h in self.topology().hosts.values()}
+        roles = {h.name: h.role for h in self.layout.hosts.values()}
         rows = []
         for service, c in sorted(self.containers().items()):
             attached = c.attrs["NetworkSettings"]["Networks"] or {}

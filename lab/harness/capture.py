@@ -104,7 +104,7 @@ class Capture:
 class CaptureSet:
     def __init__(self, lab: Lab, hosts: Sequence[str], bpf: str = "", folder: Path | None = None) -> None:
         for host in hosts:
-            lab.topology().host(host)  # a clear error for a name that is not a lab host
+            lab.layout.host(host)  # a clear error for a name that is not a lab host
         self.lab = lab
         self.captures = {h: Capture(lab, h, bpf) for h in hosts}
         self.folder = folder

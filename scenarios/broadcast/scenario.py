@@ -8,7 +8,7 @@ from lab.harness.scenario import Role, Stage
 
 TITLE = "a broadcast reaches every host of the sender's LAN and stops at the router"
 PORT = 9004
-FLOW = ("h2", "udp port 9004")
+FLOW = ("h2", f"udp port {PORT}")
 ROLES = {
     "listener": Role("h1", ["lab", "broadcast-listen", "--port", str(PORT), "--json"]),
     "sender": Role("h1", ["lab", "broadcast-send", str(PORT), "--json"]),

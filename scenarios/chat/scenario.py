@@ -6,7 +6,7 @@ from lab.harness.scenario import Role, Stage
 
 TITLE = "full-duplex UDP chat: one thread sends, another receives"
 PORT = 9002
-FLOW = ("h1", "udp port 9002")
+FLOW = ("h1", f"udp port {PORT}")
 ROLES = {
     "left": Role("h1", ["lab", "udp-chat", "--port", str(PORT), "--peer", f"b1:{PORT}", "--json"]),
     "right": Role("b1", ["lab", "udp-chat", "--port", str(PORT), "--peer", f"h1:{PORT}", "--json"]),

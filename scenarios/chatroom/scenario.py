@@ -7,7 +7,7 @@ from lab.harness.scenario import Role, Stage
 TITLE = "a UDP chat room server relays each message to every other member"
 PORT = 9003
 MEMBERS = {"alice": "h1", "bob": "h2", "carol": "b1"}
-FLOW = ("srv", "udp port 9003")
+FLOW = ("srv", f"udp port {PORT}")
 ROLES = {
     "server": Role("srv", ["lab", "udp-chatroom-server", "--port", str(PORT), "--json"]),
     **{name: Role(host, ["lab", "udp-chat", "--room", f"srv:{PORT}", "--name", name, "--json"])

@@ -7,7 +7,7 @@ from lab.harness.tcp import echo_load
 
 TITLE = "the same TCP echo service three ways; the same load gets identical bytes back"
 IMPLS = {"thread": 9021, "socketserver": 9022, "selectors": 9023}
-FLOW = ("srv", "tcp port 9021")
+FLOW = ("srv", f"tcp port {IMPLS['thread']}")
 ROLES = {impl: Role("srv", ["lab", "tcp-echo-server", "--impl", impl, "--port", str(port)])
          for impl, port in IMPLS.items()}
 CONNECTIONS, SIZE = 8, 256 * 1024

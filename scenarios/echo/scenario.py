@@ -7,7 +7,7 @@ from lab.harness.scenario import Role, Stage
 TITLE = "a UDP echo server returns every datagram unchanged"
 PORT = 9001
 LINES = ["hello", "你好，世界", "tab\tand  spaces", "x" * 1400, "exit", "never sent: exit ended the client"]
-FLOW = ("h1", "udp port 9001")
+FLOW = ("h1", f"udp port {PORT}")
 ROLES = {
     "server": Role("srv", ["lab", "udp-echo-server", "--port", str(PORT), "--json"]),
     "client": Role("h1", ["lab", "udp-echo-client", "srv", str(PORT), "--json"]),

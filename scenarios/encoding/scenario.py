@@ -7,7 +7,7 @@ from lab.harness.scenario import Role, Stage
 TITLE = "text becomes bytes before it is sent; decode with the wrong codec and it garbles"
 PORT = 9005
 TEXT = "你好，世界"
-FLOW = ("b1", "udp port 9005")
+FLOW = ("b1", f"udp port {PORT}")
 ROLES = {
     "receiver": Role("b1", ["lab", "udp-recv", "--port", str(PORT), "--json"]),
     "sender": Role("h1", ["lab", "udp-send", "b1", str(PORT), "--json"]),

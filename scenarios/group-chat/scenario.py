@@ -7,7 +7,7 @@ from lab.harness.scenario import Role, Stage
 TITLE = "a TCP group chat: everyone gets every message; a killed client leaves, the rest carry on"
 PORT = 9030
 MEMBERS = {"alice": "h1", "bob": "h2", "carol": "b1", "dave": "b2"}
-FLOW = ("srv", "tcp port 9030")
+FLOW = ("srv", f"tcp port {PORT}")
 ROLES = {
     "server": Role("srv", ["lab", "chat-server", "--port", str(PORT), "--json"]),
     **{name: Role(host, ["lab", "chat-client", "srv", str(PORT), "--name", name, "--json"])

@@ -8,7 +8,7 @@ from lab.harness.tcp import tcp_states
 
 TITLE = "a TCP connection: ESTABLISHED on both ends, TIME_WAIT on the side that closed first"
 PORT = 9010
-FLOW = ("b1", "tcp port 9010")
+FLOW = ("b1", f"tcp port {PORT}")
 ROLES = {
     "server": Role("srv", ["lab", "tcp-server", "--port", str(PORT), "--json"]),
     "client": Role("b1", ["lab", "tcp-client", "srv", str(PORT), "--json"]),

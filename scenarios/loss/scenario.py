@@ -11,7 +11,7 @@ from lab.harness.udpcount import received_numbers
 
 TITLE = "under 20% loss the UDP receiver misses datagrams; TCP retransmits and delivers every byte"
 UDP_PORT, TCP_PORT, COUNT, SIZE = 9050, 9051, 1000, 512 * 1024
-FLOW = ("h1", "tcp port 9051")
+FLOW = ("h1", f"tcp port {TCP_PORT}")
 ROLES = {"tcp-server": Role("b1", ["lab", "tcp-echo-server", "--impl", "selectors", "--port", str(TCP_PORT)])}
 
 

@@ -6,7 +6,7 @@ from lab.harness.scenario import Role, Stage
 
 TITLE = "who chooses the port: the OS for a client, the program for a server"
 PORT = 9000
-FLOW = ("srv", "udp port 9000")
+FLOW = ("srv", f"udp port {PORT}")
 ROLES = {
     "receiver": Role("srv", ["lab", "udp-recv", "--port", str(PORT), "--json"]),
     "sender": Role("h1", ["lab", "udp-send", "srv", str(PORT), "--json"]),

@@ -6,7 +6,7 @@ from lab.harness.scenario import Role, Stage
 
 TITLE = "one-to-one TCP chat: lines both ways, `bye` from either side ends it"
 PORT = 9011
-FLOW = ("h1", "tcp port 9011")
+FLOW = ("h1", f"tcp port {PORT}")
 ROLES = {
     "server": Role("srv", ["lab", "tcp-server", "--port", str(PORT), "--json"]),
     "client": Role("h1", ["lab", "tcp-client", "srv", str(PORT), "--json"]),

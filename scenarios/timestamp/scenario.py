@@ -10,7 +10,7 @@ from lab.harness.scenario import Role, Stage
 TITLE = "a timestamp server replies [time]data, the same over UDP and TCP"
 PORT = 9006
 STAMP = re.compile(r"^\[(\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4})\](.*)$")
-FLOW = ("b1", "port 9006")
+FLOW = ("b1", f"port {PORT}")
 ROLES = {
     "udp-server": Role("srv", ["lab", "timestamp-server", "--proto", "udp", "--port", str(PORT), "--json"]),
     "tcp-server": Role("srv", ["lab", "timestamp-server", "--proto", "tcp", "--port", str(PORT), "--json"]),
