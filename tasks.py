@@ -12,14 +12,19 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import docker.errors
 from invoke import Context, Exit, task
 from rich.console import Console
 
+from lab.control import images as images_
+from lab.control import workspace as ws
 from lab.control.engine import Engine
-from lab.control.lab import DEFAULT_NAME, ROOT, Lab, all_labs
+from lab.control.lab import DEFAULT_NAME, DEFAULT_WORKSPACE, ROOT, Lab, all_labs
 from lab.control.report import print_status
+from lab.control.workspace import MOUNT
 from lab.errors import LabError
 
 console = Console(highlight=False)
@@ -30,8 +35,13 @@ def say(message: str) -> None:
     console.print(f"[dim]socklab:[/] {message}")
 
 
+def narrate(text: str) -> None:
+    """A scenario's narration, as it comes (no markup: it shows program output)."""
+    console.print(text, markup=False, soft_wrap=True)
+
+
 def reports_errors(body: Callable[..., Any]) -> Callable[..., Any]:
-    """LabError -> `Exit(message, 1)`; Ctrl-C -> how to clean up."""
+    """LabError (or any Docker error) -> `Exit(message, 1)`; Ctrl-C -> how to clean up."""
 
     @functools.wraps(body)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -39,6 +49,8 @@ def reports_errors(body: Callable[..., Any]) -> Callable[..., Any]:
             return body(*args, **kwargs)
         except LabError as exc:
             raise Exit(f"socklab: {exc}", code=1) from None
+        except docker.errors.DockerException as exc:  # what no LabError foresaw: still one line
+            raise Exit(f"socklab: Docker refused: {getattr(exc, 'explanation', None) or exc}", code=1) from None
         except KeyboardInterrupt:
             raise Exit("socklab: interrupted; `invoke down` removes a half-started lab", code=130) from None
 
@@ -58,15 +70,17 @@ def build(c: Context, force: bool = False) -> None:
 
 
 @task(help={"name": NAME_HELP, "prefix": "first two octets of the lab's subnets, e.g. 10.201 "
-            "(default: the first free one)", "timeout": "seconds to wait for every host to be ready"})
+            "(default: the first free one)", "timeout": "seconds to wait for every host to be ready",
+            "workspace": "folder mounted at /work on every host (default work/, created if missing)"})
 @reports_errors
-def up(c: Context, name: str = DEFAULT_NAME, prefix: str = "", timeout: float = 90) -> None:
+def up(c: Context, name: str = DEFAULT_NAME, prefix: str = "", timeout: float = 90, workspace: str = "") -> None:
     """Build if needed, start the lab, and return when every host is ready."""
     lab = open_lab(name)
     started = time.monotonic()
-    lab.up(prefix=prefix or None, timeout=timeout, say=say)
+    lab.up(prefix=prefix or None, timeout=timeout, say=say, workspace_dir=Path(workspace) if workspace else None)
     print_status(console, lab.name, lab.running_prefix(), lab.status())
-    say(f"lab {name} ready in {time.monotonic() - started:.1f}s; `invoke shell h1` opens a shell on h1")
+    say(f"lab {name} ready in {time.monotonic() - started:.1f}s; your workspace {lab.workspace()} is /work "
+        "on every host; `invoke shell h1` opens a shell on h1")
 
 
 @task(help={"name": NAME_HELP})
@@ -100,8 +114,9 @@ def status(c: Context, name: str = DEFAULT_NAME, json_: bool = False) -> None:
 @task(help={"host": "lab host, e.g. h1", "name": NAME_HELP, "user": "user on the host (root or student)"})
 @reports_errors
 def shell(c: Context, host: str, name: str = DEFAULT_NAME, user: str = "") -> None:
-    """Open an interactive shell on a lab host."""
-    argv = open_lab(name).docker_exec_argv(host, ["bash", "-l"], tty=sys.stdin.isatty(), user=user)
+    """Open an interactive shell on a lab host, in /work (your workspace)."""
+    argv = open_lab(name).docker_exec_argv(host, ["bash", "-l"], tty=sys.stdin.isatty(), user=user,
+                                         workdir=MOUNT)
     os.execvp(argv[0], argv)
 
 
@@ -123,7 +138,13 @@ def logs(c: Context, host: str = "", name: str = DEFAULT_NAME, follow: bool = Fa
     if follow:
         if not host:
             raise Exit("socklab: --follow needs a HOST", code=1)
-        os.execvp("docker", ["docker", "logs", "--follow", lab.container(host).id])
+        try:
+            for chunk in lab.engine.follow_logs(lab.container(host)):
+                sys.stdout.write(chunk.decode(errors="replace"))
+                sys.stdout.flush()
+        except KeyboardInterrupt:
+            pass
+        return
     targets = [host] if host else sorted(lab.containers())
     for h in targets:
         for line in lab.container(h).logs().decode(errors="replace").splitlines():
@@ -140,7 +161,7 @@ def test(c: Context, unit: bool = False, keep: bool = False, name: str = DEFAULT
     paths = ["tests/unit"] if unit else ["tests/unit", "tests/lab"]
     args = [sys.executable, "-m", "pytest", *paths, f"--junitxml={junit}"]
     if not unit:
-        args += [f"--lab-name={name}"] + (["--keep-lab"] if keep else [])
+        args += ["--lab", f"--lab-name={name}"] + (["--keep-lab"] if keep else [])
     if k:
         args += ["-k", k]
     with c.cd(str(ROOT)):
@@ -158,36 +179,103 @@ def clean(c: Context, images: bool = False) -> None:
         containers, networks = lab.down()
         say(f"lab {lab.name}: removed {containers} containers and {networks} networks")
     if images:
-        for image in engine.client.images.list():
-            for tag in image.tags:
-                if tag.startswith(("socklab/host:", "socklab/base:")):
-                    engine.client.images.remove(tag, force=True)
-                    say(f"removed image {tag}")
+        for tag in engine.remove_images(images_.PREFIXES):
+            say(f"removed image {tag}")
 
 
-@task(positional=["scenario"], iterable=["role"],
-      help={"scenario": "scenario name (omit to list them)", "name": NAME_HELP,
+@task
+@reports_errors
+def scenarios(c: Context) -> None:
+    """List the scenarios (lessons), each with its one-line title."""
+    from lab.harness import scenario as scenarios_
+
+    for each in scenarios_.names():
+        console.print(f"{each:<16} {scenarios_.load(each).TITLE}", markup=False)
+
+
+@task(iterable=["role"],
+      help={"scenario": "scenario name (`invoke scenarios` lists them)", "name": NAME_HELP,
             "role": "ROLE=COMMAND: run COMMAND in ROLE's place (repeatable)",
             "flows": "show the exchange as a ladder diagram afterwards (default on)"})
 @reports_errors
-def scenario(c: Context, scenario: str | None = None, name: str = DEFAULT_NAME, role: list[str] | None = None,
+def scenario(c: Context, scenario: str, name: str = DEFAULT_NAME, role: list[str] | None = None,
              flows: bool = True) -> None:
-    """Play a scenario live on the lab and narrate what happened (no name: list them)."""
-    from lab.harness import scenario as scenarios
+    """Play a scenario live on the lab and narrate what happened."""
+    from lab.harness import scenario as scenarios_
 
-    if not scenario:
-        for each in scenarios.names():
-            console.print(f"{each:<12} {scenarios.load(each).TITLE}", markup=False)
-        return
-    lab = open_lab(name)
-    if not lab.is_up():
-        lab.up(say=say)
-    stage = scenarios.play(lab, scenario, scenarios.parse_overrides(role or []),
-                           say=lambda text: console.print(text, markup=False, soft_wrap=True), flows=flows)
+    lab = running_lab(name)
+    stage = scenarios_.play(lab, scenario, scenarios_.parse_overrides(role or []),
+                           say=narrate, flows=flows)
     failed = [c for c in stage.checks if not c.ok]
     if failed:
         raise Exit(f"socklab: {len(failed)} of {len(stage.checks)} checks failed", code=1)
     say(f"all {len(stage.checks)} checks hold")
+
+
+def running_lab(name: str) -> Lab:
+    lab = open_lab(name)
+    if not lab.is_up():
+        lab.up(say=say)
+    return lab
+
+
+@task(help={"name": NAME_HELP, "workspace": "your workspace (default: the one the lab mounts, else work/)"})
+@reports_errors
+def exercises(c: Context, name: str = DEFAULT_NAME, workspace: str = "") -> None:
+    """List the exercises: whether you started each (work/NAME/) and how its last check went."""
+    from lab.harness import exercise as exercises_
+
+    work = _workspace(name, workspace)
+    for each in exercises_.names():
+        files = ", ".join(f"{r}.py" for r in exercises_.roles(each))
+        console.print(f"{each:<14} {exercises_.state(each, work):<26} you write: {files}", markup=False)
+    say(f"`invoke exercise NAME` starts one in {work}/NAME; `invoke check NAME` checks it")
+
+
+@task(help={"exercise": "exercise name (`invoke exercises` lists them)", "name": NAME_HELP,
+            "workspace": "your workspace (default: the one the lab mounts, else work/)"})
+@reports_errors
+def exercise(c: Context, exercise: str, name: str = DEFAULT_NAME, workspace: str = "") -> None:
+    """Start an exercise: copy its starter files into work/EXERCISE/ (never overwriting yours)."""
+    from lab.harness import exercise as exercises_
+
+    work = _workspace(name, workspace)
+    copied, kept = ws.copy_starters(exercises_.starter(exercise), work, exercise)
+    for file in copied:
+        say(f"wrote {work / exercise / file}")
+    for file in kept:
+        say(f"kept your {work / exercise / file} (not overwritten)")
+    say(f"the task is in scenarios/{exercise}/README.md; edit the files, then `invoke check {exercise}`")
+
+
+def _workspace(name: str, chosen: str) -> Path:
+    return ws.prepare(Path(chosen) if chosen else open_lab(name).workspace() or DEFAULT_WORKSPACE)
+
+
+@task(iterable=["role"],
+      help={"exercise": "exercise name (see `invoke exercises`)", "name": NAME_HELP,
+            "role": "ROLE=COMMAND: run COMMAND in ROLE's place, given the role's arguments (repeatable)",
+            "json": "print the checks and their evidence as JSON"})
+@reports_errors
+def check(c: Context, exercise: str, name: str = DEFAULT_NAME, role: list[str] | None = None,
+          json_: bool = False) -> None:
+    """Check your programs (work/EXERCISE/<role>.py) on the lab: each check, and the evidence of a FAIL."""
+    from lab.harness import exercise as exercises_
+    from lab.harness import scenario as scenarios_
+
+    lab = running_lab(name)
+    quiet: Callable[[str], None] = (lambda _: None) if json_ else narrate
+    outcome = exercises_.check(lab, exercise, exercises_.mounted(lab), scenarios_.parse_overrides(role or []),
+                               say=quiet)
+    if json_:
+        print(json.dumps(outcome.as_json(), indent=1, ensure_ascii=False))
+    else:
+        console.print(exercises_.render(outcome), markup=False, soft_wrap=True, highlight=False)
+    failed = [c for c in outcome.stage.checks if not c.ok]
+    if failed:
+        raise Exit("" if json_ else f"socklab: {len(failed)} of {len(outcome.stage.checks)} checks failed", code=1)
+    if not json_:
+        say(f"all {len(outcome.stage.checks)} checks pass")
 
 
 @task(help={"host": "lab host to record on (all its interfaces)", "name": NAME_HELP,
@@ -197,7 +285,7 @@ def scenario(c: Context, scenario: str | None = None, name: str = DEFAULT_NAME, 
 def capture(c: Context, host: str, name: str = DEFAULT_NAME, filter: str = "", seconds: float = 0,
             out: str = "captures") -> None:
     """Record a host's packets into a pcap file that Wireshark opens."""
-    from lab.harness.capture import Capture
+    from lab.control.capture import Capture
 
     cap = Capture(open_lab(name), host, filter).start()
     say(f"capturing on {host}" + (f" for {seconds:g}s" if seconds else "; Ctrl-C stops"))
@@ -221,9 +309,9 @@ def flows(c: Context, pcap: str, name: str = DEFAULT_NAME) -> None:
     """Print a ladder diagram of the exchange in a pcap file (like Wireshark's flow graph)."""
     from pathlib import Path
 
-    from lab.control import pcap as decode
-    from lab.control.flows import ladder
-    from lab.harness.capture import address_names
+    from lab.control.capture import address_names
+    from lab.wire import pcap as decode
+    from lab.wire.flows import ladder
 
     lab = open_lab(name)
     names = address_names(lab) if lab.running_prefix() else {}
@@ -236,10 +324,11 @@ def flows(c: Context, pcap: str, name: str = DEFAULT_NAME) -> None:
 @task(help={"host": "lab host to impair", "name": NAME_HELP, "loss": "drop PCT percent of packets at random",
             "every": "drop one packet in every N (deterministic)", "direction": "egress, ingress or both",
             "rate": "limit egress rate, e.g. 1mbit (tbf)", "delay": "delay in ms (needs sch_netem)",
+            "refuse": "the host's own stack refuses PCT percent of its sends (EPERM, as a host firewall does)",
             "clear": "remove every impairment from the host"})
 @reports_errors
 def impair(c: Context, host: str, name: str = DEFAULT_NAME, loss: float = 0, every: int = 0,
-           direction: str = "both", rate: str = "", delay: float = 0, clear: bool = False) -> None:
+           direction: str = "both", rate: str = "", delay: float = 0, refuse: float = 0, clear: bool = False) -> None:
     """Inject faults on a host: packet loss (iptables statistic), rate limits, delay."""
     from lab.control import impair as impairments
 
@@ -249,7 +338,7 @@ def impair(c: Context, host: str, name: str = DEFAULT_NAME, loss: float = 0, eve
         impairments.clear(lab, host)
         say(f"{host}: impairments cleared")
         return
-    impairments.apply(lab, host, impairments.Impairment(loss, every, direction, rate, delay))
+    impairments.apply(lab, host, impairments.Impairment(loss, every, direction, rate, delay, refuse))
     for line in impairments.show(lab, host):
         say(f"{host}: {line}")
 

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from lab.control.engine import Engine  # noqa: E402
 from lab.control.lab import Lab  # noqa: E402
-from lab.harness.programs import HostProgram  # noqa: E402
+from lab.control.programs import HostProgram  # noqa: E402
 
 NAIVE = r"""
 import socket, threading

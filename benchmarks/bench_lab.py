@@ -48,10 +48,7 @@ def main() -> int:
 
     results: dict[str, float] = {}
     if args.cold:
-        for image in engine.client.images.list():
-            for tag in image.tags:
-                if tag.startswith(("socklab/host:", "socklab/base:")):
-                    engine.client.images.remove(tag, force=True)
+        engine.remove_images(images.PREFIXES)
         results["cold build (s)"] = timed(lambda: Lab(engine).build(say=say))
 
     tag = Lab(engine).build(say=say)

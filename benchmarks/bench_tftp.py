@@ -27,12 +27,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lab.control import pcap  # noqa: E402
+from lab.control.capture import Capture  # noqa: E402
 from lab.control.engine import Engine  # noqa: E402
 from lab.control.lab import Lab  # noqa: E402
-from lab.harness.capture import Capture  # noqa: E402
-from lab.harness.programs import HostProgram  # noqa: E402
+from lab.control.programs import HostProgram  # noqa: E402
 from lab.harness.tftp import make_file, sha256  # noqa: E402
+from lab.wire import pcap  # noqa: E402
 
 DIR = "/srv/bench"
 SERVERS = {

@@ -20,10 +20,10 @@ sys.path.insert(0, str(ROOT))
 
 from lab.control.engine import Engine  # noqa: E402
 from lab.control.lab import Lab  # noqa: E402
-from lab.harness.programs import HostProgram  # noqa: E402
+from lab.control.programs import HostProgram  # noqa: E402
+from lab.harness.raw import minimal_udp_echo  # noqa: E402
 
-REFERENCE = ("import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('', 9202))\n"
-             "while True:\n    d, a = s.recvfrom(65535)\n    s.sendto(d, a)\n")
+REFERENCE = minimal_udp_echo(9202)
 CLIENT = r"""
 import json, socket, sys, time
 host, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])

@@ -101,6 +101,53 @@ class ImageError(LabError):
     pass
 
 
+class WorkspaceError(LabError):
+    def __init__(self, path: object, problem: str, what_to_do: str = "choose another folder with --workspace") -> None:
+        super().__init__(f"workspace {path}: {problem}: {what_to_do}")
+
+
+class UnknownExerciseError(LabError):
+    def __init__(self, name: str, valid: Iterable[str]) -> None:
+        super().__init__(f"no exercise `{name}`; the exercises are: {', '.join(sorted(valid))}")
+
+
+class UnknownScenarioError(LabError):
+    def __init__(self, name: str, valid: Iterable[str]) -> None:
+        super().__init__(f"no scenario `{name}`; the scenarios are: {', '.join(sorted(valid))}")
+
+
+class UnknownRoleError(LabError):
+    def __init__(self, scenario: str, role: str, valid: Iterable[str]) -> None:
+        self.role = role
+        super().__init__(f"scenario `{scenario}` has no role `{role}`; its roles are: {', '.join(valid)}")
+
+
+class RoleSpecError(LabError):
+    def __init__(self, given: str) -> None:
+        super().__init__(f"--role takes ROLE=COMMAND, not {given!r}")
+
+
+class NothingToCheckError(WorkspaceError):
+    def __init__(self, folder: object, exercise: str, roles: Iterable[str]) -> None:
+        super().__init__(folder, "none of your programs is here",
+                         f"`invoke exercise {exercise}` copies the starters there ({', '.join(roles)})")
+
+
+class LabConflictError(LabError):
+    """The lab already runs with another setting (prefix, workspace) than the one asked for."""
+
+    def __init__(self, lab: str, what: str) -> None:
+        super().__init__(f"lab `{lab}` already {what}: `invoke down --name {lab}` before changing it")
+
+
+class ImpairError(LabError):
+    """An impairment that cannot be applied as asked (bad settings, or the host refused it)."""
+
+
+class CaptureError(LabError):
+    pass
+
+
 class CommandFailedError(LabError):
     def __init__(self, host: str, command: list[str], exit_code: int, output: str) -> None:
         self.host = host
@@ -128,3 +175,28 @@ class CaptureIncompleteError(LabError):
             f"the capture missed packets ({where} dropped by the kernel: tcpdump fell behind), so what it "
             "shows is incomplete: capture fewer packets (a narrower filter) or a slower exchange"
         )
+
+
+class ProgramError(LabError):
+    """A program in a role misbehaved: evidence for a failed check, never a crash of socklab."""
+
+
+class ProgramEndedError(ProgramError):
+    def __init__(self, program: str, exit_code: int | None, waiting_for: str, stderr: str) -> None:
+        self.exit_code = exit_code
+        said = "\n".join(f"    {line}" for line in stderr.strip().splitlines()[-12:]) or "    (nothing)"
+        super().__init__(f"{program} ended with exit status {exit_code} before {waiting_for}; "
+                         f"the end of its stderr:\n{said}")
+
+
+class ProgramHungError(ProgramError):
+    def __init__(self, program: str, seconds: float, waiting_for: str) -> None:
+        super().__init__(f"{program} was still running after {seconds:g}s, its time limit for {waiting_for}: "
+                         "socklab stopped it")
+
+
+class NotListeningError(ProgramError):
+    def __init__(self, program: str, proto: str, port: int, problem: str) -> None:
+        self.proto = proto
+        self.port = port
+        super().__init__(f"{program} should have bound {proto} port {port} on every address, but {problem}")

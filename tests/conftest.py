@@ -1,1 +1,1 @@
-pytest_plugins = ["lab.harness.plugin"]
+pytest_plugins = ["lab.harness.plugin", "pytester"]

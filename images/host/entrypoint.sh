@@ -12,6 +12,17 @@ if [ "${LAB_ROLE:-}" = router ]; then
 elif [ -n "${LAB_GATEWAY:-}" ]; then
     ip route replace default via "$LAB_GATEWAY"
 fi
+# /work is the student's workspace, bind-mounted from the Docker host. `student` takes the
+# uid and gid of the folder's owner there, so what a program writes as student is the
+# user's own file on the Docker host, and what the user's editor saved is student's here.
+# A root-owned folder keeps uid 1000 (`invoke up` as root hands the folder to uid 1000).
+if [ -d /work ]; then
+    uid=$(stat -c %u /work) gid=$(stat -c %g /work)
+    if [ "$uid" != 0 ] && [ "$uid" != "$(id -u student)" ]; then
+        groupmod -o -g "$gid" student
+        usermod -o -u "$uid" -g "$gid" student
+    fi
+fi
 mkdir -p /run/socklab
 echo "socklab: ready $host"
 exec sleep infinity

@@ -30,6 +30,8 @@ PROGRAMS: dict[str, tuple[str, str]] = {
     "tftp-server": ("tftp_server", "TFTP server: safe paths, options, many clients at once"),
     "timestamp-server": ("timestamp", "reply [time]data to every message, over UDP or TCP"),
     "timestamp-client": ("timestamp", "send lines to a timestamp server, print replies"),
+    "boundary-send": ("boundaries", "send messages joined, split and oversized: where boundaries go"),
+    "boundary-recv": ("boundaries", "show what each recv() returns; --framed answers each line"),
 }
 
 

@@ -4,6 +4,9 @@ Two threads, as in the tutorial: the main thread sends each stdin line, a receiv
 prints each line that arrives. Unlike the tutorial, what arrives is framed (a line is one
 message, however TCP splits or joins the bytes), ``bye`` (or EOF) leaves cleanly, and a
 server that goes away ends the program with a clear message instead of a hang.
+
+``--tutorial`` speaks the tutorial's dialect: no name line, every line sent as
+``NAME说:LINE``, and ``NAME说:bye`` to leave.
 """
 
 from __future__ import annotations
@@ -54,8 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("port", type=common.port)
     p.add_argument("--name", required=True, help="your name in the chat")
     p.add_argument("--timeout", type=float, default=5.0, metavar="S", help="connect timeout")
+    p.add_argument("--tutorial", action="store_true", help="no name line; send each line as NAME说:LINE")
     args = p.parse_args(argv)
     out = common.Output(args.json, args.encoding)
+
+    def said(line: str) -> bytes:
+        return frame((f"{args.name}说:{line}" if args.tutorial else line).encode(args.encoding, errors="replace"))
 
     def chat() -> int:
         sock, local, server = common.tcp_connect(args.host, args.port, args.timeout, out)
@@ -63,20 +70,21 @@ def main(argv: list[str] | None = None) -> int:
             receiver = Receiver(sock, out, local, server)
             receiver.start()
             try:
-                sock.sendall(frame(args.name.encode(args.encoding)))
+                if not args.tutorial:
+                    sock.sendall(frame(args.name.encode(args.encoding)))
                 for line in common.stdin_lines():
                     if line.strip() == BYE:
                         break
-                    sock.sendall(frame(line.encode(args.encoding, errors="replace")))
+                    sock.sendall(said(line))
                 receiver.leaving.set()  # `bye`, EOF: leave politely
-                sock.sendall(frame(BYE.encode()))
+                sock.sendall(said(BYE))
             except KeyboardInterrupt:
                 receiver.leaving.set()
                 if receiver.closed_by_server:
                     raise common.ProgramError(f"the server {server[0]}:{server[1]} closed the connection",
                                               EXIT_SERVER_GONE) from None
                 try:
-                    sock.sendall(frame(BYE.encode()))
+                    sock.sendall(said(BYE))
                 except OSError:
                     pass
             except OSError as exc:
@@ -84,9 +92,12 @@ def main(argv: list[str] | None = None) -> int:
                                           f"{exc.strerror or exc}", EXIT_SERVER_GONE) from None
             # The server closes after `bye`; wait for it so every line before it is printed.
             receiver.join(timeout=5)
+            closed = "the server closed the connection"
             if receiver.is_alive():
+                closed = "the server did not close the connection within 5 s of bye"
                 sock.shutdown(socket.SHUT_RDWR)
                 receiver.join()
+            out.event("closed", closed, local=local, peer=server, reason=closed)
         return 0
 
     return common.run(chat, out, "chat-client")

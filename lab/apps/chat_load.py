@@ -120,11 +120,7 @@ class Load:
                 pass
             except OSError as exc:
                 raise common.ProgramError(f"{client.name}: {exc.strerror}") from None
-        want = bool(client.out)
-        if want != client.writing:
-            events = selectors.EVENT_READ | (selectors.EVENT_WRITE if want else 0)
-            self.sel.modify(client.sock, events, client)
-            client.writing = want
+        client.writing = common.want_write(self.sel, client.sock, client, client.writing, bool(client.out))
 
     def produce(self, now: float) -> None:
         interval = 1.0 / self.args.rate if self.args.rate else 0.0

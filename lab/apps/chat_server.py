@@ -149,11 +149,7 @@ class ChatServer:
         if len(client.out) > self.max_buffer:
             self.drop(client, f"too slow: {len(client.out)} bytes unread")
             return
-        want = bool(client.out)
-        if want != client.writing:
-            events = selectors.EVENT_READ | (selectors.EVENT_WRITE if want else 0)
-            self.sel.modify(client.sock, events, client)
-            client.writing = want
+        client.writing = common.want_write(self.sel, client.sock, client, client.writing, bool(client.out))
 
     def drop(self, client: Client, why: str, goodbye: bytes = b"") -> None:
         if self.clients.pop(client.id, None) is None:
@@ -194,18 +190,6 @@ def reason(exc: OSError) -> str:
             errno.EPIPE: "connection broken"}.get(exc.errno or 0, exc.strerror or str(exc))
 
 
-def listen(bind: str, port: int, backlog: int = 512) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((bind, port))
-        sock.listen(backlog)
-    except OSError as exc:
-        sock.close()
-        raise common.os_error(exc, (bind or "0.0.0.0", port)) from None
-    return sock
-
-
 def main(argv: list[str] | None = None) -> int:
     p = common.parser("chat-server", "TCP group chat: every message to every other client")
     p.add_argument("--port", type=common.port, required=True)
@@ -218,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     out = common.Output(args.json, args.encoding)
 
     def serve() -> int:
-        with listen(args.bind, args.port) as listener:
+        with common.tcp_listen(args.bind, args.port) as listener:
             server = ChatServer(listener, out, args.max_buffer, args.max_line, args.max_clients)
             out.event("listening", f"chat server on tcp {server.local[0]}:{server.local[1]}", local=server.local)
             server.serve_forever()

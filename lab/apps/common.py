@@ -15,6 +15,7 @@ import argparse
 import codecs
 import errno
 import json
+import selectors
 import signal
 import socket
 import sys
@@ -32,6 +33,23 @@ _HINTS = {
     errno.EHOSTUNREACH: "host unreachable: {addr}",
     errno.ECONNREFUSED: "connection refused by {addr}: is the server running?",
 }
+
+
+# A send the local stack refuses for now: a firewall's DROP (EPERM), a full queue (ENOBUFS,
+# EAGAIN), a route or peer briefly gone. On a network that is a lost packet, not the end.
+TRANSIENT_SEND_ERRORS = frozenset({errno.EPERM, errno.ENOBUFS, errno.EAGAIN, errno.EHOSTUNREACH,
+                                   errno.ENETUNREACH, errno.ECONNREFUSED, errno.EHOSTDOWN})
+MAX_DATAGRAM = 65535  # room for any UDP datagram: a smaller buffer silently cuts a bigger one
+
+
+def refused(exc: OSError, out: Output, peer: Address, data: bytes) -> bool:
+    """Was this failed send one a network would simply have lost? Then say so (event "lost")
+    and let the caller go on as after a loss; anything else is for the caller to raise."""
+    if exc.errno not in TRANSIENT_SEND_ERRORS:
+        return False
+    out.event("lost", f"the local stack refused a send to {peer[0]}:{peer[1]} ({exc.strerror}): "
+              "counted as lost", peer=peer, data=data, message=str(exc.strerror))
+    return True
 
 
 class ProgramError(Exception):
@@ -96,6 +114,26 @@ def udp_socket(bind: str, port_: int) -> socket.socket:
     return sock
 
 
+def tcp_listen(bind: str, port_: int, backlog: int = 512) -> socket.socket:
+    """A listening TCP socket on (bind, port), SO_REUSEADDR on; a failure is one clear ProgramError."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((bind, port_))
+        sock.listen(backlog)
+    except OSError as exc:
+        sock.close()
+        raise os_error(exc, (bind or "0.0.0.0", port_)) from None
+    return sock
+
+
+def want_write(sel: selectors.BaseSelector, sock: socket.socket, data: Any, writing: bool, pending: bool) -> bool:
+    """Ask the selector for EVENT_WRITE only while output is pending; returns the new state."""
+    if pending != writing:
+        sel.modify(sock, selectors.EVENT_READ | (selectors.EVENT_WRITE if pending else 0), data)
+    return pending
+
+
 def tcp_connect(host: str, port_: int, timeout: float, out: Output) -> tuple[socket.socket, Address, Address]:
     """Connect to host:port and say so (event "connected"): the socket (blocking, no timeout once
     connected), its local address and the server's."""
@@ -148,7 +186,8 @@ def _sigterm(signum: int, frame: Any) -> None:
 
 
 def run(body: Callable[[], int], out: Output, prog: str) -> int:
-    """Run a program body: SIGTERM and Ctrl-C end it cleanly (0), ProgramError is one line."""
+    """Run a program body: SIGTERM and Ctrl-C end it cleanly (0); a ProgramError is one line on
+    stderr and its exit status, any other OSError one line and exit status 1."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _sigterm)
     try:
@@ -160,6 +199,10 @@ def run(body: Callable[[], int], out: Output, prog: str) -> int:
         return exc.code
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # what the program met at the edge (a folder, a disk, the network): one line
+        where = f" ({exc.filename})" if exc.filename else ""
+        out.error(f"lab {prog}: {exc.strerror or exc}{where}")
+        return 1
 
 
 def stdin_lines(stream: TextIO | None = None) -> Any:

@@ -14,7 +14,6 @@ import socket
 import threading
 
 from lab.apps import common
-from lab.apps.chat_server import listen
 from lab.proto.framing import FrameTooLong, LineFramer, frame
 from lab.proto.groupchat import BYE
 
@@ -93,7 +92,7 @@ def main_tcp_server(argv: list[str] | None = None) -> int:
     out = common.Output(args.json, args.encoding)
 
     def serve() -> int:
-        with listen(args.bind, args.port, backlog=1) as listener:
+        with common.tcp_listen(args.bind, args.port, backlog=1) as listener:
             local = listener.getsockname()
             out.event("listening", f"waiting on tcp {local[0]}:{local[1]}", local=local)
             conn, peer = listener.accept()

@@ -18,7 +18,6 @@ import threading
 from typing import Any
 
 from lab.apps import common
-from lab.apps.chat_server import listen
 
 CHUNK = 65536
 
@@ -126,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
                 out.event("listening", f"echo ({args.impl}) on tcp port {args.port}", local=("0.0.0.0", args.port))
                 server.serve_forever()
             return 0
-        with listen(args.bind, args.port) as listener:
+        with common.tcp_listen(args.bind, args.port) as listener:
             out.event("listening", f"echo ({args.impl}) on tcp port {args.port}", local=listener.getsockname())
             (serve_thread if args.impl == "thread" else serve_selectors)(listener, out)
         return 0

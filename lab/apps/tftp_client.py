@@ -20,27 +20,21 @@ many clients at once, and their threads would only take the CPU from each other.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import socket
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 from lab.apps import common
-from lab.apps.tftp_io import FileReader, PeerError, Stats, dally, run_receiver, run_sender
+from lab.apps.tftp_io import FileReader, PeerError, Stats, dally, run_receiver, run_sender, send_once
 from lab.proto import tftp
 from lab.proto.tftp_session import Reader, Receiver, Sender
 
 WRITE_BUFFER = 1 << 20  # a write() per MiB, not one per 8 KiB
-
-
-def to_netascii(data: bytes) -> bytes:
-    return data.replace(b"\r", b"\r\0").replace(b"\n", b"\r\n")
-
-
-def from_netascii(data: bytes) -> bytes:
-    return data.replace(b"\r\n", b"\n").replace(b"\r\0", b"\r")
 
 
 def requested_options(args: argparse.Namespace, size: int | None) -> dict[str, str]:
@@ -96,37 +90,66 @@ def get(args: argparse.Namespace, out: common.Output) -> Stats:
     local = Path(args.local or Path(args.remote).name)
     asked = requested_options(args, None)
     request = tftp.Request(tftp.RRQ, args.remote, args.mode, asked).encode()
+    # Write to a temporary file beside the target: a failed download leaves nothing behind,
+    # and a folder we cannot write to fails here, before the server is asked for anything.
+    try:
+        fd, tmp = tempfile.mkstemp(dir=local.absolute().parent, prefix=f".{local.name}.")
+    except OSError as exc:
+        raise common.ProgramError(f"cannot write {local}: {exc.strerror}") from None
+    f = os.fdopen(fd, "wb", buffering=WRITE_BUFFER)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.sendto(request, server)
-        sock.settimeout(args.timeout)
-        first, peer = first_answer(sock, server, request, args)
-        blksize, windowsize, total = tftp.DEFAULT_BLKSIZE, 1, None
-        if isinstance(first, tftp.OAck):
-            blksize, windowsize, total = negotiated(first.options, asked)
-            sock.sendto(tftp.Ack(0).encode(), peer)
-            first_packet = None
-        elif isinstance(first, tftp.Data):
-            first_packet = first
-        else:
-            raise PeerError(f"expected DATA or OACK, got {type(first).__name__}")
-        # Write to a temporary file beside the target: a failed download leaves nothing behind.
-        fd, tmp = tempfile.mkstemp(dir=local.parent.resolve(), prefix=f".{local.name}.")
         try:
-            receiver = Receiver(blksize, windowsize, args.retries)
-            with os.fdopen(fd, "wb", buffering=WRITE_BUFFER) as f:
-                progress = Progress(out, total)
-                stats = run_receiver(sock, peer, receiver, args.timeout, f.write,
-                                     progress=progress if progress.shown else None, first=first_packet,
-                                     spin=args.busy_poll / 1e6)
-                progress.end()
-            if args.mode == "netascii":
-                Path(tmp).write_bytes(from_netascii(Path(tmp).read_bytes()))
+            stats, receiver, peer = receive(sock, server, request, asked, args, out, f)
+            f.close()
             os.replace(tmp, local)
         except BaseException:
+            with contextlib.suppress(OSError):  # what is still buffered would fail the same way
+                f.close()
             os.unlink(tmp)
             raise
         dally(sock, peer, receiver, args.timeout, stats)
     return stats
+
+
+def receive(sock: socket.socket, server: common.Address, request: bytes, asked: dict[str, str],
+            args: argparse.Namespace, out: common.Output, f: BinaryIO) -> tuple[Stats, Receiver, common.Address]:
+    """RRQ to the end of the file, written to ``f``; what goes wrong here is told to the server."""
+    send_once(sock, request, server)
+    sock.settimeout(args.timeout)
+    first, peer = first_answer(sock, server, request, args)
+    blksize, windowsize, total = tftp.DEFAULT_BLKSIZE, 1, None
+    if isinstance(first, tftp.OAck):
+        try:
+            blksize, windowsize, total = negotiated(first.options, asked)
+        except PeerError as exc:
+            send_once(sock, tftp.Error(tftp.OPTION_REFUSED, str(exc)).encode(), peer)  # RFC 2347
+            raise
+        send_once(sock, tftp.Ack(0).encode(), peer)
+        first_packet = None
+    elif isinstance(first, tftp.Data):
+        first_packet = first
+    else:
+        raise PeerError(f"expected DATA or OACK, got {type(first).__name__}")
+    decoder = tftp.NetasciiDecoder() if args.mode == "netascii" else None
+    write = f.write if decoder is None else (lambda block: f.write(decoder.feed(block)))
+    receiver = Receiver(blksize, windowsize, args.retries)
+    progress = Progress(out, total)
+    try:
+        stats = run_receiver(sock, peer, receiver, args.timeout, write,
+                             progress=progress if progress.shown else None, first=first_packet,
+                             spin=args.busy_poll / 1e6)
+        f.write(decoder.end() if decoder else b"")
+        f.flush()
+    except OSError as exc:
+        code = tftp.WRITE_ERRORS.get(exc.errno or 0)
+        if code is None:
+            raise
+        send_once(sock, tftp.Error(code, f"client cannot write: {exc.strerror}").encode(), peer)
+        local = args.local or Path(args.remote).name
+        raise common.ProgramError(f"cannot write {local}: {exc.strerror} (the server was told: ERROR "
+                                  f"{code})") from None
+    progress.end()
+    return stats, receiver, peer
 
 
 def first_answer(sock: socket.socket, server: common.Address, request: bytes,
@@ -139,7 +162,7 @@ def first_answer(sock: socket.socket, server: common.Address, request: bytes,
                 if addr[0] == server[0]:
                     break
         except TimeoutError:
-            sock.sendto(request, server)
+            send_once(sock, request, server)
             continue
         try:
             packet = tftp.decode(data)
@@ -162,11 +185,11 @@ def put(args: argparse.Namespace, out: common.Output) -> Stats:
         size = os.fstat(f.fileno()).st_size
         read: Reader = FileReader(f.fileno())
         if args.mode == "netascii":  # text grows as it converts: convert it whole
-            content = to_netascii(f.read())
+            content = tftp.to_netascii(f.read())
             size, read = len(content), lambda off, n: content[off:off + n]
         asked = requested_options(args, size)
         request = tftp.Request(tftp.WRQ, args.remote or local.name, args.mode, asked).encode()
-        sock.sendto(request, server)
+        send_once(sock, request, server)
         sock.settimeout(args.timeout)
         first, peer = first_answer(sock, server, request, args)
         blksize, windowsize = tftp.DEFAULT_BLKSIZE, 1

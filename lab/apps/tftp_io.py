@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from lab.apps import common
 from lab.proto import tftp
 from lab.proto.tftp_session import Receiver, Sender
 
@@ -37,6 +38,12 @@ class Stats:
     strangers: int = 0
     timeouts: int = 0
     seconds: float = 0.0
+    refused: int = 0            # sends the local stack refused (counted as lost)
+    last_refusal: str = ""
+
+    def gave_up(self, reason: str) -> PeerError:
+        refused = f"; {self.refused} sends were refused locally ({self.last_refusal})" if self.refused else ""
+        return PeerError(reason + refused)
 
 
 class PeerError(Exception):
@@ -56,6 +63,22 @@ class FileReader:
             self.buf, self.start = os.pread(self.fd, max(self.chunk, size), offset), offset
         i = offset - self.start
         return self.buf[i:i + size]
+
+
+def send_once(sock: socket.socket, packet: bytes, peer: Address, stats: Stats | None = None) -> bool:
+    """``sendto``; a send the local stack refuses (a firewall's DROP, a full queue, a route or
+    peer briefly gone) is a lost packet, as on the wire: False, counted in ``stats``, and the
+    timer recovers it."""
+    try:
+        sock.sendto(packet, peer)
+    except OSError as exc:
+        if exc.errno not in common.TRANSIENT_SEND_ERRORS:
+            raise
+        if stats is not None:
+            stats.refused += 1
+            stats.last_refusal = exc.strerror or str(exc)
+        return False
+    return True
 
 
 class Link:
@@ -83,11 +106,13 @@ class Link:
                 data, addr = self._spin() if self.spin_ns else self.sock.recvfrom(self.bufsize)
             except BlockingIOError:  # EAGAIN: SO_RCVTIMEO expired
                 return None
+            except ConnectionRefusedError:  # an ICMP error for an earlier send: that one was lost
+                continue
             if addr == self.peer:
                 self.stats.packets_in += 1
                 return data
             self.stats.strangers += 1
-            self.sock.sendto(tftp.Error(tftp.UNKNOWN_TID, "unknown transfer ID").encode(), addr)
+            send_once(self.sock, tftp.Error(tftp.UNKNOWN_TID, "unknown transfer ID").encode(), addr)
 
     def _spin(self) -> tuple[bytes, Address]:
         recvfrom, bufsize = self.sock.recvfrom, self.bufsize
@@ -100,16 +125,15 @@ class Link:
         return recvfrom(bufsize)
 
     def send(self, packets: list[bytes]) -> None:
-        sendto, peer = self.sock.sendto, self.peer
         for packet in packets:
-            sendto(packet, peer)
+            send_once(self.sock, packet, self.peer, self.stats)
 
     def fail(self, data: bytes) -> PeerError:
         """The error for a packet the transfer cannot go on with: ERROR from the peer, or garbage."""
         try:
             packet = tftp.decode(data)
         except tftp.MalformedPacket as exc:
-            self.sock.sendto(tftp.Error(tftp.ILLEGAL_OPERATION, str(exc)).encode(), self.peer)
+            send_once(self.sock, tftp.Error(tftp.ILLEGAL_OPERATION, str(exc)).encode(), self.peer)
             return PeerError(f"malformed packet from the peer: {exc}")
         if isinstance(packet, tftp.Error):
             return PeerError(f"the peer sent ERROR {packet.code}: {packet.message}")
@@ -123,25 +147,35 @@ def run_sender(sock: socket.socket, peer: Address, sender: Sender, timeout: floa
     step = sender.start()
     link.send(step.send)
     wait = timeout
+    link.set_timeout(wait)
+    deadline = time.monotonic() + wait  # the retransmission timer: only progress restarts it
     while not step.done:
-        link.set_timeout(wait)
         data = link.recv()
         if data is None:
             stats.timeouts += 1
             step, wait = sender.on_timeout(), min(wait * 2, timeout * 8)  # back off
             link.send(step.send)
+            link.set_timeout(wait)
+            deadline = time.monotonic() + wait
             continue
         opcode, block = tftp.header(data)
+        acked = sender.acked
         if opcode == tftp.ACK and len(data) == 4:
-            step, wait = sender.on_ack(block), timeout
+            step = sender.on_ack(block)
             link.send(step.send)
             if progress:
                 progress(min(sender.acked, sender.last or sender.acked) * sender.blksize)
         elif opcode not in (tftp.OACK, tftp.DATA, tftp.RRQ, tftp.WRQ):
             raise link.fail(data)
         # else: a retransmitted OACK/DATA/request from a slow peer: nothing to do
+        if sender.acked > acked:  # progress: a fresh timer, and the backoff is over
+            wait = timeout
+            link.set_timeout(wait)
+            deadline = time.monotonic() + wait
+        else:  # a duplicate ACK or a stray packet: the timer runs on (RFC 1123: no resend on it)
+            link.set_timeout(deadline - time.monotonic())
     if step.error:
-        raise PeerError(step.error)
+        raise stats.gave_up(step.error)
     stats.resent, stats.seconds = sender.resent, time.monotonic() - start
     return stats
 
@@ -162,7 +196,7 @@ def run_receiver(sock: socket.socket, peer: Address, receiver: Receiver, timeout
             step = receiver.on_timeout()
             link.send(step.send)
             if step.error:
-                raise PeerError(step.error)
+                raise stats.gave_up(step.error)
             continue
         opcode, block = tftp.header(data)
         if opcode == tftp.DATA:

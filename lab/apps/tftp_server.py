@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab.apps import common
-from lab.apps.tftp_io import MAX_CONTROL, FileReader, Link, PeerError, Stats, dally, run_receiver, run_sender
+from lab.apps.tftp_io import MAX_CONTROL, FileReader, Link, PeerError, Stats, dally, run_receiver, run_sender, send_once
 from lab.proto import tftp
 from lab.proto.tftp_session import Reader, Receiver, Sender
 
@@ -95,11 +95,14 @@ class Session(threading.Thread):
             try:
                 size = self.read_file() if self.request.opcode == tftp.RRQ else self.write_file()
             except Refused as exc:
-                self.sock.sendto(tftp.Error(exc.code, str(exc)).encode(), self.client)
+                send_once(self.sock, tftp.Error(exc.code, str(exc)).encode(), self.client)
                 self.out.event("refused", f"{kind} {self.request.filename!r} from {self.client[0]}: {exc}",
                                peer=self.client, request=kind, code=exc.code, message=str(exc))
                 return
             except (PeerError, OSError, tftp.MalformedPacket) as exc:
+                if isinstance(exc, OSError) and exc.errno in tftp.WRITE_ERRORS:  # our disk: the client stops at once
+                    error = tftp.Error(tftp.WRITE_ERRORS[exc.errno], f"server cannot write: {exc.strerror}")
+                    send_once(self.sock, error.encode(), self.client)
                 self.out.event("failed", f"{kind} {self.request.filename!r} from {self.client[0]}: {exc}",
                                peer=self.client, request=kind, message=str(exc))
                 return
@@ -118,12 +121,12 @@ class Session(threading.Thread):
             size = os.fstat(f.fileno()).st_size
             read: Reader = FileReader(f.fileno())
             if self.request.mode == "netascii":  # text grows as it converts: convert it whole
-                content = f.read().replace(b"\r", b"\r\0").replace(b"\n", b"\r\n")
+                content = tftp.to_netascii(f.read())
                 read, size = (lambda off, n: content[off:off + n]), len(content)
             options, blksize, windowsize, timeout = negotiate(self.request, self.policy, size)
             sender = Sender(read, blksize, windowsize, self.policy.retries)
             if options:
-                self.sock.sendto(tftp.OAck(options).encode(), self.client)
+                send_once(self.sock, tftp.OAck(options).encode(), self.client)
                 self.wait_ack0(timeout, tftp.OAck(options).encode())
             run_sender(self.sock, self.client, sender, timeout)
         return size
@@ -155,15 +158,15 @@ class Session(threading.Thread):
         options, blksize, windowsize, timeout = negotiate(self.request, self.policy, None)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.upload.")
         try:
-            with os.fdopen(fd, "wb", buffering=1 << 20) as f:
+            with os.fdopen(fd, "wb", buffering=1 << 20) as f:  # streamed: the upload is never held whole
+                decoder = tftp.NetasciiDecoder() if self.request.mode == "netascii" else None
+                write = f.write if decoder is None else (lambda block: f.write(decoder.feed(block)))
                 first = tftp.OAck(options).encode() if options else tftp.Ack(0).encode()
-                self.sock.sendto(first, self.client)
+                send_once(self.sock, first, self.client)
                 receiver = Receiver(blksize, windowsize, self.policy.retries)
                 receiver.last_ack = first
-                stats = run_receiver(self.sock, self.client, receiver, timeout, f.write)
-            data = Path(tmp).read_bytes()
-            if self.request.mode == "netascii":
-                Path(tmp).write_bytes(data.replace(b"\r\n", b"\n").replace(b"\r\0", b"\r"))
+                stats = run_receiver(self.sock, self.client, receiver, timeout, write)
+                f.write(decoder.end() if decoder else b"")
             os.replace(tmp, path)
         except BaseException:
             os.unlink(tmp)
@@ -188,7 +191,7 @@ def serve(args: argparse.Namespace, out: common.Output) -> int:
                 if not isinstance(request, tftp.Request):
                     raise tftp.MalformedPacket(f"{type(request).__name__} is not a request")
             except tftp.MalformedPacket as exc:
-                sock.sendto(tftp.Error(tftp.ILLEGAL_OPERATION, str(exc)[:100]).encode(), client)
+                send_once(sock, tftp.Error(tftp.ILLEGAL_OPERATION, str(exc)[:100]).encode(), client)
                 out.event("refused", f"malformed request from {client[0]}:{client[1]}: {exc}", peer=client,
                           code=tftp.ILLEGAL_OPERATION, message=str(exc))
                 continue

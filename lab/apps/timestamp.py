@@ -13,7 +13,7 @@ import threading
 import time
 from typing import Any
 
-from lab.apps import common, udp_echo, udp_recv, udp_send
+from lab.apps import common, udp_echo, udp_send
 
 MAX_UDP_PAYLOAD = 65507
 
@@ -43,7 +43,7 @@ def serve_udp(args: argparse.Namespace, out: common.Output) -> int:
         local = sock.getsockname()
         out.event("listening", f"timestamp server on udp {local[0]}:{local[1]}", local=local)
         while True:
-            data, peer = sock.recvfrom(udp_recv.MAX_DATAGRAM)
+            data, peer = sock.recvfrom(common.MAX_DATAGRAM)
             reply = stamp(data, args.encoding)
             if len(reply) > MAX_UDP_PAYLOAD:
                 reply = f"ERR {len(data)} bytes leave no room for the timestamp".encode()

@@ -15,7 +15,7 @@ import argparse
 import socket
 import threading
 
-from lab.apps import common, udp_recv, udp_send
+from lab.apps import common, udp_send
 
 POLL = 0.2  # how often the receiving thread checks whether to stop
 
@@ -53,13 +53,14 @@ class Chat:
         try:
             self.sock.sendto(data, self.dest)
         except OSError as exc:
-            raise common.os_error(exc, self.dest) from None
+            if not common.refused(exc, self.out, self.dest, data):
+                raise common.os_error(exc, self.dest) from None
 
     def receive_loop(self) -> None:
         self.sock.settimeout(POLL)
         while not self.stop.is_set():
             try:
-                data, peer = self.sock.recvfrom(udp_recv.MAX_DATAGRAM)
+                data, peer = self.sock.recvfrom(common.MAX_DATAGRAM)
             except TimeoutError:
                 continue
             except OSError:

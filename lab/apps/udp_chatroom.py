@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from lab.apps import common, udp_recv
+from lab.apps import common
 from lab.proto.chatroom import Room
 
 TICK = 1.0  # the longest the server waits before checking for silent members
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
             sock.settimeout(min(TICK, args.member_timeout))
             while True:
                 try:
-                    data, peer = sock.recvfrom(udp_recv.MAX_DATAGRAM)
+                    data, peer = sock.recvfrom(common.MAX_DATAGRAM)
                 except TimeoutError:
                     replies = room.expire(time.monotonic())
                 else:

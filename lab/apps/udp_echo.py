@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import socket
 
-from lab.apps import common, udp_recv, udp_send
+from lab.apps import common, udp_send
 
 EXIT_MISSING_REPLY = 3
 
@@ -28,7 +28,7 @@ def main_udp_echo_server(argv: list[str] | None = None) -> int:
             local = sock.getsockname()
             out.event("listening", f"echo server on udp {local[0]}:{local[1]}", local=local)
             while True:
-                data, peer = sock.recvfrom(udp_recv.MAX_DATAGRAM)
+                data, peer = sock.recvfrom(common.MAX_DATAGRAM)
                 try:
                     sock.sendto(data, peer)
                 except OSError as exc:  # a peer we cannot answer must not stop the service
@@ -75,13 +75,14 @@ def exchange(sock: socket.socket, server: common.Address, data: bytes, retries: 
         try:
             sock.sendto(data, server)
         except OSError as exc:
-            raise common.os_error(exc, server) from None
+            if not common.refused(exc, out, server, data):
+                raise common.os_error(exc, server) from None
         local = udp_send.source_address(server, sock)
         out.event("sent", f"sent {len(data)} bytes to {server[0]}:{server[1]}" +
                   (f" (retry {attempt})" if attempt else ""), local=local, peer=server, data=data, attempt=attempt)
         while True:
             try:
-                reply, peer = sock.recvfrom(udp_recv.MAX_DATAGRAM)
+                reply, peer = sock.recvfrom(common.MAX_DATAGRAM)
             except TimeoutError:
                 break
             except ConnectionRefusedError:

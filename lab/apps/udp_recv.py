@@ -11,8 +11,6 @@ import argparse
 
 from lab.apps import common
 
-MAX_DATAGRAM = 65535
-
 
 def build_parser(prog: str = "udp-recv", description: str = __doc__.splitlines()[0]) -> argparse.ArgumentParser:
     p = common.parser(prog, description)
@@ -33,7 +31,7 @@ def receive(args: common.argparse.Namespace, out: common.Output) -> int:
         received = 0
         while not args.count or received < args.count:
             try:
-                data, peer = sock.recvfrom(MAX_DATAGRAM)
+                data, peer = sock.recvfrom(common.MAX_DATAGRAM)
             except TimeoutError:
                 out.event("timeout", f"no datagram for {args.timeout:g}s; received {received}",
                           local=local, received=received)

@@ -71,6 +71,8 @@ def send_all(sock: socket.socket, dest: common.Address, lines: Iterable[str], ou
                 raise common.ProgramError(
                     f"sending to broadcast address {dest[0]} needs SO_BROADCAST "
                     "(setsockopt(SOL_SOCKET, SO_BROADCAST, 1)); the kernel refused") from None
+            if common.refused(exc, out, dest, data):
+                continue
             raise common.os_error(exc, dest) from None
         if local is None:  # the OS bound the socket on the first send
             local = source_address(dest, sock)

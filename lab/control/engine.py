@@ -7,10 +7,12 @@ and v2 (``proj-svc-1``) look the same.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import docker
@@ -18,7 +20,8 @@ import docker.errors
 from docker.models.containers import Container
 from docker.models.networks import Network
 
-from lab.errors import DockerUnavailableError
+from lab.control.wait import wait_until
+from lab.errors import DockerUnavailableError, LabError, WaitTimeoutError
 
 PROJECT = "com.docker.compose.project"
 SERVICE = "com.docker.compose.service"
@@ -79,16 +82,44 @@ class Engine:
         code, (out, err) = container.exec_run(list(cmd), user=user, demux=True, environment=environment)
         return ExecResult(code, (out or b"").decode(errors="replace"), (err or b"").decode(errors="replace"))
 
+    def exec_stream(self, container: Container, cmd: Sequence[str], user: str = "",
+                    workdir: str = "") -> tuple[str, Any]:
+        """An exec whose stdin, stdout and stderr (multiplexed) stay open on a socket."""
+        exec_id = self.api.exec_create(container.id, list(cmd), stdin=True, stdout=True, stderr=True, tty=False,
+                                       user=user, workdir=workdir or None)["Id"]
+        return exec_id, self.api.exec_start(exec_id, socket=True)
+
+    def exec_state(self, exec_id: str) -> tuple[bool, int | None]:
+        """(running, exit code) of an exec; no exit code until it has ended."""
+        info = self.api.exec_inspect(exec_id)
+        return bool(info["Running"]), info["ExitCode"]
+
     # --- networks --------------------------------------------------------------------
     def networks(self, project: str) -> list[Network]:
         return list(self.client.networks.list(filters={"label": f"{PROJECT}={project}"}))
 
-    def remove_networks(self, networks: Sequence[Network]) -> None:
-        for net in networks:
+    def remove_networks(self, networks: Sequence[Network], timeout: float = 15) -> None:
+        """Remove each network. One whose containers are still being removed (by us a moment ago,
+        or by another `down`) has "active endpoints" for a while: wait for them to go."""
+
+        def gone(net: Network) -> bool:
             try:
                 net.remove()
             except docker.errors.NotFound:
-                pass
+                return True
+            except docker.errors.APIError as exc:
+                if "active endpoints" not in str(exc):
+                    raise
+                return False
+            return True
+
+        for net in networks:
+            try:
+                wait_until(functools.partial(gone, net), timeout, f"network {net.name} to lose its last container",
+                           interval=0.2)
+            except WaitTimeoutError:
+                raise LabError(f"network {net.name} still has containers attached after {timeout:g}s: "
+                               f"`docker network inspect {net.name}` shows which") from None
 
     def subnets_in_use(self, exclude_project: str | None = None) -> dict[str, list[ipaddress.IPv4Network]]:
         """Every Docker network's IPv4 subnets, by network name (optionally not one project's)."""
@@ -113,3 +144,29 @@ class Engine:
         except docker.errors.ImageNotFound:
             return False
         return True
+
+    def pull(self, ref: str) -> None:
+        repo, _, tag = ref.partition(":")
+        self.client.images.pull(repo, tag=tag or "latest")
+
+    def build(self, root: Path, dockerfile: str, tag: str, buildargs: dict[str, str]) -> Iterator[dict[str, Any]]:
+        """Build ``tag`` from the context ``root``: Docker's progress, one decoded chunk at a time."""
+        yield from self.api.build(path=str(root), dockerfile=dockerfile, tag=tag, buildargs=buildargs, rm=True,
+                                  forcerm=True, decode=True)
+
+    def tag(self, image: str, repo: str, tag: str) -> None:
+        self.client.images.get(image).tag(repo, tag)
+
+    def remove_images(self, prefixes: tuple[str, ...]) -> list[str]:
+        """Remove every image tag starting with one of ``prefixes``; the tags removed."""
+        removed = []
+        for image in self.client.images.list():
+            for tag in image.tags:
+                if tag.startswith(prefixes):
+                    self.client.images.remove(tag, force=True)
+                    removed.append(tag)
+        return removed
+
+    def follow_logs(self, container: Container) -> Iterator[bytes]:
+        """A container's log, then every new line, until the caller stops reading (or Ctrl-C)."""
+        yield from container.logs(stream=True, follow=True)

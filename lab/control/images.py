@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 REGISTRY_BASE = "debian:bookworm"
 LOCAL_BASE = "socklab/base:bookworm"
 HOST_REPO = "socklab/host"
+PREFIXES = ("socklab/host:", "socklab/base:")  # every image socklab makes (`invoke clean --images`)
 #: What the host image is made of, relative to the project root (see .dockerignore).
 CONTEXT = ("images/host", "lab/__init__.py", "lab/__main__.py", "lab/errors.py", "lab/apps", "lab/proto")
 
@@ -60,8 +61,7 @@ def ensure_base(engine: Engine, root: Path, say: Say) -> str:
         if engine.has_image(tag):
             return tag
     try:
-        repo, tag = REGISTRY_BASE.split(":")
-        engine.client.images.pull(repo, tag=tag)
+        engine.pull(REGISTRY_BASE)
         say(f"pulled {REGISTRY_BASE} from the registry")
         return REGISTRY_BASE
     except docker.errors.APIError as exc:
@@ -101,8 +101,7 @@ def ensure_host(engine: Engine, root: Path, say: Say, force: bool = False) -> st
     say(f"building {tag} on {base}")
     lines: list[str] = []
     try:
-        for chunk in engine.api.build(path=str(root), dockerfile="images/host/Dockerfile", tag=tag,
-                                      buildargs={"BASE": base}, rm=True, forcerm=True, decode=True):
+        for chunk in engine.build(root, "images/host/Dockerfile", tag, {"BASE": base}):
             if "error" in chunk:
                 raise ImageError(f"building {tag} failed: {chunk['error'].strip()}\n" + "".join(lines[-15:]))
             if "stream" in chunk:
@@ -110,6 +109,6 @@ def ensure_host(engine: Engine, root: Path, say: Say, force: bool = False) -> st
                 log.debug(chunk["stream"].rstrip())
     except docker.errors.APIError as exc:
         raise ImageError(f"building {tag} failed: {exc.explanation or exc}") from None
-    engine.client.images.get(tag).tag(HOST_REPO, "latest")
+    engine.tag(tag, HOST_REPO, "latest")
     say(f"built {tag}")
     return tag

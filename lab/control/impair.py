@@ -7,8 +7,13 @@ Loss uses ``iptables -m statistic``: ``random`` drops each packet with a probabi
 - egress loss on X: a packet dropped in X's OUTPUT chain makes the sender's ``sendto`` fail
   with EPERM, which a lossy network never does, and this kernel has no tc drop actions. So
   X's egress is lost where the wire delivers it: every host sharing a LAN with X drops that
-  share of the packets *from X* as they arrive (chain SOCKLAB-FROM-X, from INPUT, and from
-  FORWARD on the router). The sender sees nothing, as on a real lossy link.
+  share of the frames X puts on that wire (link-layer source: X's MAC address there) as they
+  arrive (chain SOCKLAB-FROM-X, from INPUT, and from FORWARD on the router). The sender sees
+  nothing, as on a real lossy link; and what a router forwards keeps its IP source but
+  carries the router's MAC, so egress loss on the router drops forwarded traffic too.
+- refused sends on X (``refuse``): X's OUTPUT jumps to SOCKLAB-OUT, so X's own ``sendto``
+  fails with EPERM for that share, as under a host firewall; the lab's programs must take
+  it as a lost packet.
 
 Everything lives in chains of our own, so clearing removes exactly what we added. Rate uses
 a tbf qdisc on the host's LAN interfaces; delay needs netem (``sch_netem``), and a kernel
@@ -17,47 +22,10 @@ without it gets a clear error instead of a silent no-op.
 
 from __future__ import annotations
 
-import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
+from lab.control.impairment import INGRESS, REFUSE, ImpairError, Impairment, loss_rules, parse, refuse_rules
 from lab.control.lab import Lab
-from lab.errors import LabError
-
-INGRESS = "SOCKLAB-IN"
-_RATE = re.compile(r"^\d+(\.\d+)?([kmg]?bit|[kmg]?bps)$", re.IGNORECASE)
-
-
-class ImpairError(LabError):
-    pass
-
-
-@dataclass(frozen=True)
-class Impairment:
-    loss: float = 0.0  # percent of packets dropped at random
-    every: int = 0  # drop one packet in every N (deterministic)
-    direction: str = "both"
-    rate: str = ""  # e.g. 1mbit
-    delay_ms: float = 0.0
-
-    def check(self) -> Impairment:
-        if self.direction not in ("egress", "ingress", "both"):
-            raise ImpairError(f"--direction is egress, ingress or both, not {self.direction!r}")
-        if self.loss and self.every:
-            raise ImpairError("choose --loss PCT (random) or --every N (deterministic), not both")
-        if not 0 <= self.loss <= 100:
-            raise ImpairError(f"--loss is a percentage from 0 to 100, not {self.loss:g}")
-        if self.every < 0 or self.every == 1:
-            raise ImpairError("--every N drops one packet in every N: N must be 2 or more")
-        if self.rate and not _RATE.match(self.rate):
-            raise ImpairError(f"--rate {self.rate!r} is not a tc rate like 1mbit or 500kbit")
-        if not (self.loss or self.every or self.rate or self.delay_ms):
-            raise ImpairError("nothing to do: give --loss, --every, --rate or --delay (or --clear)")
-        return self
-
-    @property
-    def directions(self) -> list[str]:
-        return ["egress", "ingress"] if self.direction == "both" else [self.direction]
 
 
 def _sh(lab: Lab, host: str, script: str) -> str:
@@ -72,41 +40,35 @@ def interfaces(lab: Lab, host: str) -> list[str]:
     return sorted(name for name in out.split() if name != "lo")
 
 
-def loss_rules(imp: Impairment) -> list[str]:
-    """The iptables arguments (after -A CHAIN) that drop packets as asked."""
-    if imp.loss:
-        return [f"-m statistic --mode random --probability {imp.loss / 100:.6f} -j DROP"]
-    if imp.every:
-        return [f"-m statistic --mode nth --every {imp.every} --packet 0 -j DROP"]
-    return []
-
-
 def _hooks(lab: Lab, host: str) -> list[str]:
     """The chains where packets arriving at ``host`` pass: INPUT, and FORWARD on a router."""
-    return ["INPUT", "FORWARD"] if lab.layout.host(host).role == "router" else ["INPUT"]
+    return ["INPUT", "FORWARD"] if lab.topology().host(host).role == "router" else ["INPUT"]
 
 
-def _install(lab: Lab, host: str, chain: str, match: str, rules: list[str]) -> None:
+def _install(lab: Lab, host: str, chain: str, match: str, rules: list[str], hooks: list[str] | None = None) -> None:
     lines = [f"iptables -w -N {chain}"]
     lines += [f"iptables -w -A {chain} {match} {rule}" for rule in rules]
-    lines += [f"iptables -w -I {hook} 1 -j {chain}" for hook in _hooks(lab, host)]
+    lines += [f"iptables -w -I {hook} 1 -j {chain}" for hook in hooks or _hooks(lab, host)]
     _sh(lab, host, " && ".join(lines))
 
 
 def _uninstall(chain: str) -> str:
-    return "; ".join(f"while iptables -w -D {hook} -j {chain} 2>/dev/null; do :; done" for hook in
-                     ("INPUT", "FORWARD")) + f"; iptables -w -F {chain} 2>/dev/null; iptables -w -X {chain} 2>/dev/null"
+    unhook = "; ".join(f"while iptables -w -D {hook} -j {chain} 2>/dev/null; do :; done"
+                       for hook in ("INPUT", "FORWARD", "OUTPUT"))
+    return f"{unhook}; iptables -w -F {chain} 2>/dev/null; iptables -w -X {chain} 2>/dev/null"
 
 
 def peers(lab: Lab, host: str) -> dict[str, list[str]]:
-    """Every host sharing a LAN with ``host`` -> ``host``'s addresses it receives packets from."""
+    """Every host sharing a LAN with ``host`` -> ``host``'s MAC addresses on the LANs they share."""
     topo = lab.topology()
     me = topo.host(host)
+    networks = lab.container(host).attrs["NetworkSettings"]["Networks"].values()
+    mac = {n["IPAddress"]: n["MacAddress"] for n in networks}
     found: dict[str, list[str]] = {}
     for lan, addr in me.addresses.items():
         for other in topo.hosts_on(lan):
             if other.name != host:
-                found.setdefault(other.name, []).append(str(addr))
+                found.setdefault(other.name, []).append(mac[str(addr)])
     return found
 
 
@@ -116,10 +78,12 @@ def apply(lab: Lab, host: str, imp: Impairment) -> None:
     rules = loss_rules(imp)
     if rules and "ingress" in imp.directions:
         _install(lab, host, INGRESS, "! -i lo", rules)
+    if imp.refuse:
+        _install(lab, host, REFUSE, "! -o lo", refuse_rules(imp), hooks=["OUTPUT"])
     if rules and "egress" in imp.directions:
-        for peer, sources in peers(lab, host).items():
-            for source in sources:
-                _install(lab, peer, f"SOCKLAB-FROM-{host}", f"-s {source}", rules)
+        for peer, macs in peers(lab, host).items():
+            for mac in macs:
+                _install(lab, peer, f"SOCKLAB-FROM-{host}", f"-m mac --mac-source {mac}", rules)
     for iface in interfaces(lab, host):
         if imp.delay_ms:
             rate = f" rate {imp.rate}" if imp.rate else ""
@@ -137,33 +101,16 @@ def apply(lab: Lab, host: str, imp: Impairment) -> None:
 
 def clear(lab: Lab, host: str) -> None:
     """Remove every impairment socklab added for ``host``. Safe to run twice."""
-    script = [_uninstall(INGRESS)] + [f"tc qdisc del dev {iface} root 2>/dev/null" for iface in interfaces(lab, host)]
+    script = [_uninstall(INGRESS), _uninstall(REFUSE)]
+    script += [f"tc qdisc del dev {iface} root 2>/dev/null" for iface in interfaces(lab, host)]
     _sh(lab, host, "; ".join(script) + "; true")
     for peer in peers(lab, host):
         _sh(lab, peer, _uninstall(f"SOCKLAB-FROM-{host}") + "; true")
 
 
-_CHAIN = re.compile(r"^Chain (SOCKLAB-IN|SOCKLAB-FROM-(\S+))")
-_MODE = re.compile(r"statistic mode (random probability [\d.]+|nth every \d+)")
-
-
 def _read(lab: Lab, host: str) -> tuple[list[tuple[str, str, int]], list[str]]:
     """One look at a host: (whose, mode, dropped) per loss rule, and its shaping qdiscs."""
-    out = lab.exec(host, ["sh", "-c", "iptables -w -L -v -x -n; echo '== tc'; tc qdisc show"]).stdout
-    rules, qdiscs, owner = [], [], ""
-    head, _, tc = out.partition("== tc")
-    for line in head.splitlines():
-        chain = _CHAIN.match(line)
-        if chain:
-            owner = f"in:{host}" if chain.group(1) == INGRESS else f"out:{chain.group(2)}"
-        elif line.startswith("Chain "):
-            owner = ""
-        elif owner and (mode := _MODE.search(line)):
-            rules.append((owner, mode.group(1), int(line.split()[0])))
-    for line in tc.splitlines():
-        if re.search(r"qdisc (tbf|netem) ", line):
-            qdiscs.append(" ".join(line.split()[:2] + line.split()[4:]))
-    return rules, qdiscs
+    return parse(host, lab.exec(host, ["sh", "-c", "iptables -w -L -v -x -n; echo '== tc'; tc qdisc show"]).stdout)
 
 
 def report(lab: Lab) -> dict[str, list[str]]:
@@ -177,6 +124,8 @@ def report(lab: Lab) -> dict[str, list[str]]:
         for owner, mode, dropped in rules:
             if owner.startswith("in:"):
                 lines[host].append(f"ingress loss ({mode}): {dropped} dropped")
+            elif owner.startswith("refuse:"):
+                lines[host].append(f"own sends refused ({mode}): {dropped} refused")
             else:
                 key = (owner[4:], mode)
                 egress[key] = egress.get(key, 0) + dropped

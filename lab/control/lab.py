@@ -7,18 +7,18 @@ commands on hosts, and removes exactly this project's containers and networks.
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import docker.errors
 from docker.models.containers import Container
 
-from lab.control import images, subnets, topology
+from lab.control import images, subnets, topology, workspace
 from lab.control.compose import Compose
 from lab.control.engine import NETWORK, SERVICE, Engine, ExecResult
 from lab.control.topology import Topology
@@ -28,6 +28,7 @@ from lab.errors import (
     ComposeError,
     HostNotRunningError,
     InvalidLabNameError,
+    LabConflictError,
     LabError,
     LabNotRunningError,
     SubnetTakenError,
@@ -35,9 +36,11 @@ from lab.errors import (
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "compose.yaml"
+DEFAULT_WORKSPACE = ROOT / "work"
 DEFAULT_NAME = "socklab"
 READY = "socklab: ready"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+T = TypeVar("T")
 
 
 def _quiet(_: str) -> None:
@@ -62,6 +65,8 @@ class Lab:
         self.name = name
         self.compose_file = compose_file
         self.root = root
+        self._topology: Topology | None = None  # read once; `up` and `down` read it afresh
+        self._containers: dict[str, Container] | None = None  # by host; re-listed when one is stale
 
     def __repr__(self) -> str:
         return f"Lab({self.name!r})"
@@ -77,27 +82,30 @@ class Lab:
         return None
 
     def topology(self) -> Topology:
-        """The lab as it runs: addresses from the prefix its networks were made with."""
-        prefix = self.running_prefix() or subnets.DEFAULT_PREFIX
-        return topology.load(self.compose_file, {"LAB_PREFIX": prefix})
-
-    @functools.cached_property
-    def layout(self) -> Topology:
-        """Hosts and roles, which the prefix does not change: read once, not on every exec
-        (``topology()`` asks Docker for the networks and parses the compose file each time)."""
-        return topology.load(self.compose_file, {"LAB_PREFIX": subnets.DEFAULT_PREFIX})
+        """The lab as it runs: hosts, roles, and addresses from the prefix its networks were made
+        with (the default prefix when it is not running). One Docker query and one parse per Lab:
+        ``up`` and ``down`` replace it."""
+        if self._topology is None:
+            prefix = self.running_prefix() or subnets.DEFAULT_PREFIX
+            self._topology = topology.load(self.compose_file, {"LAB_PREFIX": prefix})
+        return self._topology
 
     def containers(self) -> dict[str, Container]:
         return {c.labels[SERVICE]: c for c in self.engine.containers(self.name) if SERVICE in c.labels}
 
     def is_up(self) -> bool:
         found = self.containers()
-        expected = self.layout.hosts
+        expected = self.topology().hosts
         return set(found) >= set(expected) and all(found[h].status == "running" for h in expected)
 
-    def container(self, host: str) -> Container:
-        self.layout.host(host)  # UnknownHostError, listing the valid names
-        found = self.containers()
+    def container(self, host: str, fresh: bool = False) -> Container:
+        """The running container of ``host``, from a listing kept between calls (``fresh``: list
+        again; a command that meets a stale one does, see ``on_host``)."""
+        self.topology().host(host)  # UnknownHostError, listing the valid names
+        kept = (self._containers or {}).get(host)
+        if fresh or kept is None or kept.status != "running":  # what was down may be back: look again
+            self._containers = self.containers()
+        found = self._containers
         if not found:
             raise LabNotRunningError(self.name)
         if host not in found:
@@ -107,9 +115,21 @@ class Lab:
             raise HostNotRunningError(self.name, host, container.status)
         return container
 
+    def on_host(self, host: str, action: Callable[[Container], T]) -> T:
+        """``action(container)``; a container that stopped or was replaced since it was listed
+        is listed again, once (HostNotRunningError if the host is really down)."""
+        try:
+            return action(self.container(host))
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:
+            if exc.status_code != 409:  # 409: "container ... is not running"
+                raise
+        return action(self.container(host, fresh=True))
+
     def status(self) -> list[HostStatus]:
         nets = {n.name: n.attrs.get("Labels", {}).get(NETWORK, n.name) for n in self.engine.networks(self.name)}
-        roles = {h.name: h.role for h in self.layout.hosts.values()}
+        roles = {h.name: h.role for h in self.topology().hosts.values()}
         rows = []
         for service, c in sorted(self.containers().items()):
             attached = c.attrs["NetworkSettings"]["Networks"] or {}
@@ -127,18 +147,33 @@ class Lab:
     def build(self, force: bool = False, say: Callable[[str], None] = _quiet) -> str:
         return images.ensure_host(self.engine, self.root, say, force=force)
 
+    def workspace(self) -> Path | None:
+        """The folder the running lab mounts at /work (None if no host runs)."""
+        for c in self.containers().values():
+            for mount in c.attrs.get("Mounts") or []:
+                if mount.get("Destination") == workspace.MOUNT:
+                    return Path(mount["Source"])
+        return None
+
     def up(self, prefix: str | None = None, timeout: float = 90,
-           say: Callable[[str], None] = _quiet) -> Topology:
-        """Build if needed, start (or repair) the lab, and return once every host is ready."""
+           say: Callable[[str], None] = _quiet, workspace_dir: Path | None = None) -> Topology:
+        """Build if needed, start (or repair) the lab, and return once every host is ready.
+
+        ``workspace_dir`` is mounted at /work on every host (default: the one the lab
+        already mounts, else ``work/``)."""
         tag = self.build(say=say)
         running = self.running_prefix()
         if running and prefix and prefix != running:
-            raise LabError(f"lab `{self.name}` already runs on {running}.x.x: "
-                           f"`invoke down --name {self.name}` before changing its prefix")
+            raise LabConflictError(self.name, f"runs on {running}.x.x")
+        mounted = self.workspace()
+        work = workspace.prepare(workspace_dir or mounted or DEFAULT_WORKSPACE)
+        if mounted and work != mounted:
+            raise LabConflictError(self.name, f"mounts the workspace {mounted}")
         taken = self.engine.subnets_in_use(exclude_project=self.name)
         chosen = running or subnets.choose_prefix(self.compose_file, taken, prefix)
         topo = topology.load(self.compose_file, {"LAB_PREFIX": chosen})
-        compose = Compose(self.compose_file, self.name, {"LAB_PREFIX": chosen, "LAB_HOST_IMAGE": tag})
+        compose = Compose(self.compose_file, self.name,
+                          {"LAB_PREFIX": chosen, "LAB_HOST_IMAGE": tag, "LAB_WORKSPACE": str(work)})
         try:
             compose.up()
         except ComposeError as exc:
@@ -146,6 +181,7 @@ class Lab:
                 # Another lab took the subnet between our check and Compose's create.
                 raise SubnetTakenError(f"{chosen}.x.x", "(created concurrently)") from None
             raise
+        self._topology, self._containers = topo, None
         self.wait_ready(topo, timeout)
         return topo
 
@@ -163,6 +199,7 @@ class Lab:
 
     def down(self) -> tuple[int, int]:
         """Remove this lab's containers, then its networks. Safe to run twice."""
+        self._topology, self._containers = None, None
         containers = self.engine.containers(self.name)
         self.engine.remove_containers(containers)
         networks = self.engine.networks(self.name)
@@ -171,16 +208,23 @@ class Lab:
 
     # --- commands on hosts -----------------------------------------------------------
     def exec(self, host: str, cmd: Sequence[str], user: str = "", check: bool = False) -> ExecResult:
-        result = self.engine.exec(self.container(host), cmd, user=user)
+        result = self.on_host(host, lambda container: self.engine.exec(container, cmd, user=user))
         if check and result.exit_code != 0:
             raise CommandFailedError(host, list(cmd), result.exit_code, result.output)
         return result
 
-    def docker_exec_argv(self, host: str, cmd: Sequence[str], tty: bool, user: str = "") -> list[str]:
+    def exec_stream(self, host: str, cmd: Sequence[str], user: str = "", workdir: str = "") -> tuple[str, Any]:
+        """Start ``cmd`` on ``host`` with its stdin, stdout and stderr on a socket: (exec id, socket)."""
+        return self.on_host(host, lambda container: self.engine.exec_stream(container, cmd, user, workdir))
+
+    def docker_exec_argv(self, host: str, cmd: Sequence[str], tty: bool, user: str = "",
+                         workdir: str = "") -> list[str]:
         """The `docker exec` command line for a person's shell or command on ``host``."""
         flags = ["-it"] if tty else ["-i"]
         if user:
             flags += ["--user", user]
+        if workdir:
+            flags += ["--workdir", workdir]
         return ["docker", "exec", *flags, self.container(host).id, *cmd]
 
 

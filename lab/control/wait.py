@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from lab.errors import WaitTimeoutError
+from lab.errors import ProgramError, WaitTimeoutError
 
 T = TypeVar("T")
 
@@ -20,6 +20,7 @@ def wait_until(
     """Call ``check`` until it returns a truthy value and return that value.
 
     ``check`` may raise to mean "not yet"; the last exception is reported if time runs out.
+    A ProgramError (the program waited on has ended or misbehaved) is final: it propagates.
     Raises WaitTimeoutError naming ``what`` after ``timeout`` seconds.
     """
     __tracebackhide__ = True
@@ -28,6 +29,8 @@ def wait_until(
     while True:
         try:
             value = check()
+        except ProgramError:
+            raise
         except Exception as exc:  # noqa: BLE001 - "not yet", remembered for the report
             last = f"{type(exc).__name__}: {exc}"
         else:

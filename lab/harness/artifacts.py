@@ -8,9 +8,9 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
+from lab.control.capture import CaptureSet
 from lab.control.lab import ROOT, Lab
-from lab.harness.capture import CaptureSet
-from lab.harness.programs import HostProgram
+from lab.control.programs import HostProgram
 
 FOLDER = ROOT / "artifacts"
 

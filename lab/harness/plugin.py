@@ -23,12 +23,12 @@ import pytest
 import testinfra
 
 from lab.control import impair as impairments
+from lab.control.capture import CaptureSet
 from lab.control.engine import Engine
 from lab.control.lab import DEFAULT_NAME, Lab
+from lab.control.programs import HostProgram
 from lab.control.topology import Topology
 from lab.harness import artifacts
-from lab.harness.capture import CaptureSet
-from lab.harness.programs import HostProgram
 
 PROGRAMS = pytest.StashKey[list[HostProgram]]()
 CAPTURES = pytest.StashKey[list[CaptureSet]]()
@@ -38,6 +38,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("socklab")
     group.addoption("--lab-name", default=DEFAULT_NAME, help="the lab (compose project) to test on")
     group.addoption("--keep-lab", action="store_true", help="leave the lab running after the tests")
+    group.addoption("--artifacts", type=Path, default=artifacts.FOLDER, metavar="DIR",
+                    help="where a failed lab test leaves its evidence (default: artifacts/)")
+    group.addoption("--lab", action="store_true", help="also run the tests marked `lab` (they start a lab; "
+                    "`invoke test` passes this): without it, pytest is the fast unit run")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--lab"):
+        return
+    lab = [item for item in items if item.get_closest_marker("lab")]
+    if lab:
+        config.hook.pytest_deselected(items=lab)
+        items[:] = [item for item in items if not item.get_closest_marker("lab")]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return "socklab: lab tests " + ("on (--lab)" if config.getoption("--lab") else
+                                    "left out: `pytest --lab` or `invoke test` runs them on real containers")
 
 
 @pytest.fixture(scope="session")
@@ -129,8 +147,8 @@ def _artifacts(request: pytest.FixtureRequest) -> Iterator[None]:
     if "lab" not in request.fixturenames or not failed(request.node):
         return
     lab: Lab = request.getfixturevalue("lab")
-    folder = artifacts.save(lab, artifacts.folder_for(request.node.nodeid), request.node.stash.get(PROGRAMS, []),
-                            request.node.stash.get(CAPTURES, []))
+    folder = artifacts.save(lab, artifacts.folder_for(request.node.nodeid, request.config.getoption("--artifacts")),
+                            request.node.stash.get(PROGRAMS, []), request.node.stash.get(CAPTURES, []))
     print(f"socklab: artifacts of this failure are in {folder}")
 
 

@@ -1,4 +1,5 @@
-"""Send arbitrary bytes as one UDP datagram from a lab host, and collect what comes back.
+"""Send arbitrary bytes as one UDP datagram from a lab host, and collect what comes back
+(and the smallest echo server to answer).
 
 For bad-input tests: empty, oversized, non-UTF-8 and random datagrams that no lab program
 would send. The payload travels to the host on stdin (hex), so size is not limited by argv.
@@ -9,7 +10,15 @@ from __future__ import annotations
 import json
 
 from lab.control.lab import Lab
-from lab.harness.programs import HostProgram
+from lab.control.programs import HostProgram
+
+
+def minimal_udp_echo(port: int) -> str:
+    """The smallest UDP echo server, as ``python3 -c`` source: a stand-in student's program, and
+    the baseline a benchmark measures ``lab udp-echo-server`` against."""
+    return (f"import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('', {port}))\n"
+            "while True:\n    d, a = s.recvfrom(65535)\n    s.sendto(d, a)\n")
+
 
 _SNIPPET = r"""
 import json, socket, sys

@@ -1,50 +1,101 @@
 """Scenarios: one lesson each, played live on the lab, narrated, and checked.
 
-A scenario is a folder ``scenarios/<name>/`` with a README.md (the exercise for a person)
-and a scenario.py that defines:
+A scenario is a folder ``scenarios/<name>/`` with a README.md (the lesson, and the exercise
+if it has one) and a scenario.py that defines:
 
     TITLE = "one line"
-    ROLES = {"server": Role("srv", ["lab", "udp-echo-server", "--port", "9000", "--json"]), ...}
+    ROLES = {"server": Role("srv", ["lab", "udp-echo-server", "--port", "9001", "--json"], args=("9001",))}
     def play(stage: Stage) -> None: ...
-    FLOW = ("h1", "udp port 9000")   # optional: where to capture, shown as a ladder afterwards
+    FLOW = ("h1", "udp port 9001")   # optional: where to capture, shown as a ladder
 
 ``play`` starts roles on their hosts, says what is happening (``stage.say``) and records
 what it observed as checks (``stage.check``). ``invoke scenario NAME`` prints the narration
 and the checks; the lab tests play every scenario and assert that every check holds.
 
-A role's command can be replaced (``invoke scenario echo --role server="python3 my_echo.py"``)
-to run a student's program in the lab's place; the checks then grade it.
+A role is played by the reference program (``Role.command``, which takes reference-only
+options such as ``--json``) unless the student plays it: a file ``work/<exercise>/<role>.py``
+(``invoke check``) or any command (``--role R=CMD``). A student's program gets exactly the
+role's documented ``args``, nothing else, so a scenario judges it by what crosses the wire
+and what the reference programs on the other side saw, never by its ``--json`` events.
+A student's program that misbehaves (ends early, binds the wrong port, hangs) ends the
+play with a FAIL for the step it was in, with the diagnosis: never a traceback.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import shlex
-from collections.abc import Callable, Sequence
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from types import ModuleType
 
-from lab.control.flows import ladder
+from lab.control.capture import CaptureSet
 from lab.control.lab import ROOT, Lab
-from lab.errors import LabError
-from lab.harness.capture import CaptureSet
-from lab.harness.programs import HostProgram
+from lab.control.programs import STDOUT, HostProgram
+from lab.errors import (
+    CaptureIncompleteError,
+    ProgramError,
+    ProgramHungError,
+    RoleSpecError,
+    UnknownRoleError,
+    UnknownScenarioError,
+    WaitTimeoutError,
+)
+from lab.wire.flows import ladder
+from lab.wire.pcap import Packet
 
 SCENARIOS = ROOT / "scenarios"
+STUDENT = "student"  # the unprivileged user a student's program runs as
 
 
 @dataclass(frozen=True)
 class Role:
     host: str
-    command: list[str]
+    command: list[str]  # the reference program, with its reference-only options
+    args: tuple[str, ...] = ()  # what a student's program for this role is given (the exercise says)
     user: str = ""
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What one program was given and said, kept as evidence for a failed check."""
+
+    program: str
+    argv: list[str]
+    stdin: str
+    stdout: str
+    stderr: str
+    exit_code: int | None
+    notes: list[str]
+
+    @classmethod
+    def of(cls, program: HostProgram) -> Transcript:
+        code = program.exit_code if program.exit_code is not None or not program.running else None
+        return cls(program.label, program.argv, "".join(program.stdin), program.stdout, program.stderr,
+                   code, program.notes())
 
 
 @dataclass(frozen=True)
 class Check:
     name: str
     ok: bool
-    detail: str = ""
+    observed: str = ""
+    expected: str = ""
+    hint: str = ""
+    at: float = 0.0  # when it was decided: the ladder of a FAIL stops here
+    transcripts: tuple[Transcript, ...] = ()
+    ladder: str = ""  # the exchange up to ``at`` (filled in once the capture is decoded)
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    expected: str = ""
+    hint: str = ""
 
 
 @dataclass
@@ -54,35 +105,114 @@ class Stage:
     say: Callable[[str], None] = print
     checks: list[Check] = field(default_factory=list)
     programs: list[HostProgram] = field(default_factory=list)
+    #: roles the student plays: role -> (command without the role's args, label, user)
+    own: dict[str, tuple[list[str], str, str]] = field(default_factory=dict)
+    current: Step = field(default_factory=lambda: Step("the scenario runs to its end"))
+    scratch: str = field(default_factory=lambda: f"/tmp/socklab-run-{uuid.uuid4().hex[:8]}")
+    name: str = "this"  # the scenario's
+    _scratch_on: set[str] = field(default_factory=set)
 
     def role(self, name: str) -> Role:
         try:
             return self.roles[name]
         except KeyError:
-            raise LabError(f"this scenario has no role `{name}`; its roles are: {', '.join(self.roles)}") from None
+            raise UnknownRoleError(self.name, name, self.roles) from None
 
-    def start(self, role: str, *extra: str, host: str = "") -> HostProgram:
-        """Start a role's program (optionally with extra arguments, or on another host)."""
+    def mine(self, role: str) -> bool:
+        """Is ``role`` played by the student's program (not the reference)?"""
+        return role in self.own
+
+    def start(self, role: str, *extra: str, host: str = "", args: Sequence[str] | None = None,
+              reference: bool = False) -> HostProgram:
+        """Start a role's program, optionally on another host.
+
+        The reference program gets ``extra`` after its command; a student's program gets
+        ``args`` (default: the role's documented args) and never a reference-only option.
+        ``reference``: the reference program even if the student plays this role (to check
+        the student's program for the other role against it).
+        """
         r = self.role(role)
-        program = HostProgram(self.lab, host or r.host, [*r.command, *extra], user=r.user).start()
-        self.programs.append(program)
+        where = host or r.host
+        if role in self.own and not reference:
+            command, label, user = self.own[role]
+            argv = [*command, *(r.args if args is None else args)]
+            program = HostProgram(self.lab, where, argv, user=user, workdir=self.workdir(where), label=label)
+        else:
+            program = HostProgram(self.lab, where, [*r.command, *extra], user=r.user,
+                                  label=" ".join(r.command[:2]))
+        self.programs.append(program.start())
         return program
 
+    def workdir(self, host: str) -> str:
+        """A fresh folder on ``host`` for this play, where students' programs run (and write files)."""
+        if host not in self._scratch_on:
+            self.lab.exec(host, ["install", "-d", "-o", STUDENT, "-g", STUDENT, self.scratch], check=True)
+            self._scratch_on.add(host)
+        return self.scratch
+
     def run(self, role: str, *extra: str, lines: Sequence[str] = (), host: str = "",
-            timeout: float = 20) -> HostProgram:
-        """Run a role's program to its end, typing ``lines`` into it, then EOF."""
-        program = self.start(role, *extra, host=host)
+            timeout: float = 20, args: Sequence[str] | None = None, reference: bool = False) -> HostProgram:
+        """Run a role's program to its end, typing ``lines`` into it, then EOF.
+
+        One still running after ``timeout`` is stopped and reported (ProgramHungError)."""
+        program = self.start(role, *extra, host=host, args=args, reference=reference)
         for line in lines:
             program.send_line(line)
         program.close_stdin()
-        program.wait_exit(timeout)
+        self.wait_end(program, timeout, "ending after its input ran out")
         return program
 
-    def check(self, name: str, ok: bool, detail: str = "") -> bool:
-        self.checks.append(Check(name, bool(ok), detail))
+    @staticmethod
+    def wait_end(program: HostProgram, timeout: float, waiting_for: str) -> int:
+        """Its exit status; one still running after ``timeout`` is stopped and reported (ProgramHungError)."""
+        try:
+            return program.wait_exit(timeout)
+        except WaitTimeoutError:
+            program.stop()
+            raise ProgramHungError(program.label, timeout, waiting_for) from None
+
+    def step(self, name: str, expected: str = "", hint: str = "") -> None:
+        """Name what happens next: if a program misbehaves there, this is the check that FAILs."""
+        self.current = Step(name, expected, hint)
+
+    def done(self, observed: str = "") -> None:
+        """The current step went as it should: a passed check of that name."""
+        self.check(self.current.name, True, observed)
+
+    @contextmanager
+    def part(self, title: str) -> Iterator[None]:
+        """A part of the play that later parts do not depend on: a program misbehaving in
+        it FAILs the current step, stops this part's programs, and the play goes on."""
+        self.say(f"-- {title}")
+        first = len(self.programs)
+        try:
+            yield
+        except (ProgramError, WaitTimeoutError) as exc:
+            self.fail_step(exc)
+        finally:
+            for program in reversed(self.programs[first:]):
+                program.stop()
+
+    def fail_step(self, exc: Exception) -> None:
+        """A program misbehaved during the current step: that step is a FAIL, with the diagnosis."""
+        step = self.current
+        self.check(step.name, False, str(exc), expected=step.expected, hint=step.hint)
+
+    def check(self, name: str, ok: bool, observed: str = "", *, expected: str = "", hint: str = "") -> bool:
+        evidence = () if ok else tuple(Transcript.of(p) for p in self.programs)
+        self.checks.append(Check(name, bool(ok), observed, expected, hint, time.time(), evidence))
         mark = "ok  " if ok else "FAIL"
-        self.say(f"  [{mark}] {name}" + (f": {detail}" if detail else ""))
+        self.say(f"  [{mark}] {name}" + (f": {observed}" if observed else ""))
         return bool(ok)
+
+    def printed(self, program: HostProgram, text: str) -> bool:
+        """Did ``program`` print a line containing ``text``? (a check the exercise documents).
+        A reference program's --json event counts when its ``text`` contains it."""
+        return any(_shows(line, text) for line in program.lines(STDOUT))
+
+    def wait_printed(self, program: HostProgram, text: str, timeout: float = 5) -> None:
+        """Wait until ``program`` prints a line containing ``text`` (as ``printed``)."""
+        program.wait_line(lambda line: _shows(line, text), timeout, what=f"a line with {text!r}")
 
     def stop_all(self) -> None:
         for program in reversed(self.programs):
@@ -100,7 +230,7 @@ def names() -> list[str]:
 def load(name: str) -> ModuleType:
     path = SCENARIOS / name / "scenario.py"
     if not path.is_file():
-        raise LabError(f"no scenario `{name}`; the scenarios are: {', '.join(names())}")
+        raise UnknownScenarioError(name, names())
     spec = importlib.util.spec_from_file_location(f"socklab_scenario_{name.replace('-', '_')}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -114,39 +244,88 @@ def parse_overrides(items: Sequence[str]) -> dict[str, list[str]]:
     for item in items:
         role, sep, command = item.partition("=")
         if not sep or not role or not command.strip():
-            raise LabError(f"--role takes ROLE=COMMAND, not {item!r}")
+            raise RoleSpecError(item)
         out[role] = shlex.split(command)
     return out
 
 
 def play(lab: Lab, name: str, overrides: dict[str, list[str]] | None = None,
-         say: Callable[[str], None] = print, flows: bool = False, max_rows: int = 40) -> Stage:
+         say: Callable[[str], None] = print, flows: bool = False, max_rows: int = 40,
+         students: dict[str, str] | None = None, capture: bool | None = None) -> Stage:
+    """Play scenario ``name``.
+
+    ``overrides``: role -> a command played as root (``--role``); ``students``: role -> the
+    path on the hosts of the student's own ``<role>.py``, run as ``student``. Both get the
+    role's args. ``capture`` (default: ``flows``) records FLOW for the ladders of FAILs.
+    """
     module = load(name)
     roles: dict[str, Role] = dict(module.ROLES)
+    stage = Stage(lab, roles, say, name=name)
     for role, argv in (overrides or {}).items():
         if role not in roles:
-            raise LabError(f"scenario `{name}` has no role `{role}`; its roles are: {', '.join(roles)}")
-        roles[role] = replace(roles[role], command=argv)
-    stage = Stage(lab, roles, say)
+            raise UnknownRoleError(name, role, roles)
+        stage.own[role] = (argv, f"role {role} ({shlex.join(argv)[:40]})", roles[role].user)
+    for role, path in (students or {}).items():
+        if role not in roles:
+            raise UnknownRoleError(name, role, roles)
+        stage.own.setdefault(role, (["python3", path], path.rsplit("/", 1)[-1], STUDENT))
     say(f"== {name}: {module.TITLE}")
     for role_name, spec in roles.items():
-        say(f"   role {role_name:<10} on {spec.host:<6} {shlex.join(spec.command)}")
-    flow = getattr(module, "FLOW", None) if flows else None
+        if role_name in stage.own:
+            shown = shlex.join([*stage.own[role_name][0], *spec.args]) + "   (yours)"
+        else:
+            shown = shlex.join(spec.command)
+        say(f"   role {role_name:<10} on {spec.host:<6} {shown}")
+    flow = getattr(module, "FLOW", None) if (flows if capture is None else capture) else None
     cap = CaptureSet(lab, [flow[0]], flow[1]) if flow else None
     try:
         if cap is not None:
             with cap:
-                module.play(stage)
+                _play(module, stage)
         else:
-            module.play(stage)
+            _play(module, stage)
+    except CaptureIncompleteError as exc:
+        say(f"   note: {exc}")
     finally:
         stage.stop_all()
+        if stage.own:
+            for host in stage._scratch_on:
+                lab.exec(host, ["rm", "-rf", stage.scratch])
     if cap is not None and flow is not None:
-        packets = cap.packets[flow[0]]
-        say(f"-- the wire as {flow[0]} saw it ({flow[1]}), {len(packets)} packets:")
-        rows = ladder(packets[:max_rows]).splitlines()
-        for row in rows:
-            say(row)
-        if len(packets) > max_rows:
-            say(f"   ... {len(packets) - max_rows} more (`invoke capture` keeps them all)")
+        packets = cap.packets.get(flow[0], [])
+        for i, c in enumerate(stage.checks):
+            if not c.ok:
+                stage.checks[i] = replace(c, ladder=elided([p for p in packets if p.time <= c.at + 0.05]))
+        if flows:
+            say(f"-- the wire as {flow[0]} saw it ({flow[1]}), {len(packets)} packets:")
+            for row in elided(packets, max_rows).splitlines():
+                say(row)
     return stage
+
+
+def _play(module: ModuleType, stage: Stage) -> None:
+    """Run the scenario; a misbehaving program ends it with a FAIL for the step it was in."""
+    try:
+        module.play(stage)
+    except (ProgramError, WaitTimeoutError) as exc:
+        stage.fail_step(exc)
+
+
+def elided(packets: Sequence[Packet], max_rows: int = 40) -> str:
+    """A ladder of at most ``max_rows`` packets: the start, then the last ones (nearest the end)."""
+    if len(packets) <= max_rows:
+        return ladder(packets)
+    head, tail = max_rows // 4, max_rows - max_rows // 4
+    rows = ladder([*packets[:head], *packets[-tail:]]).splitlines()
+    return "\n".join([*rows[: head + 1], f"   ... {len(packets) - max_rows} packets not shown ...", *rows[head + 1:]])
+
+
+def _shows(line: str, text: str) -> bool:
+    if text in line:
+        return True
+    if line.startswith("{"):
+        try:
+            return text in str(json.loads(line).get("text", ""))
+        except (ValueError, AttributeError):
+            return False
+    return False

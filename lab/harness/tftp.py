@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from lab.control.lab import Lab
-from lab.control.pcap import Packet
+from lab.wire.pcap import Packet
 
 ROOT = "/srv/tftp"
 

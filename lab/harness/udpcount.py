@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from lab.control.lab import Lab
-from lab.harness.programs import HostProgram
+from lab.control.programs import HostProgram
 
 RECEIVER = r"""
 import json, socket, sys

@@ -2,20 +2,26 @@
 
 Client to server::
 
-    <name>           the first line: the client's name
+    <name>           the first line, if it has no ':': the client's name (joining is optional)
     <text>           every later line: a message to everyone else
     bye              leave (the server closes the connection)
+
+A client whose first line has a ':' speaks the tutorial's dialect: every line is already
+``<name>说:<text>``, relayed to the others exactly as it came; ``<name>说:bye`` leaves.
 
 Server to client::
 
     * welcome <name>; <n> other(s) here
     * <name> joined / * <name> left (<reason>)
-    <name>: <text>
+    <name>: <text>                  (from a client that joined by name)
+    <name>说:<text>                  (from a tutorial client, verbatim)
     ERR <reason>
 
-``GroupChat`` is the whole server logic over client ids: ``join``, ``line`` and ``leave``
-return what to send to whom, and which clients to close. The server delivers each message
-to every other member exactly once, in the order that member sent them.
+Every connected client hears the others, named or not, as in the tutorial (whose server
+relays to every socket it accepted). ``GroupChat`` is the whole server logic over client
+ids: ``connect``, ``line`` and ``leave`` return what to send to whom, and which clients to
+close. The server delivers each message to every other client exactly once, in the order
+its sender sent them.
 """
 
 from __future__ import annotations
@@ -39,11 +45,11 @@ class Actions:
 
 @dataclass
 class GroupChat:
-    names: dict[int, str] = field(default_factory=dict)   # joined clients
-    waiting: set[int] = field(default_factory=set)         # connected, no name yet
+    clients: dict[int, str] = field(default_factory=dict)  # every connected client: its name, '' until known
+    tutorial: set[int] = field(default_factory=set)         # clients speaking `name说:text`
 
     def connect(self, client: int) -> Actions:
-        self.waiting.add(client)
+        self.clients[client] = ""
         return Actions()
 
     def line(self, client: int, data: bytes) -> Actions:
@@ -53,32 +59,39 @@ class GroupChat:
         except UnicodeDecodeError:
             act.to(client, "ERR not UTF-8 text; message dropped")
             return act
-        if client in self.waiting:
-            name = text.strip()
-            if not name or len(name) > MAX_NAME or not name.isprintable() or ":" in name:
-                act.to(client, f"ERR a name is 1-{MAX_NAME} printable characters without ':'; send your name")
-                return act
-            self.waiting.discard(client)
-            others = list(self.names)
-            self.names[client] = name
-            act.to(client, f"* welcome {name}; {len(others)} other(s) here")
-            self._broadcast(act, client, f"* {name} joined")
-            return act
-        if text.strip() == BYE:
+        if not self.clients[client] and ":" in text:  # a first line like the tutorial's `alice说:hi`
+            self.tutorial.add(client)
+            self.clients[client] = text.partition(":")[0].removesuffix("说").strip() or "someone"
+        if client in self.tutorial:
+            if text.partition(":")[2].strip() == BYE:
+                act.close.append((client, "said bye"))
+            else:
+                self._broadcast(act, client, text)
+        elif not self.clients[client]:
+            self._join(act, client, text.strip())
+        elif text.strip() == BYE:
             act.close.append((client, "said bye"))
-            return act
-        self._broadcast(act, client, f"{self.names[client]}: {text}")
+        else:
+            self._broadcast(act, client, f"{self.clients[client]}: {text}")
         return act
+
+    def _join(self, act: Actions, client: int, name: str) -> None:
+        if not name or len(name) > MAX_NAME or not name.isprintable():
+            act.to(client, f"ERR a name is 1-{MAX_NAME} printable characters without ':'; send your name")
+            return
+        self.clients[client] = name
+        act.to(client, f"* welcome {name}; {len(self.clients) - 1} other(s) here")
+        self._broadcast(act, client, f"* {name} joined")
 
     def leave(self, client: int, reason: str) -> Actions:
         """The client is gone (bye, reset, timeout, too slow...): tell the others."""
         act = Actions()
-        self.waiting.discard(client)
-        name = self.names.pop(client, None)
-        if name is not None:
+        self.tutorial.discard(client)
+        name = self.clients.pop(client, "")
+        if name:
             self._broadcast(act, client, f"* {name} left ({reason})")
         return act
 
     def _broadcast(self, act: Actions, sender: int, line: str) -> None:
         data = frame(line.encode())
-        act.send.extend((c, data) for c in self.names if c != sender)
+        act.send.extend((c, data) for c in self.clients if c != sender)

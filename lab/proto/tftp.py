@@ -20,6 +20,7 @@ reason, which a server answers with ERROR 4 (illegal operation) instead of crash
 
 from __future__ import annotations
 
+import errno
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +29,9 @@ RRQ, WRQ, DATA, ACK, ERROR, OACK = 1, 2, 3, 4, 5, 6  # RFC 1350 section 5, RFC 2
 # Error codes: RFC 1350 appendix, RFC 2347 (8).
 NOT_DEFINED, FILE_NOT_FOUND, ACCESS_VIOLATION, DISK_FULL, ILLEGAL_OPERATION = 0, 1, 2, 3, 4
 UNKNOWN_TID, FILE_EXISTS, NO_SUCH_USER, OPTION_REFUSED = 5, 6, 7, 8
+# A file that cannot take what arrives (errno): the ERROR the peer is told.
+WRITE_ERRORS = {errno.ENOSPC: DISK_FULL, errno.EDQUOT: DISK_FULL, errno.EFBIG: DISK_FULL,
+                errno.EACCES: ACCESS_VIOLATION, errno.EROFS: ACCESS_VIOLATION, errno.EIO: NOT_DEFINED}
 DEFAULT_BLKSIZE = 512  # RFC 1350
 MIN_BLKSIZE, MAX_BLKSIZE = 8, 65464  # RFC 2348
 MAX_WINDOWSIZE = 65535  # RFC 7440
@@ -188,3 +192,33 @@ def rrq(filename: str, mode: str = "octet", **options: int | str) -> Request:
 
 def wrq(filename: str, mode: str = "octet", **options: int | str) -> Request:
     return Request(WRQ, filename, mode, {k: str(v) for k, v in options.items()})
+
+
+# netascii (RFC 764, as RFC 1350 uses it): CR is sent as CR NUL, LF as CR LF.
+def to_netascii(data: bytes) -> bytes:
+    return data.replace(b"\r", b"\r\0").replace(b"\n", b"\r\n")
+
+
+class NetasciiDecoder:
+    """netascii back to local text, chunk by chunk: a CR at the end of one chunk waits for
+    the byte after it (the next block), so a file streams through without being held whole."""
+
+    def __init__(self) -> None:
+        self._cr = b""
+
+    def feed(self, data: bytes) -> bytes:
+        data = self._cr + data
+        self._cr = b"\r" if data.endswith(b"\r") else b""
+        if self._cr:
+            data = data[:-1]
+        return data.replace(b"\r\n", b"\n").replace(b"\r\0", b"\r")
+
+    def end(self) -> bytes:
+        """What is left: a lone CR at the very end (not valid netascii) is kept as it came."""
+        rest, self._cr = self._cr, b""
+        return rest
+
+
+def from_netascii(data: bytes) -> bytes:
+    decoder = NetasciiDecoder()
+    return decoder.feed(data) + decoder.end()

@@ -8,12 +8,15 @@ and whether the transfer is over. The socket loop around them only moves bytes a
 - Block numbers are 16 bits on the wire and roll over past 65,535 (files over 32 MB at 512
   bytes); internally blocks are counted without bound.
 - A file whose size is a multiple of the block size ends with an empty DATA block.
-- RFC 7440 windows: the sender sends up to ``windowsize`` blocks before waiting for an ACK;
-  the receiver ACKs each full window, and on a gap ACKs the last block it got in order, so
-  the sender resends from there.
+- RFC 7440 windows: the sender sends up to ``windowsize`` blocks after the last ACK; the
+  receiver ACKs when that window is complete (counted from its last ACK, not at multiples
+  of the window size), and on a gap ACKs the last block it got in order, once, so the
+  sender resends from there and both stay in step after a loss.
 - Retransmission happens on timeout only: a duplicate ACK never triggers DATA (RFC 1123
-  4.2.3, the Sorcerer's Apprentice bug). A duplicate DATA is ACKed again: that is how a
-  lost ACK is recovered. Timeouts back off and give up after ``retries``.
+  4.2.3, the Sorcerer's Apprentice bug). A round the sender resends (its blocks start lower
+  again) that begins with a block we had ACKed draws one ACK of where we are: that is how a
+  lost ACK is recovered; the rest of the round draws none, so a window resent costs one ACK,
+  not one per block. Timeouts back off and give up after ``retries``.
 """
 
 from __future__ import annotations
@@ -98,11 +101,15 @@ class Receiver:
     windowsize: int = 1
     retries: int = 5
     received: int = 0         # every block up to this one has arrived, in order
+    acked: int = 0            # the last block we acknowledged: the sender's window starts after it
+    last_seen: int = 0        # the block of the previous DATA: a lower one starts a round resent
+    answered: int = -1        # `received` when a gap was last answered
     tries: int = 0
     finished: bool = False
     last_ack: bytes = b""
 
     def _ack(self) -> bytes:
+        self.acked = self.received
         self.last_ack = tftp.Ack(self.received & 0xFFFF).encode()
         return self.last_ack
 
@@ -113,17 +120,24 @@ class Receiver:
         block = unwrap(wire_block, self.received + 1)
         if self.finished:
             return Step(send=[self._ack()], done=True)  # our final ACK was lost: say it again
+        new_round = block <= self.last_seen  # the sender went back: it timed out, or heard a gap ACK
+        self.last_seen = block
         if block <= self.received:
-            # A duplicate: our ACK was lost (or is late). Say it again, or the sender, which
-            # retransmits faster than we time out, would never hear it (a livelock).
-            return Step(send=[self._ack()])
+            # A duplicate. One we had ACKed, first of a round: the sender did not hear that ACK;
+            # say where we are, once per round, or a sender that retransmits faster than we
+            # time out never hears it. Anything else is the rest of a round: no ACK storm.
+            return Step(send=[self._ack()] if block <= self.acked and new_round else [])
         if block != self.received + 1:
-            return Step(send=[self._ack()])  # a gap: ask again from the last block in order
+            # A gap: ACK the last block in order, once per round the sender sends.
+            if self.answered == self.received and not new_round:
+                return Step()
+            self.answered = self.received
+            return Step(send=[self._ack()])
         self.received, self.tries = block, 0
         if len(data) < self.blksize:
             self.finished = True
             return Step(send=[self._ack()], write=data, done=True)
-        if self.received % self.windowsize == 0:
+        if self.received == self.acked + self.windowsize:  # the window (RFC 7440) is complete
             return Step(send=[self._ack()], write=data)
         return Step(write=data)
 

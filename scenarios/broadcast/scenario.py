@@ -1,4 +1,8 @@
-"""Broadcast: who hears '<broadcast>' and the subnet broadcast; SO_BROADCAST is required."""
+"""Broadcast: who hears '<broadcast>' and the subnet broadcast; SO_BROADCAST is required.
+
+Exercise: sender.py PORT MESSAGE (see README.md), run on h1 and on b1, heard by the
+reference listeners on every host.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ PORT = 9004
 FLOW = ("h2", f"udp port {PORT}")
 ROLES = {
     "listener": Role("h1", ["lab", "broadcast-listen", "--port", str(PORT), "--json"]),
-    "sender": Role("h1", ["lab", "broadcast-send", str(PORT), "--json"]),
+    "sender": Role("h1", ["lab", "broadcast-send", str(PORT), "--json"], args=(str(PORT), "MESSAGE")),
 }
 
 
@@ -22,17 +26,20 @@ def play(stage: Stage) -> None:
     for program in listeners.values():
         program.wait_listening(PORT)
     senders = ["h1", "b1"]
+    kinds = ("limited",) if stage.mine("sender") else ("limited", "subnet")
     for sender in senders:
         lan = topo.lans[topo.host(sender).lans[0]]
-        for kind, to in (("limited", "<broadcast>"), ("subnet", str(lan.broadcast))):
+        for kind, to in (("limited", "<broadcast>"), ("subnet", str(lan.broadcast)))[:len(kinds)]:
             stage.say(f"{sender} sends to {to} ({kind} broadcast)")
-            stage.run("sender", "--to", to, "--message", f"{kind} from {sender}", host=sender)
+            stage.step(f"{kind} broadcast from {sender} reached exactly its LAN")
+            stage.run("sender", "--to", to, "--message", f"{kind} from {sender}", host=sender, timeout=10,
+                      args=(str(PORT), f"{kind} from {sender}"))
     # Fence: a unicast from each sender to each host travels after the broadcasts.
     for sender, host in itertools.product(senders, hosts):
         stage.lab.exec(sender, ["lab", "udp-send", host, str(PORT), "--message", f"fence {sender}"], check=True)
     stage.say(f"{'':6}" + "".join(f"{h:>6}" for h in hosts))
     for sender in senders:
-        for kind in ("limited", "subnet"):
+        for kind in kinds:
             reached = []
             for host, program in listeners.items():
                 program.wait_event("received", text=f"fence {sender}")
@@ -43,7 +50,8 @@ def play(stage: Stage) -> None:
             stage.say(f"{sender:>3} {kind[:3]}{row}")
             expected = [h for h in hosts if topo.same_lan(h, sender)]
             stage.check(f"{kind} broadcast from {sender} reached exactly its LAN", reached == expected,
-                        f"reached {reached}")
-    refused = stage.run("sender", "--no-so-broadcast", "--message", "x", host="h1")
+                        f"reached {reached}", expected=f"{expected} (the hosts of {sender}'s LAN)",
+                        hint="setsockopt(SOL_SOCKET, SO_BROADCAST, 1), then sendto(message, ('<broadcast>', port))")
+    refused = stage.run("sender", "--no-so-broadcast", "--message", "x", host="h1", reference=True)
     stage.check("without SO_BROADCAST the kernel refuses the send",
                 refused.exit_code == 1 and "needs SO_BROADCAST" in refused.stderr, refused.stderr.strip())

@@ -1,4 +1,7 @@
-"""Chat room: three members on two LANs; each sees the others' messages, never its own."""
+"""Chat room: three members on two LANs; each sees the others' messages, never its own.
+
+Exercise: server.py PORT (see README.md), checked with reference members on h1, h2 and b1.
+"""
 
 from __future__ import annotations
 
@@ -9,39 +12,67 @@ PORT = 9003
 MEMBERS = {"alice": "h1", "bob": "h2", "carol": "b1"}
 FLOW = ("srv", f"udp port {PORT}")
 ROLES = {
-    "server": Role("srv", ["lab", "udp-chatroom-server", "--port", str(PORT), "--json"]),
+    "server": Role("srv", ["lab", "udp-chatroom-server", "--port", str(PORT), "--json"], args=(str(PORT),)),
     **{name: Role(host, ["lab", "udp-chat", "--room", f"srv:{PORT}", "--name", name, "--json"])
        for name, host in MEMBERS.items()},
 }
+WAIT = 5  # seconds for a datagram that should arrive within milliseconds
+
+
+def chat(program) -> list[str]:  # type: ignore[no-untyped-def]
+    return sorted(e["text"] for e in program.events() if e["event"] == "received" and ": hi from " in e["text"])
 
 
 def play(stage: Stage) -> None:
-    server = stage.start("server")
-    server.wait_listening(PORT)
+    stage.step("the server binds udp port 9003 on every address", hint="bind(('', port))")
+    stage.start("server").wait_listening(PORT)
+    stage.done()
     members = {}
     for name in MEMBERS:
+        stage.step(f"the server welcomes {name}", expected=f"* welcome {name}; {len(members)} other(s) here",
+                   hint="answer `JOIN <name>` with `* welcome <name>; <n> other(s) here` to the sender")
         members[name] = stage.start(name)
-        members[name].wait_event("received", text=f"* welcome {name}; {len(members) - 1} other(s) here")
+        members[name].wait_event("received", text=f"* welcome {name}; {len(members) - 1} other(s) here",
+                                 timeout=WAIT)
+        stage.done()
     stage.say("alice, bob and carol have joined; each says one line")
     for name, program in members.items():
         program.send_line(f"hi from {name}")
     for name, program in members.items():
         others = [n for n in MEMBERS if n != name]
+        stage.step(f"{name} gets the others' messages", expected=str([f"{o}: hi from {o}" for o in others]),
+                   hint="relay `MSG <text>` as `<name>: <text>` to every member but the sender")
         for other in others:
-            program.wait_event("received", text=f"{other}: hi from {other}")
-        texts = [e["text"] for e in program.events() if e["event"] == "received"]
-        chat = sorted(t for t in texts if ": hi from " in t)
+            program.wait_event("received", text=f"{other}: hi from {other}", timeout=WAIT)
+        stage.done()
+    stage.say("alice and bob send one more line each: the server relays it after the first ones, so any echo "
+              "of those has arrived by then")
+    fence = {"alice": "bob", "bob": "alice", "carol": "alice"}  # who each member hears the fence from
+    stage.step("a member's second line is relayed too",
+               expected="'bob: fence' at alice, 'alice: fence' at bob and carol",
+               hint="keep serving: every datagram of a member is relayed, not only the first")
+    for name in ("alice", "bob"):
+        members[name].send_line("fence")
+    for name, program in members.items():
+        program.wait_event("received", text=f"{fence[name]}: fence", timeout=WAIT)
+    stage.done()
+    for name, program in members.items():
+        others = [n for n in MEMBERS if n != name]
         stage.check(f"{name} got the others' messages and not its own",
-                    chat == sorted(f"{o}: hi from {o}" for o in others), str(chat))
+                    chat(program) == sorted(f"{o}: hi from {o}" for o in others), str(chat(program)),
+                    expected=str(sorted(f"{o}: hi from {o}" for o in others)),
+                    hint="skip the sender's own address when relaying")
     stage.say("carol (across the router) leaves")
     members["carol"].close_stdin()
     stage.check("carol's program ends cleanly", members["carol"].wait_exit() == 0)
+    stage.step("alice and bob are told carol left", expected="* carol left",
+               hint="on `LEAVE`, forget the member and tell the others `* <name> left`")
     for name in ("alice", "bob"):
-        members[name].wait_event("received", text="* carol left")
-    told = [n for n in ("alice", "bob")
-            if "* carol left" in [e["text"] for e in members[n].events() if e["event"] == "received"]]
-    stage.check("alice and bob were told carol left", told == ["alice", "bob"], str(told))
+        members[name].wait_event("received", text="* carol left", timeout=WAIT)
+    stage.done()
     stage.say("carol joins again from h3: the server should count two others, not three")
+    stage.step("the server forgot the member who left", expected="* welcome carol; 2 other(s) here",
+               hint="remove the member's address on LEAVE, so the count is right")
     again = stage.start("carol", host="h3")
-    welcome = again.wait_event("received", text="* welcome carol; 2 other(s) here")
-    stage.check("the server forgot the member who left", bool(welcome))
+    again.wait_event("received", text="* welcome carol; 2 other(s) here", timeout=WAIT)
+    stage.done()

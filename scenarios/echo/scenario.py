@@ -1,4 +1,9 @@
-"""Echo: every reply is byte-identical to what was sent, on the same LAN and across the router."""
+"""Echo: every reply is byte-identical to what was sent, on the same LAN and across the router.
+
+Exercise: server.py PORT and client.py HOST PORT (see README.md). Each is checked against
+the reference program for the other role: the server with the reference client from h1
+and b1, the client against the reference server.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +14,61 @@ PORT = 9001
 LINES = ["hello", "你好，世界", "tab\tand  spaces", "x" * 1400, "exit", "never sent: exit ended the client"]
 FLOW = ("h1", f"udp port {PORT}")
 ROLES = {
-    "server": Role("srv", ["lab", "udp-echo-server", "--port", str(PORT), "--json"]),
-    "client": Role("h1", ["lab", "udp-echo-client", "srv", str(PORT), "--json"]),
+    "server": Role("srv", ["lab", "udp-echo-server", "--port", str(PORT), "--json"], args=(str(PORT),)),
+    "client": Role("h1", ["lab", "udp-echo-client", "srv", str(PORT), "--json"], args=("srv", str(PORT))),
 }
+SENT = LINES[: LINES.index("exit")]
 
 
 def play(stage: Stage) -> None:
-    server = stage.start("server")
-    server.wait_listening(PORT)
-    expected = LINES[: LINES.index("exit")]
-    for host in ("h1", "b1"):
-        where = "same LAN" if host == "h1" else "across the router"
-        stage.say(f"{host} ({where}) sends {len(expected)} lines, then `exit`")
-        client = stage.run("client", host=host, lines=LINES)
-        sent = [e for e in client.events() if e["event"] == "sent"]
-        replies = [e for e in client.events() if e["event"] == "reply"]
-        stage.check(f"{host}: a reply for every line", len(replies) == len(expected), f"{len(replies)} replies")
-        stage.check(f"{host}: replies byte-identical to what was sent",
-                    [(r["bytes"], r["text"]) for r in replies] == [(s["bytes"], s["text"]) for s in sent])
-        stage.check(f"{host}: `exit` ended the client cleanly", client.exit_code == 0 and len(sent) == len(expected))
+    with stage.part("the server, with the reference client on h1 and b1"):
+        stage.step("server: binds udp port 9001 on every address",
+                   hint="bind(('', port)) with the port from sys.argv[1]: '' is every address of the host")
+        stage.start("server").wait_listening(PORT)
+        for host in ("h1", "b1"):
+            where = "same LAN" if host == "h1" else "across the router"
+            stage.say(f"{host} ({where}) sends {len(SENT)} lines, then `exit`")
+            stage.step(f"server: answers {host}")
+            client = stage.run("client", host=host, lines=LINES, reference=True)
+            sent = [e for e in client.events() if e["event"] == "sent"]
+            replies = [e for e in client.events() if e["event"] == "reply"]
+            stage.check(f"server: a reply for every line from {host}", len(replies) == len(SENT),
+                        f"{len(replies)} replies to {len(sent)} datagrams", expected=f"{len(SENT)} replies",
+                        hint="reply with sendto(data, address) to the address recvfrom gave you")
+            got = [r["text"] for r in replies]
+            same = got == SENT and [r["bytes"] for r in replies] == [s["bytes"] for s in sent]
+            stage.check(f"server: replies from {host} byte-identical to what was sent", same,
+                        _first_difference(SENT, got), expected="each reply exactly the bytes received",
+                        hint="send back `data` itself: no decoding, no changes; and read with a buffer that holds "
+                             "a whole datagram (recvfrom(1024) cuts a 1400-byte one)")
+    with stage.part("the client, against the reference server"):
+        stage.step("client: sends each line and ends at `exit`")
+        if stage.mine("server"):
+            stage.say("(your server is replaced by the reference server for this part)")
+        server = stage.start("server", reference=True)
+        server.wait_listening(PORT)
+        client = stage.run("client", lines=LINES, timeout=8)
+        received = [e["text"] for e in server.events() if e["event"] == "echoed"]
+        stage.check("client: each line crossed as one datagram, in order", received == SENT,
+                    _first_difference(SENT, received),
+                    expected=f"the {len(SENT)} lines before `exit`, one datagram each",
+                    hint="sendto(line.encode('utf-8'), (host, port)) once per line, without the newline")
+        missing = [line for line in SENT if not stage.printed(client, line)]
+        stage.check("client: printed every reply", not missing, f"not printed: {_short(missing)}" if missing else "all",
+                    expected="each reply on a line of its own", hint="print(data.decode('utf-8')) for each reply")
+        stage.check("client: `exit` ended it, with exit status 0", client.exit_code == 0 and "exit" not in received,
+                    f"exit status {client.exit_code}; server received {len(received)} datagrams",
+                    hint="stop reading at the line `exit` (do not send it) and at end of input")
+
+
+def _short(items: list[str]) -> str:
+    return ", ".join(repr(i if len(i) < 40 else i[:37] + "...") for i in items)
+
+
+def _first_difference(want: list[str], got: list[str]) -> str:
+    for i, (w, g) in enumerate(zip(want, got, strict=False)):
+        if w != g:
+            return f"item {i + 1}: sent {_short([w])} ({len(w)} chars), got back {_short([g])} ({len(g)} chars)"
+    if len(want) != len(got):
+        return f"{len(got)} items instead of {len(want)}"
+    return "identical"

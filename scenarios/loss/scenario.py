@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from lab.control import impair
-from lab.control.pcap import retransmissions
-from lab.harness.capture import CaptureSet
+from lab.control.capture import CaptureSet
 from lab.harness.scenario import Role, Stage
 from lab.harness.tcp import echo_load
 from lab.harness.udpcount import received_numbers
+from lab.wire.pcap import retransmissions
 
 TITLE = "under 20% loss the UDP receiver misses datagrams; TCP retransmits and delivers every byte"
 UDP_PORT, TCP_PORT, COUNT, SIZE = 9050, 9051, 1000, 512 * 1024

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lab.control import impair
-from lab.harness.capture import CaptureSet
+from lab.control.capture import CaptureSet
 from lab.harness.scenario import Role, Stage
 from lab.harness.tftp import ROOT, data_blocks, make_file, sha256
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from lab.harness.capture import CaptureSet
+from lab.control.capture import CaptureSet
 from lab.harness.scenario import Role, Stage
 from lab.harness.tftp import ROOT, make_file, sha256
 

@@ -1,4 +1,8 @@
-"""Timestamp: replies carry the server's time and the data, over UDP and over TCP."""
+"""Timestamp: replies carry the server's time and the data, over UDP and over TCP.
+
+Exercise: udp_server.py PORT and tcp_server.py PORT (see README.md), checked with the
+reference clients on b1 (across the router).
+"""
 
 from __future__ import annotations
 
@@ -10,27 +14,39 @@ from lab.harness.scenario import Role, Stage
 TITLE = "a timestamp server replies [time]data, the same over UDP and TCP"
 PORT = 9006
 STAMP = re.compile(r"^\[(\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4})\](.*)$")
+LINES = ["hello", "second line", "你好"]
 FLOW = ("b1", f"port {PORT}")
 ROLES = {
-    "udp-server": Role("srv", ["lab", "timestamp-server", "--proto", "udp", "--port", str(PORT), "--json"]),
-    "tcp-server": Role("srv", ["lab", "timestamp-server", "--proto", "tcp", "--port", str(PORT), "--json"]),
-    "udp-client": Role("b1", ["lab", "timestamp-client", "--proto", "udp", "srv", str(PORT), "--json"]),
-    "tcp-client": Role("b1", ["lab", "timestamp-client", "--proto", "tcp", "srv", str(PORT), "--json"]),
+    "udp_server": Role("srv", ["lab", "timestamp-server", "--proto", "udp", "--port", str(PORT), "--json"],
+                       args=(str(PORT),)),
+    "tcp_server": Role("srv", ["lab", "timestamp-server", "--proto", "tcp", "--port", str(PORT), "--json"],
+                       args=(str(PORT),)),
+    "udp_client": Role("b1", ["lab", "timestamp-client", "--proto", "udp", "srv", str(PORT), "--json"]),
+    "tcp_client": Role("b1", ["lab", "timestamp-client", "--proto", "tcp", "srv", str(PORT), "--json"]),
 }
+HINT = "reply f'[{time.ctime()}]'.encode() + data: the data exactly as it came, after the time"
 
 
 def play(stage: Stage) -> None:
-    stage.start("udp-server").wait_listening(PORT, "udp")
-    stage.start("tcp-server").wait_listening(PORT, "tcp")
     for proto in ("udp", "tcp"):
-        client = stage.run(f"{proto}-client", lines=["hello", "second line"])
-        replies = [e["text"] for e in client.events() if e["event"] == "reply"]
-        stage.say(f"{proto}: {replies}")
-        parsed = [STAMP.match(r) for r in replies]
-        stage.check(f"{proto}: every reply is [time]data", len(replies) == 2 and all(parsed), str(replies))
-        if all(parsed) and parsed:
+        with stage.part(f"the {proto.upper()} server, with the reference client on b1"):
+            stage.step(f"{proto}: the server binds {proto} port {PORT} on every address",
+                       hint="bind(('', port)) with the port from sys.argv[1]")
+            stage.start(f"{proto}_server").wait_listening(PORT, proto)
+            stage.step(f"{proto}: the server answers every message")
+            client = stage.run(f"{proto}_client", lines=LINES, timeout=15)
+            replies = [e["text"] for e in client.events() if e["event"] == "reply"]
+            stage.say(f"{proto}: {replies}")
+            parsed = [STAMP.match(r) for r in replies]
+            stage.check(f"{proto}: every reply is [time]data", len(replies) == len(LINES) and all(parsed),
+                        str(replies), expected=f"{len(LINES)} replies like [{time.ctime()}]hello", hint=HINT)
             data = [m.group(2) for m in parsed if m]
-            stage.check(f"{proto}: the data comes back after the time", data == ["hello", "second line"])
-            stamp = time.mktime(time.strptime(parsed[0].group(1)))  # type: ignore[union-attr]
+            stage.check(f"{proto}: the data comes back after the time", data == LINES, str(data),
+                        expected=str(LINES), hint=HINT + (" (over TCP: one reply line per line received: "
+                                                          "a recv() may hold several lines, or part of one)"
+                                                          if proto == "tcp" else ""))
+            ok = bool(parsed) and parsed[0] is not None
+            stamp = time.mktime(time.strptime(parsed[0].group(1))) if ok else 0.0  # type: ignore[union-attr]
             server_now = float(stage.lab.exec("srv", ["date", "+%s"]).stdout)
-            stage.check(f"{proto}: the time is the server's (now, to the minute)", abs(server_now - stamp) < 60)
+            stage.check(f"{proto}: the time is the server's (now, to the minute)", ok and abs(server_now - stamp) < 60,
+                        f"{replies[:1]} at {time.ctime(server_now)}", hint="time.ctime() when the message arrives")

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from lab.control.lab import Lab
-from lab.harness.programs import HostProgram
+from lab.control.programs import HostProgram
 from lab.harness.raw import send_datagram
 
 pytestmark = pytest.mark.lab

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from lab.control.lab import Lab
-from lab.harness.programs import HostProgram
+from lab.control.programs import HostProgram
 
 pytestmark = pytest.mark.lab
 

@@ -42,9 +42,9 @@ def test_unprivileged_user_cannot_bind_low_ports(lab: Lab) -> None:
 
 
 def test_program_helper_feeds_input_and_reads_output(lab: Lab, run_program) -> None:  # type: ignore[no-untyped-def]
-    recv = run_program("b1", ["lab", "udp-recv", "--port", "47100", "--json", "--count", "2"])
-    recv.wait_listening(47100)
-    send = run_program("h1", ["lab", "udp-send", "b1", "47100", "--json"])
+    recv = run_program("b1", ["lab", "udp-recv", "--port", "9072", "--json", "--count", "2"])
+    recv.wait_listening(9072)
+    send = run_program("h1", ["lab", "udp-send", "b1", "9072", "--json"])
     send.send_line("one")
     send.send_line("two")
     send.close_stdin()

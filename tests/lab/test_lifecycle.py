@@ -15,7 +15,7 @@ import pytest
 
 from lab.control.engine import Engine
 from lab.control.lab import ROOT, Lab
-from lab.errors import SubnetTakenError
+from lab.errors import HostNotRunningError, SubnetTakenError
 
 pytestmark = pytest.mark.lab
 
@@ -70,6 +70,22 @@ def test_a_lab_left_by_a_killed_run_is_recovered(scratch: Callable[[str], Lab], 
     lab.up()
     assert lab.is_up()
     assert "ttl=63" in lab.exec("h1", ["ping", "-c", "1", "-W", "2", "b2"], check=True).stdout
+
+
+def test_a_lab_follows_hosts_recreated_behind_its_back(scratch: Callable[[str], Lab], engine: Engine) -> None:
+    """A Lab keeps its topology and its containers between commands; another process that
+    stops or recreates a host does not leave it talking to a container that is gone."""
+    lab = scratch("stale")
+    lab.up()
+    assert lab.exec("h2", ["hostname"]).stdout.strip() == "h2"
+    other = Lab(engine, lab.name)  # as another `invoke` would
+    assert str(other.topology().host("h2").address).startswith(f"{lab.running_prefix()}."), "the running prefix"
+    other.containers()["h2"].kill()
+    with pytest.raises(HostNotRunningError, match="host `h2` of lab `.*` is exited"):
+        lab.exec("h2", ["true"])
+    engine.remove_containers([other.containers()["h2"]])
+    other.up()
+    assert lab.exec("h2", ["hostname"]).stdout.strip() == "h2", "the new container, found again"
 
 
 def test_two_labs_side_by_side(scratch: Callable[[str], Lab]) -> None:

@@ -10,8 +10,8 @@ import pytest
 import testinfra
 
 from lab.control.lab import Lab
+from lab.control.programs import HostProgram
 from lab.control.topology import Topology
-from lab.harness.programs import HostProgram
 
 pytestmark = pytest.mark.lab
 
@@ -48,7 +48,7 @@ def test_routes_go_through_the_router(topo: Topology, hosts: dict[str, testinfra
     assert hosts["router"].sysctl("net.ipv4.ip_forward") == 1
 
 
-PORT = 47001
+PORT = 9071  # below the ephemeral range (32768+), where Docker's DNS socket in each host may sit
 
 
 @pytest.mark.parametrize("kind", ["limited", "subnet"])

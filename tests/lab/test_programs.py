@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from lab.control.lab import Lab
-from lab.harness.programs import HostProgram
+from lab.control.programs import HostProgram
 
 pytestmark = pytest.mark.lab
 
@@ -60,19 +60,53 @@ def test_the_room_forgets_a_silent_member(run_program: Callable[..., HostProgram
                                 "--json"])
     silent.wait_event("received", text="* welcome silent; 1 other(s) here")
     chatty.wait_event("received", text="* silent timed out", timeout=10)
-    texts = [e["text"] for e in silent.events() if e["event"] == "received"]
-    assert "* chatty timed out" not in texts, "a member who keeps pinging stays"
+    # Who is still a member, as the server counts them (not whether a notice came in time):
+    late = run_program("h2", ["lab", "udp-chat", "--room", "srv:9302", "--name", "late", "--json"])
+    late.wait_event("received", text="* welcome late; 1 other(s) here")  # chatty, who keeps pinging, stayed
 
 
 def test_chat_server_shutdown_closes_every_client(run_program: Callable[..., HostProgram]) -> None:
     server = run_program("srv", ["lab", "chat-server", "--port", "9303", "--json"])
     server.wait_listening(9303, "tcp")
-    clients = [run_program(h, ["lab", "chat-client", "srv", "9303", "--name", h, "--json"]) for h in ("h1", "b1")]
-    for c in clients:
-        c.wait_event("received", text=f"* welcome {c.host}; {clients.index(c)} other(s) here")
+    clients = []
+    for n, host in enumerate(("h1", "b1")):  # one after the other: the welcome counts who is connected
+        clients.append(run_program(host, ["lab", "chat-client", "srv", "9303", "--name", host, "--json"]))
+        clients[-1].wait_event("received", text=f"* welcome {host}; {n} other(s) here")
     server.signal("TERM")
     assert server.wait_exit() == 0
     for c in clients:
         c.wait_event("received", text="* server shutting down")
         assert c.wait_exit() == 4, "the client ends by itself, with the documented status"
         assert "closed the connection" in c.stderr
+
+
+def test_stop_ends_the_whole_process_group_even_when_it_ignores_sigterm(lab: Lab) -> None:
+    """A program and the one child it forks both ignore SIGTERM: stop() ends both (SIGKILL to
+    the group) and removes its pidfile."""
+    stubborn = ("import os, signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                "child = os.fork()\nif child: print('ready', flush=True)\ntime.sleep(1000)\n")
+    program = HostProgram(lab, "h2", ["python3", "-c", stubborn, "socklab-stubborn"]).start()
+    program.wait_line("ready")
+    assert lab.exec("h2", ["pgrep", "-c", "-f", "socklab-stubborn"]).stdout.strip() == "2"
+    assert program.stop(timeout=1) == 137  # killed (128 + SIGKILL)
+    assert lab.exec("h2", ["pgrep", "-f", "socklab-stubborn"]).exit_code == 1, "a process survived"
+    assert lab.exec("h2", ["test", "-e", program.pidfile]).exit_code == 1, "its pidfile is removed"
+
+
+@pytest.mark.parametrize("server", [["lab", "udp-echo-server", "--port", "9304"],
+                                    ["lab", "timestamp-server", "--proto", "udp", "--port", "9304"]])
+def test_a_server_keeps_serving_while_its_own_sends_are_refused(
+        lab: Lab, run_program: Callable[..., HostProgram], impair: Callable[..., None], server: list[str]) -> None:
+    """20 % of srv's sends fail with EPERM (a host firewall): a refused reply is a lost one; the
+    client's retries recover every line, and the server never stops."""
+    program = run_program("srv", [*server, "--json"])
+    program.wait_listening(9304)
+    impair("srv", refuse=20)
+    lines = "\n".join(f"line {n}" for n in range(30))
+    done = lab.exec("h1", ["sh", "-c", f"printf '{lines}\\n' | lab udp-echo-client srv 9304 --timeout 0.2 "
+                                       "--retries 10 --json"])
+    replies = [line for line in done.stdout.splitlines() if '"event": "reply"' in line]
+    assert done.exit_code == 0 and len(replies) == 30, done.stdout[-500:]
+    assert program.running
+    refused = [e for e in program.events() if e["event"] == "error"]
+    assert refused and all("Operation not permitted" in e["message"] for e in refused), "the refusals were seen"

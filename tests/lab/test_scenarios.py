@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from lab.control.lab import Lab
+from lab.errors import UnknownRoleError
 from lab.harness import scenario as scenarios
+from lab.harness.raw import minimal_udp_echo
 
 pytestmark = pytest.mark.lab
 
@@ -18,8 +20,7 @@ def test_scenario(lab: Lab, name: str) -> None:
     assert stage.checks and not failed, "\n".join(narration)
 
 
-MINIMAL_ECHO = ("import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('', 9001))\n"
-                "while True:\n    d, a = s.recvfrom(65535)\n    s.sendto(d, a)\n")
+MINIMAL_ECHO = minimal_udp_echo(9001)
 
 
 def test_a_students_server_can_take_a_role(lab: Lab) -> None:
@@ -32,9 +33,9 @@ def test_a_broken_server_in_a_role_fails_the_checks(lab: Lab) -> None:
     broken = MINIMAL_ECHO.replace("s.sendto(d, a)", "s.sendto(d.upper(), a)")
     stage = scenarios.play(lab, "echo", {"server": ["python3", "-c", broken]}, say=lambda _: None)
     failed = {c.name for c in stage.checks if not c.ok}
-    assert "h1: replies byte-identical to what was sent" in failed
+    assert "server: replies from h1 byte-identical to what was sent" in failed
 
 
 def test_unknown_role_is_named(lab: Lab) -> None:
-    with pytest.raises(scenarios.LabError, match="has no role `boss`; its roles are: server, client"):
+    with pytest.raises(UnknownRoleError, match="^scenario `echo` has no role `boss`; its roles are: server, client$"):
         scenarios.play(lab, "echo", {"boss": ["true"]}, say=lambda _: None)

@@ -6,10 +6,12 @@ import random
 from collections.abc import Callable, Iterator
 
 import pytest
+import testinfra
 
 from lab.control.lab import Lab
-from lab.harness.programs import HostProgram
+from lab.control.programs import HostProgram
 from lab.harness.raw import send_datagram
+from lab.harness.tftp import sha256
 from lab.proto import tftp
 
 pytestmark = pytest.mark.lab
@@ -18,17 +20,13 @@ ROOT = "/srv/tftp-test"
 SIZES = {"empty": 0, "one-block": 512, "odd": 1500, "1mb": 1 << 20}
 
 
-def sha(lab: Lab, host: str, path: str) -> str:
-    return lab.exec(host, ["sha256sum", path], check=True).stdout.split()[0]
-
-
 @pytest.fixture
 def files(lab: Lab) -> Iterator[dict[str, str]]:
     script = f"rm -rf {ROOT} && mkdir -p {ROOT}/sub && chmod 777 {ROOT} && " + " && ".join(
         f"head -c {size} /dev/urandom > {ROOT}/{name}.bin" for name, size in SIZES.items())
     lab.exec("srv", ["sh", "-c", script], check=True)
     lab.exec("b1", ["sh", "-c", "rm -rf /tmp/t && mkdir -p /tmp/t"], check=True)
-    yield {name: sha(lab, "srv", f"{ROOT}/{name}.bin") for name in SIZES}
+    yield {name: sha256(lab, "srv", f"{ROOT}/{name}.bin") for name in SIZES}
 
 
 @pytest.fixture
@@ -61,17 +59,24 @@ def client(lab: Lab, *args: str) -> str:
 def test_our_client_with_tftpd_hpa(lab: Lab, hpa: HostProgram, files: dict[str, str], options: str) -> None:
     for name in SIZES:
         client(lab, f"lab tftp get srv {name}.bin {options}")
-        assert sha(lab, "b1", f"/tmp/t/{name}.bin") == files[name], name
+        assert sha256(lab, "b1", f"/tmp/t/{name}.bin") == files[name], name
     client(lab, f"lab tftp put srv odd.bin up-{len(options)}.bin {options}")
-    assert sha(lab, "srv", f"{ROOT}/up-{len(options)}.bin") == files["odd"]
+    assert sha256(lab, "srv", f"{ROOT}/up-{len(options)}.bin") == files["odd"]
+
+
+def test_our_server_listens_where_clients_look(hosts: dict[str, testinfra.host.Host], ours: HostProgram) -> None:
+    srv = hosts["srv"]
+    assert srv.socket("udp://0.0.0.0:69").is_listening
+    assert not srv.socket("tcp://0.0.0.0:69").is_listening, "TFTP is UDP only"
+    assert [p for p in srv.process.filter(comm="python3") if "lab tftp-server" in p.args], "the server is ours"
 
 
 def test_tftp_hpa_client_with_our_server(lab: Lab, ours: HostProgram, files: dict[str, str]) -> None:
     for name in SIZES:
         client(lab, f"tftp -m binary srv -c get {name}.bin")
-        assert sha(lab, "b1", f"/tmp/t/{name}.bin") == files[name], name
+        assert sha256(lab, "b1", f"/tmp/t/{name}.bin") == files[name], name
     client(lab, "tftp -m binary srv -c put 1mb.bin hpa-up.bin")
-    assert sha(lab, "srv", f"{ROOT}/hpa-up.bin") == files["1mb"]
+    assert sha256(lab, "srv", f"{ROOT}/hpa-up.bin") == files["1mb"]
 
 
 def test_atftp_with_windowsize_both_ways(lab: Lab, run_program: Callable[..., HostProgram],
@@ -79,20 +84,20 @@ def test_atftp_with_windowsize_both_ways(lab: Lab, run_program: Callable[..., Ho
     server = run_program("srv", ["lab", "tftp-server", "--root", ROOT, "--writable", "--create", "--json"])
     server.wait_listening(69)
     client(lab, "atftp --option 'windowsize 8' --option 'blksize 1428' -g -r 1mb.bin -l a.bin srv")
-    assert sha(lab, "b1", "/tmp/t/a.bin") == files["1mb"]
+    assert sha256(lab, "b1", "/tmp/t/a.bin") == files["1mb"]
     client(lab, "atftp -p -l a.bin -r at-up.bin srv")
-    assert sha(lab, "srv", f"{ROOT}/at-up.bin") == files["1mb"]
+    assert sha256(lab, "srv", f"{ROOT}/at-up.bin") == files["1mb"]
     server.stop()
     other = run_program("srv", ["atftpd", "--daemon", "--no-fork", "--user", "root.root", "--logfile", "-", ROOT])
     other.wait_listening(69)
     client(lab, "lab tftp get srv 1mb.bin w.bin --windowsize 16 --blksize 1428")
-    assert sha(lab, "b1", "/tmp/t/w.bin") == files["1mb"]
+    assert sha256(lab, "b1", "/tmp/t/w.bin") == files["1mb"]
 
 
 def test_forty_megabytes_roll_the_block_number_over(lab: Lab, ours: HostProgram) -> None:
     lab.exec("srv", ["sh", "-c", f"head -c 41943040 /dev/urandom > {ROOT}/big.bin"], check=True)
     client(lab, "lab tftp get srv big.bin --timeout 2")  # 81,920 blocks of 512: past 65,535
-    assert sha(lab, "b1", "/tmp/t/big.bin") == sha(lab, "srv", f"{ROOT}/big.bin")
+    assert sha256(lab, "b1", "/tmp/t/big.bin") == sha256(lab, "srv", f"{ROOT}/big.bin")
 
 
 @pytest.mark.parametrize("name", ["../etc/passwd", "/etc/passwd", "sub/../../etc/passwd", "escape",
@@ -110,16 +115,64 @@ def test_uploads_need_writable(lab: Lab, run_program: Callable[..., HostProgram]
     server.wait_listening(69)
     done = lab.exec("b1", ["sh", "-c", "cd /tmp && head -c 100 /dev/zero > z && lab tftp put srv z odd.bin"])
     assert done.exit_code == 1 and "ERROR 2: this server does not accept uploads" in done.stderr
-    assert sha(lab, "srv", f"{ROOT}/odd.bin") == files["odd"], "the existing file is untouched"
+    assert sha256(lab, "srv", f"{ROOT}/odd.bin") == files["odd"], "the existing file is untouched"
 
 
 def test_a_failed_upload_leaves_no_file(lab: Lab, ours: HostProgram) -> None:
-    # Announce a WRQ, send one full block, then vanish: the server times out and cleans up.
-    replies = send_datagram(lab, "b1", "srv", 69, tftp.wrq("partial.bin").encode())
-    assert tftp.decode(replies[0]) == tftp.Ack(0)
+    """A WRQ, one full block (ACKed), then the client vanishes: the server times out and cleans up."""
+    script = ("import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.settimeout(5)\n"
+              f"s.sendto(bytes.fromhex('{tftp.wrq('partial.bin').encode().hex()}'), ('srv', 69))\n"
+              "ack0, server = s.recvfrom(100)\n"
+              f"s.sendto(bytes.fromhex('{tftp.Data(1, bytes(512)).encode().hex()}'), server)\n"
+              "print(ack0.hex(), s.recvfrom(100)[0].hex())\n")
+    acks = lab.exec("b1", ["python3", "-c", script], check=True).stdout.split()
+    assert [tftp.decode(bytes.fromhex(a)) for a in acks] == [tftp.Ack(0), tftp.Ack(1)], "the block was taken"
     ours.wait_event("failed", timeout=30)
     listing = lab.exec("srv", ["ls", "-a", ROOT]).stdout.split()
     assert not [f for f in listing if "partial" in f], listing
+
+
+def test_a_download_into_a_missing_folder_is_one_clear_line(lab: Lab, ours: HostProgram) -> None:
+    done = lab.exec("b1", ["lab", "tftp", "get", "srv", "odd.bin", "/no/such/dir/f"])
+    assert done.exit_code == 1
+    assert done.stderr == "lab tftp: cannot write /no/such/dir/f: No such file or directory\n"
+    assert not [e for e in ours.events() if e["event"] != "listening"], "the server was asked for nothing"
+
+
+def test_a_download_that_cannot_be_written_tells_the_server(lab: Lab, ours: HostProgram) -> None:
+    """A file size limit (ulimit -f: 1 MiB) stops the write of a 3 MiB download after its first
+    MiB: the client says so in one line, sends ERROR 3 (disk full), and leaves no file."""
+    lab.exec("srv", ["sh", "-c", f"head -c 3145728 /dev/zero > {ROOT}/3mb.bin"], check=True)
+    done = lab.exec("b1", ["sh", "-c", "cd /tmp/t && ulimit -f 2048 && lab tftp get srv 3mb.bin"])
+    assert done.exit_code == 1
+    assert done.stderr == "lab tftp: cannot write 3mb.bin: File too large (the server was told: ERROR 3)\n"
+    failed = ours.wait_event("failed", timeout=10)[0]["message"]
+    assert "ERROR 3" in failed and "client cannot write: File too large" in failed, failed
+    assert not lab.exec("b1", ["sh", "-c", "ls -A /tmp/t"]).stdout.strip()
+
+
+def test_an_oack_with_options_not_asked_for_is_refused_with_error_8(lab: Lab,
+                                                                    run_program: Callable[..., HostProgram]) -> None:
+    """RFC 2347: a client that does not accept the OACK answers ERROR 8 and stops."""
+    fake = ("import socket\nl = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nl.bind(('', 69))\n"
+            "print('ready', flush=True)\n_, client = l.recvfrom(600)\n"
+            "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.settimeout(5)\n"
+            f"s.sendto(bytes.fromhex('{tftp.OAck({'blksize': '9000'}).encode().hex()}'), client)\n"
+            "print(s.recvfrom(600)[0].hex(), flush=True)\n")
+    server = run_program("srv", ["python3", "-c", fake])
+    server.wait_line("ready")
+    done = lab.exec("b1", ["lab", "tftp", "get", "srv", "any.bin", "/tmp/any.bin"])
+    assert done.exit_code == 1 and "options we did not ask for: blksize" in done.stderr, done.stderr
+    answer = tftp.decode(bytes.fromhex(server.wait_line("^[0-9a-f]+$")))
+    assert isinstance(answer, tftp.Error) and answer.code == tftp.OPTION_REFUSED, answer
+
+
+def test_an_upload_streams_to_disk(lab: Lab, ours: HostProgram) -> None:
+    """48 MiB uploaded (netascii, the mode that was held whole) while the server stays far below it."""
+    lab.exec("b1", ["sh", "-c", "cd /tmp/t && yes 'a line of text' | head -c 50331648 > big.txt"], check=True)
+    client(lab, "lab tftp put srv big.txt --mode netascii --blksize 1468 --windowsize 16")
+    assert sha256(lab, "srv", f"{ROOT}/big.txt") == sha256(lab, "b1", "/tmp/t/big.txt")
+    assert ours.peak_memory_kib() < 40 * 1024
 
 
 def malformed_requests() -> list[bytes]:
@@ -146,7 +199,7 @@ def test_malformed_requests_never_stop_the_server(lab: Lab, ours: HostProgram, f
     assert blaster.wait_exit() == 0
     assert ours.running
     client(lab, "lab tftp get srv 1mb.bin after.bin")
-    assert sha(lab, "b1", "/tmp/t/after.bin") == files["1mb"]
+    assert sha256(lab, "b1", "/tmp/t/after.bin") == files["1mb"]
 
 
 @pytest.mark.parametrize("direction", ["ingress", "egress"])
@@ -164,6 +217,21 @@ def test_ten_transfers_under_twenty_percent_loss(lab: Lab, run_program: Callable
     impair("b1", loss=20, direction=direction)
     for n in range(10):
         out = client(lab, f"lab tftp get srv 1mb.bin loss{n}.bin --timeout 1 --retries 10 --blksize 1468 --json")
-        assert sha(lab, "b1", f"/tmp/t/loss{n}.bin") == files["1mb"], out
+        assert sha256(lab, "b1", f"/tmp/t/loss{n}.bin") == files["1mb"], out
     served = [e["size"] for e in server.events() if e["event"] == "done"]
     assert served == [1 << 20] * 10
+
+
+@pytest.mark.parametrize(("size", "options"), [(262144, ""), (1 << 20, "--windowsize 16")])
+def test_sends_refused_by_the_servers_own_host_are_lost_packets(
+        lab: Lab, run_program: Callable[..., HostProgram], files: dict[str, str],
+        impair: Callable[..., None], size: int, options: str) -> None:
+    """Before: `[Errno 1] Operation not permitted` ended the server's side of the transfer."""
+    lab.exec("srv", ["sh", "-c", f"head -c {size} /dev/urandom > {ROOT}/refused.bin"], check=True)
+    server = run_program("srv", ["lab", "tftp-server", "--root", ROOT, "--timeout", "0.05", "--retries", "30",
+                                 "--json"])
+    server.wait_listening(69)
+    impair("srv", refuse=20)  # srv's own stack refuses 20 % of its sends (EPERM)
+    client(lab, f"lab tftp get srv refused.bin --timeout 1 --retries 10 --blksize 1468 {options}")
+    assert sha256(lab, "b1", "/tmp/t/refused.bin") == sha256(lab, "srv", f"{ROOT}/refused.bin")
+    assert [e["event"] for e in server.events()] == ["listening", "done"]

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from lab.control import impair as impairments
-from lab.control.lab import Lab
+from lab.control.capture import CaptureSet
+from lab.control.lab import ROOT, Lab
+from lab.control.programs import HostProgram
 from lab.control.topology import Topology
 from lab.control.wait import wait_until
-from lab.harness.capture import CaptureSet
-from lab.harness.programs import HostProgram
+from lab.errors import CaptureIncompleteError
+from lab.harness import artifacts
 from lab.harness.tcp import tcp_states
 from lab.harness.udpcount import received_numbers
 
@@ -81,17 +83,52 @@ def test_every_nth_drops_the_same_packets_twice(lab: Lab, impair: Callable[..., 
     assert len(patterns[0]) == 40, "one in every 5"
 
 
-def test_a_failure_leaves_artifacts(lab: Lab, run_program: Callable[..., HostProgram],
-                                    capture: Callable[..., CaptureSet], tmp_path: Path) -> None:
-    from lab.harness import artifacts
+def test_egress_loss_on_the_router_drops_what_it_forwards(lab: Lab, impair: Callable[..., None]) -> None:
+    """Forwarded packets keep h1's address as their source: the loss must still apply to them."""
+    impair("router", every=4, direction="egress")
+    got = received_numbers(lab, "h1", "b1", 9065, 200)
+    assert len(got) == 150, f"{200 - len(got)} of 200 dropped, one in every 4 expected"
 
-    echo = run_program("srv", ["lab", "udp-echo-server", "--port", "9064"])
-    echo.wait_listening(9064)
-    with capture(["h1"], bpf="udp port 9064") as cap:
-        lab.exec("h1", ["lab", "udp-echo-client", "srv", "9064"], check=False)
-    folder = artifacts.save(lab, artifacts.folder_for("tests/lab/x.py::test_y[a b]", tmp_path), [echo], [cap])
-    assert folder.name == "tests_lab_x.py_test_y_a_b_"
+
+def test_a_failing_lab_test_leaves_its_artifacts(lab: Lab, pytester: pytest.Pytester,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plugin's failure hook, through a lab test that really fails (in its own pytest run):
+    each program's transcript, each capture, every host's log and the lab's status."""
+    pytester.makepyfile(test_inner="""
+        def test_fails(lab, run_program, capture):
+            echo = run_program("srv", ["lab", "udp-echo-server", "--port", "9064"])
+            echo.wait_listening(9064)
+            with capture(["h1"], bpf="udp port 9064"):
+                lab.exec("h1", ["lab", "udp-echo-client", "srv", "9064"], check=False)
+            assert False, "this test fails on purpose"
+    """)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    out = pytester.path / "evidence"
+    result = pytester.runpytest_subprocess("-p", "lab.harness.plugin", "-p", "no:cacheprovider", "--lab",
+                                           f"--lab-name={lab.name}", f"--artifacts={out}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"*socklab: artifacts of this failure are in {out}/test_inner.py_test_fails*"])
+    folder = out / "test_inner.py_test_fails"
     names = {p.name for p in folder.iterdir()}
     assert {"program-0-srv.txt", "capture-0-h1.pcap", "status.json", "log-router.txt"} <= names
     assert "lab udp-echo-server --port 9064" in (folder / "program-0-srv.txt").read_text()
     assert json.loads((folder / "status.json").read_text())["lab"] == lab.name
+    assert artifacts.folder_for("tests/lab/x.py::test_y[a b]", out).name == "tests_lab_x.py_test_y_a_b_"
+
+
+def test_a_capture_stopped_while_traffic_goes_on_keeps_what_it_wrote(lab: Lab,
+                                                                     run_program: Callable[..., HostProgram]) -> None:
+    """The pcap file still grows when the capture stops (a flood to srv): stopping still fetches
+    the file, says it was not complete, and every whole packet in it parses."""
+    flood = ("import socket, sys\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nprint('go', flush=True)\n"
+             "for i in range(3_000_000):\n    s.sendto(b'x' * 64, ('srv', 9999))\n")  # bounded: ~30 s at most
+    cap = CaptureSet(lab, ["srv"], bpf="udp port 9999")
+    remote = cap.captures["srv"].remote
+    with contextlib.suppress(CaptureIncompleteError), cap:  # the kernel may drop some of a flood: not the point
+        sender = run_program("h1", ["python3", "-c", flood])
+        sender.wait_line("go")
+        wait_until(lambda: int(lab.exec("srv", ["stat", "-c", "%s", remote]).stdout) > 1 << 16, 10,
+                   "the capture to grow")
+    sender.stop()
+    assert not cap.captures["srv"].complete, "the file was still growing"
+    assert len(cap.packets["srv"]) > 100 and all(p.dport == 9999 for p in cap.packets["srv"])

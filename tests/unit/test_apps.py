@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import re
 import socket
 import threading
 import time
@@ -15,9 +16,11 @@ from lab import apps
 from lab.apps import common, timestamp, udp_chat, udp_echo
 
 
-@pytest.mark.parametrize("text", ["-1", "65536", "http", ""])
-def test_bad_ports(text: str) -> None:
-    with pytest.raises(argparse.ArgumentTypeError):
+@pytest.mark.parametrize(("text", "says"), [("-1", "port -1 is outside 0-65535"),
+                                           ("65536", "port 65536 is outside 0-65535"),
+                                           ("http", "'http' is not a port number"), ("", "'' is not a port number")])
+def test_bad_ports(text: str, says: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match=f"^{re.escape(says)}$"):
         common.port(text)
 
 

@@ -50,5 +50,5 @@ def test_exactly_max_is_fine() -> None:
 
 def test_frame_rejects_embedded_newlines() -> None:
     assert frame(b"hi") == b"hi\n"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="a message cannot contain a newline"):
         frame(b"a\nb")

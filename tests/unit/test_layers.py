@@ -40,3 +40,18 @@ def test_the_check_catches_a_third_party_import(tmp_path: Path) -> None:
     bad.write_text("import docker\nfrom lab.control import lab\n")
     assert imports(bad) == ["docker", "lab.control", "lab.control.lab"]
     assert "docker" not in sys.stdlib_module_names
+
+
+# Each host-side layer imports only the layers below it: wire (pure) < control (Docker) < harness.
+BELOW = {"wire": ("lab.proto", "lab.errors", "lab.wire"),
+         "control": ("lab.proto", "lab.errors", "lab.wire", "lab.control")}
+
+
+@pytest.mark.parametrize("layer", list(BELOW))
+def test_host_side_layers_import_only_what_is_below(layer: str) -> None:
+    for path in sorted((LAB / layer).rglob("*.py")):
+        for name in imports(path):
+            if name.split(".")[0] == "lab" and name != "lab":
+                assert name.startswith(BELOW[layer]), f"lab/{layer}/{path.name} imports {name}"
+            if layer == "wire":
+                assert name.split(".")[0] != "docker", f"lab/wire/{path.name} reaches Docker"

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import io
+import random
 from pathlib import Path
 
 import dpkt
 import pytest
 
-from lab.control import impair, pcap
-from lab.control.flows import ladder
+from lab.control import impairment
+from lab.proto import tftp
+from lab.wire import pcap
+from lab.wire.flows import ladder
+from lab.wire.pcap import Packet
 
 FIXTURE = Path(__file__).parent / "fixtures" / "pcap" / "tftp-1500.pcap"
 NAMES = {"10.202.1.11": "h1", "10.202.1.10": "srv"}  # the lab the fixture was recorded on
@@ -56,20 +60,22 @@ def test_retransmissions_counts_repeated_segments() -> None:
 @pytest.mark.parametrize(("settings", "message"), [
     ({"loss": 20, "every": 3}, "not both"),
     ({"loss": 120}, "percentage from 0 to 100"),
+    ({"refuse": -1}, "--refuse is a percentage from 0 to 100"),
     ({"every": 1}, "N must be 2 or more"),
     ({"rate": "fast"}, "not a tc rate"),
     ({"loss": 5, "direction": "sideways"}, "egress, ingress or both"),
     ({}, "nothing to do"),
 ])
 def test_bad_impairments(settings: dict[str, object], message: str) -> None:
-    with pytest.raises(impair.ImpairError, match=message):
-        impair.Impairment(**settings).check()  # type: ignore[arg-type]
+    with pytest.raises(impairment.ImpairError, match=message):
+        impairment.Impairment(**settings).check()  # type: ignore[arg-type]
 
 
 def test_loss_rules() -> None:
-    assert impair.loss_rules(impair.Impairment(loss=20)) == [
+    assert impairment.loss_rules(impairment.Impairment(loss=20)) == [
         "-m statistic --mode random --probability 0.200000 -j DROP"]
-    assert impair.loss_rules(impair.Impairment(every=4)) == ["-m statistic --mode nth --every 4 --packet 0 -j DROP"]
+    assert impairment.loss_rules(impairment.Impairment(every=4)) == [
+        "-m statistic --mode nth --every 4 --packet 0 -j DROP"]
 
 
 def _pcap_of(frames: list[bytes]) -> bytes:
@@ -97,3 +103,51 @@ def test_sizes_come_from_the_ip_header_when_the_capture_cut_packets_short() -> N
     resent = pcap.Packet(time=2, src="10.0.0.1", dst="10.0.0.2", proto="tcp", sport=9000, dport=40000, seq=30000,
                          payload=b"t" * 100)
     assert pcap.retransmissions([segment, resent]) == 1, "a resend inside the cut-off part still counts"
+
+
+def test_every_label_survives_any_bytes() -> None:
+    """Malformed traffic is what the lessons provoke: truncated requests, random payloads,
+    for every protocol, get a label and never an exception."""
+    rng = random.Random(7)
+    good = [tftp.rrq("f.bin", blksize=1468).encode(), tftp.wrq("f.bin").encode(), tftp.Error(1, "nope").encode(),
+            tftp.OAck({"blksize": "1468"}).encode(), tftp.Data(1, b"x" * 10).encode(), tftp.Ack(3).encode()]
+    payloads = [whole[:cut] for whole in good for cut in range(len(whole) + 1)]
+    payloads += [bytes(rng.randrange(256) for _ in range(rng.randrange(40))) for _ in range(300)]
+    payloads += [b"\x00" + bytes([op]) + bytes(rng.randrange(256) for _ in range(rng.randrange(9))) for op in range(8)]
+    for payload in payloads:
+        for proto in ("udp", "tcp", "icmp"):
+            for flag in (True, False):
+                packet = Packet(0.0, "10.0.0.1", "10.0.0.2", proto, 1000, 69, payload=payload)
+                assert isinstance(packet.label(tftp=flag), str)
+    truncated = Packet(0.0, "a", "b", "udp", 1000, 69, payload=b"\x00\x01f.bin")
+    assert truncated.label(tftp=True) == "TFTP RRQ (malformed: request: strings must end with a NUL byte)"
+
+
+def test_a_capture_cut_anywhere_still_parses() -> None:
+    """tcpdump stopped hard leaves a file cut mid-record, or before its header: what is whole counts."""
+    data = FIXTURE.read_bytes()
+    counts = [len(pcap.parse(data[:n])) for n in range(len(data) + 1)]
+    assert counts[0] == 0 and counts[-1] == len(pcap.parse(data)) and counts == sorted(counts)
+
+
+def test_what_the_kernel_reports_is_read_back_per_owner() -> None:
+    out = """Chain INPUT (policy ACCEPT 0 packets, 0 bytes)
+    pkts      bytes target     prot opt in     out     source               destination
+     120     9000 SOCKLAB-IN  0    --  *      *       0.0.0.0/0            0.0.0.0/0
+Chain SOCKLAB-IN (1 references)
+    pkts      bytes target     prot opt in     out     source               destination
+  24 1800 DROP 0 -- !lo * 0.0.0.0/0 0.0.0.0/0 statistic mode random probability 0.20000000019
+Chain SOCKLAB-FROM-h1 (1 references)
+  10 700 DROP 0 -- * * 0.0.0.0/0 0.0.0.0/0 MAC 02:42:0a:c9:01:0b statistic mode nth every 5
+== tc
+qdisc noqueue 0: dev lo root refcnt 2
+qdisc tbf 8001: dev eth0 root refcnt 2 rate 1Mbit burst 4Kb lat 400ms
+"""
+    rules, qdiscs = impairment.parse("b1", out.replace("== tc", """Chain SOCKLAB-OUT (1 references)
+  7 500 DROP 0 -- * !lo 0.0.0.0/0 0.0.0.0/0 statistic mode random probability 0.20000000019
+== tc"""))
+    assert rules == [("in:b1", "random probability 0.20000000019", 24), ("out:h1", "nth every 5", 10),
+                     ("refuse:b1", "random probability 0.20000000019", 7)]
+    assert impairment.refuse_rules(impairment.Impairment(refuse=20)) == [
+        "-m statistic --mode random --probability 0.200000 -j DROP"]
+    assert qdiscs == ["qdisc tbf eth0 root refcnt 2 rate 1Mbit burst 4Kb lat 400ms"]

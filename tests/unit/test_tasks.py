@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+import docker.errors
 import pytest
 from invoke import Exit, MockContext, Result
 
@@ -14,8 +15,8 @@ def test_test_task_runs_pytest_with_lab_options() -> None:
     c = MockContext(run=Result(exited=0))
     tasks.test(c, keep=True, name="alice", k="broadcast")
     cmd = c.run.call_args.args[0]  # type: ignore[attr-defined]
-    assert cmd == (f"{sys.executable} -m pytest tests/unit tests/lab --junitxml=reports/junit.xml --lab-name=alice "
-                   "--keep-lab -k broadcast")
+    assert cmd == (f"{sys.executable} -m pytest tests/unit tests/lab --junitxml=reports/junit.xml --lab "
+                   "--lab-name=alice --keep-lab -k broadcast")
 
 
 def test_unit_only_needs_no_lab() -> None:
@@ -25,9 +26,10 @@ def test_unit_only_needs_no_lab() -> None:
 
 
 def test_failing_tests_fail_the_task() -> None:
-    c = MockContext(run=Result(exited=1))
-    with pytest.raises(Exit):
+    c = MockContext(run=Result(exited=3))
+    with pytest.raises(Exit) as failed:
         tasks.test(c, unit=True)
+    assert failed.value.code == 3, "pytest's own exit status is the task's"
 
 
 def test_every_task_has_help() -> None:
@@ -38,3 +40,12 @@ def test_every_task_has_help() -> None:
             assert (obj.__doc__ or "").strip(), f"task {name} has no docstring"
             checked.append(obj.name)
     assert {"build", "up", "down", "status", "shell", "exec", "logs", "test", "clean"} <= set(checked)
+
+
+def test_a_docker_error_no_check_foresaw_is_one_line_not_a_traceback() -> None:
+    @tasks.reports_errors
+    def body() -> None:
+        raise docker.errors.APIError("403 Client Error", explanation="network socklab_lan_a has active endpoints")
+
+    with pytest.raises(Exit, match="^socklab: Docker refused: network socklab_lan_a has active endpoints$"):
+        body()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import struct
 
 import pytest
@@ -41,29 +42,29 @@ def test_option_names_are_case_insensitive() -> None:
     assert isinstance(req, tftp.Request) and req.mode == "octet" and req.options == {"blksize": "1024"}
 
 
-MALFORMED = {
-    "empty": b"",
-    "one byte": b"\x00",
-    "unknown opcode": b"\x00\x09abc",
-    "opcode zero": b"\x00\x00",
-    "rrq no nul": b"\x00\x01file\x00octet",
-    "rrq no mode": b"\x00\x01file\x00",
-    "rrq empty name": b"\x00\x01\x00octet\x00",
-    "rrq bad mode": b"\x00\x01f\x00mail\x00",
-    "rrq option without value": b"\x00\x01f\x00octet\x00blksize\x00",
-    "rrq non-ascii": b"\x00\x01f\xff\x00octet\x00",
-    "rrq too long": b"\x00\x01" + b"a" * 3000 + b"\x00octet\x00",
-    "data short": b"\x00\x03\x00",
-    "ack short": b"\x00\x04\x00",
-    "ack long": b"\x00\x04\x00\x01\x00",
-    "error short": b"\x00\x05\x00\x01",
-    "oack no nul": b"\x00\x06blksize\x00512",
+MALFORMED = {  # name: (packet, what the error says)
+    "empty": (b"", "shorter than an opcode"),
+    "one byte": (b"\x00", "shorter than an opcode"),
+    "unknown opcode": (b"\x00\x09abc", "unknown opcode 9"),
+    "opcode zero": (b"\x00\x00", "unknown opcode 0"),
+    "rrq no nul": (b"\x00\x01file\x00octet", "strings must end with a NUL byte"),
+    "rrq no mode": (b"\x00\x01file\x00", "needs a filename and a mode"),
+    "rrq empty name": (b"\x00\x01\x00octet\x00", "empty filename"),
+    "rrq bad mode": (b"\x00\x01f\x00mail\x00", "mode 'mail' is not octet or netascii"),
+    "rrq option without value": (b"\x00\x01f\x00octet\x00blksize\x00", "an option has no value"),
+    "rrq non-ascii": (b"\x00\x01f\xff\x00octet\x00", "strings must be ASCII"),
+    "rrq too long": (b"\x00\x01" + b"a" * 3000 + b"\x00octet\x00", "request longer than 2560 bytes"),
+    "data short": (b"\x00\x03\x00", "DATA shorter than 4 bytes"),
+    "ack short": (b"\x00\x04\x00", "ACK must be 4 bytes, not 3"),
+    "ack long": (b"\x00\x04\x00\x01\x00", "ACK must be 4 bytes, not 5"),
+    "error short": (b"\x00\x05\x00\x01", "ERROR shorter than 5 bytes"),
+    "oack no nul": (b"\x00\x06blksize\x00512", "OACK: strings must end with a NUL byte"),
 }
 
 
-@pytest.mark.parametrize("packet", MALFORMED.values(), ids=MALFORMED.keys())
-def test_malformed_packets_are_refused(packet: bytes) -> None:
-    with pytest.raises(tftp.MalformedPacket):
+@pytest.mark.parametrize(("packet", "says"), MALFORMED.values(), ids=MALFORMED.keys())
+def test_malformed_packets_are_refused(packet: bytes, says: str) -> None:
+    with pytest.raises(tftp.MalformedPacket, match=re.escape(says)):
         tftp.decode(packet)
 
 
@@ -89,3 +90,16 @@ def test_random_bytes_never_crash_the_decoder() -> None:
 ])
 def test_header_reads_opcode_and_number_alone(packet: bytes, expected: tuple[int, int]) -> None:
     assert tftp.header(packet) == expected
+
+
+def test_netascii_decodes_the_same_whatever_the_blocks() -> None:
+    """An upload streams through the decoder block by block: a CR at a block's end waits for
+    the next block, and the result equals decoding the file whole."""
+    text = b"line one\r\nbare CR\r and LF\n\r\r\n\n\rend\r"
+    wire = tftp.to_netascii(text)
+    assert tftp.from_netascii(wire) == text
+    for size in range(1, len(wire) + 1):
+        decoder = tftp.NetasciiDecoder()
+        out = b"".join(decoder.feed(wire[i:i + size]) for i in range(0, len(wire), size)) + decoder.end()
+        assert out == text, size
+    assert tftp.from_netascii(b"a\r") == b"a\r", "a lone CR at the end is kept as it came"

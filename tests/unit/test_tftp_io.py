@@ -3,6 +3,8 @@ by the kernel, strangers refused, errors and garbage from the peer, busy-polling
 
 from __future__ import annotations
 
+import errno
+import random
 import socket
 import threading
 import time
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from lab.apps import tftp_client
-from lab.apps.tftp_io import FileReader, Link, PeerError, Stats, run_receiver, run_sender
+from lab.apps.tftp_io import FileReader, Link, PeerError, Stats, dally, run_receiver, run_sender
 from lab.proto import tftp
 from lab.proto.tftp_session import Receiver, Sender
 
@@ -150,3 +152,57 @@ def test_a_zero_timeout_still_times_out(pair: tuple[socket.socket, socket.socket
     link = Link(a, b.getsockname(), Stats())
     link.set_timeout(0)  # SO_RCVTIMEO 0 would block for ever
     assert link.recv() is None
+
+
+class Refusing(socket.socket):
+    """A socket whose stack refuses 20 % of its sends at random (a host firewall's DROP with
+    `-m statistic`). Random, not every Nth: a loss pattern that repeats with the window's
+    period is another matter (see issue 13's notes)."""
+
+    rng = random.Random(13)
+
+    def sendto(self, data, address):  # type: ignore[no-untyped-def, override]
+        if self.rng.random() < 0.2:
+            raise PermissionError(errno.EPERM, "Operation not permitted")
+        return super().sendto(data, address)
+
+
+@pytest.mark.parametrize("window", [1, 16])
+def test_sends_refused_locally_are_lost_packets_not_the_end(window: int) -> None:
+    with Refusing(socket.AF_INET, socket.SOCK_DGRAM) as a, Refusing(socket.AF_INET, socket.SOCK_DGRAM) as b:
+        a.bind(("127.0.0.1", 0))
+        b.bind(("127.0.0.1", 0))
+        content = bytes(range(256)) * 200
+        sender = Sender(lambda off, n: content[off:off + n], 512, window, retries=100)
+        done: list[Stats] = []
+        thread = threading.Thread(target=lambda: done.append(run_sender(a, b.getsockname(), sender, 0.02)))
+        thread.start()
+        got: list[bytes] = []
+        receiver = Receiver(512, window, retries=100)  # patient: the sender backs off to 0.16 s
+        stats = run_receiver(b, a.getsockname(), receiver, 0.02, got.append)
+        dally(b, a.getsockname(), receiver, 0.5, stats)  # the final ACK may be refused too
+        thread.join(10)
+        assert b"".join(got) == content and done
+        assert stats.refused > 0 and done[0].refused > 0
+
+
+def test_duplicate_acks_do_not_hold_off_the_retransmission(pair: tuple[socket.socket, socket.socket]) -> None:
+    """A peer repeating a stale ACK every 20 ms must not postpone the sender's 0.2 s timer."""
+    a, b = pair
+    sender = Sender(lambda off, n: b"x"[off:off + n], 512, 1, retries=5)
+    thread = threading.Thread(target=run_sender, args=(a, b.getsockname(), sender, 0.2), daemon=True)
+    thread.start()
+    b.settimeout(5)
+    assert b.recv(600) == tftp.Data(1, b"x").encode()
+    b.settimeout(0.02)
+    resent = False
+    for _ in range(100):  # up to 2 s of duplicates
+        b.sendto(tftp.Ack(0).encode(), a.getsockname())
+        try:
+            resent = b.recv(600) == tftp.Data(1, b"x").encode()
+        except TimeoutError:
+            continue
+        break
+    b.sendto(tftp.Ack(1).encode(), a.getsockname())
+    thread.join(5)
+    assert resent, "the duplicates kept the timer from ever firing"

@@ -10,12 +10,15 @@ from __future__ import annotations
 import io
 import socket
 import struct
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import dpkt
 
+from lab.proto import tftp as codec
+
+PCAP_HEADER = 24  # bytes of the file header
 TFTP_OPS = {1: "RRQ", 2: "WRQ", 3: "DATA", 4: "ACK", 5: "ERROR", 6: "OACK"}
 TCP_FLAGS = [(dpkt.tcp.TH_SYN, "SYN"), (dpkt.tcp.TH_FIN, "FIN"), (dpkt.tcp.TH_RST, "RST"),
              (dpkt.tcp.TH_PUSH, "PSH"), (dpkt.tcp.TH_ACK, "ACK")]
@@ -63,22 +66,43 @@ class Packet:
         if self.proto == "udp":
             parsed = self.tftp() if tftp else None
             if parsed:
-                op, number, size = parsed
-                if op in ("RRQ", "WRQ"):
-                    fields = self.payload[2:].split(b"\0")
-                    return f"TFTP {op} {fields[0].decode(errors='replace')} {fields[1].decode(errors='replace')}"
-                if op == "DATA":
-                    return f"TFTP DATA {number} ({size} bytes)"
-                if op == "ACK":
-                    return f"TFTP ACK {number}"
-                return f"TFTP {op}"
+                return self._tftp_label(*parsed)
             preview = self.payload[:24].decode("utf-8", errors="replace").replace("\n", "\\n").replace("\t", "\\t")
             more = "..." if self.size > 24 else ""
             return f"UDP {self.sport}->{self.dport} {self.size}B '{preview}{more}'"
         return self.proto.upper()
 
 
+    def _tftp_label(self, op: str, number: int, size: int) -> str:
+        """DATA and ACK by their header (the capture may keep only part of a block); the rest
+        through the codec, and what it refuses shown as malformed: any bytes get a label."""
+        if op == "DATA":
+            return f"TFTP DATA {number} ({size} bytes)"
+        if op == "ACK":
+            return f"TFTP ACK {number}"
+        try:
+            packet = codec.decode(self.payload)
+        except codec.MalformedPacket as exc:
+            return f"TFTP {op} (malformed: {exc})"
+        if isinstance(packet, codec.Request):
+            options = "".join(f" {k}={v}" for k, v in packet.options.items())
+            return f"TFTP {op} {packet.filename} {packet.mode}{options}"
+        if isinstance(packet, codec.Error):
+            return f"TFTP ERROR {packet.code}: {packet.message}"
+        if isinstance(packet, codec.OAck):
+            return "TFTP OACK" + "".join(f" {k}={v}" for k, v in packet.options.items())
+        return f"TFTP {op}"
+
+
 def _link_decode(linktype: int, buf: bytes) -> tuple[object | None, str]:
+    """The IP packet in a record, and its direction; None for another protocol or a cut record."""
+    try:
+        return _link_layer(linktype, buf)
+    except dpkt.UnpackError:
+        return None, ""
+
+
+def _link_layer(linktype: int, buf: bytes) -> tuple[object | None, str]:
     if linktype == dpkt.pcap.DLT_LINUX_SLL:
         sll = dpkt.sll.SLL(buf)
         return sll.data, ("out" if sll.type == 4 else "in")
@@ -90,6 +114,14 @@ def _link_decode(linktype: int, buf: bytes) -> tuple[object | None, str]:
     return None, ""
 
 
+def _whole_records(reader: dpkt.pcap.Reader) -> Iterator[tuple[float, bytes]]:
+    """The records of a pcap, up to a last one cut short (tcpdump stopped while writing it)."""
+    try:
+        yield from reader
+    except dpkt.NeedData:
+        return
+
+
 def read(path: Path, names: Mapping[str, str] | None = None) -> list[Packet]:
     """IPv4 packets of a pcap file, oldest first; ``names`` maps addresses to host names."""
     return parse(path.read_bytes(), names)
@@ -98,11 +130,13 @@ def read(path: Path, names: Mapping[str, str] | None = None) -> list[Packet]:
 def parse(data: bytes, names: Mapping[str, str] | None = None) -> list[Packet]:
     """IPv4 packets of pcap data, oldest first; ``names`` maps addresses to host names."""
     names = names or {}
-    packets = []
+    packets: list[Packet] = []
+    if len(data) < PCAP_HEADER:  # a capture stopped before tcpdump wrote anything
+        return packets
     with io.BytesIO(data) as f:
         reader = dpkt.pcap.Reader(f)
         linktype = reader.datalink()
-        for ts, buf in reader:
+        for ts, buf in _whole_records(reader):
             ip, direction = _link_decode(linktype, buf)
             if not isinstance(ip, dpkt.ip.IP):
                 continue

@@ -2,7 +2,7 @@
 
     with CaptureSet(lab, ["h1", "h2", "b1"], bpf="udp port 9000") as cap:
         ...                                  # the exchange to watch
-    cap.packets["h2"]                        # decoded (lab.control.pcap.Packet)
+    cap.packets["h2"]                        # decoded (lab.wire.pcap.Packet)
     print(cap.ladder("h1"))                  # the flow diagram as h1 saw it
 
 tcpdump records on every interface of the host (``-i any``: a Linux cooked capture that
@@ -15,7 +15,7 @@ In immediate mode the kernel's ring holds fixed-size slots as large as the snaps
 with tcpdump's default of 256 KiB, 16 MiB of buffer is 64 packets, and a fast transfer
 overflowed it (half of a 1468-byte TFTP download was dropped). So packets are cut at
 ``SNAPLEN`` bytes (a full Ethernet frame fits; a TCP segment the kernel has not yet cut
-for the wire may not, and lab.control.pcap takes lengths from the IP header, not from what
+for the wire may not, and lab.wire.pcap takes lengths from the IP header, not from what
 was kept). tcpdump's count of packets the kernel dropped is kept in ``dropped``.
 """
 
@@ -29,12 +29,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
-from lab.control import pcap
-from lab.control.flows import ladder
 from lab.control.lab import Lab
+from lab.control.programs import STDERR, HostProgram
 from lab.control.wait import wait_until
-from lab.errors import CaptureIncompleteError, LabError
-from lab.harness.programs import STDERR, HostProgram
+from lab.errors import CaptureError, CaptureIncompleteError, WaitTimeoutError
+from lab.wire import pcap
+from lab.wire.flows import ladder
 
 
 def address_names(lab: Lab) -> dict[str, str]:
@@ -59,6 +59,7 @@ class Capture:
         self.program: HostProgram | None = None
         self.data = b""
         self.dropped = 0  # packets the kernel dropped because tcpdump fell behind
+        self.complete = True  # False: stopped while the file still grew (the last packets may be missing)
 
     def start(self, timeout: float = 10) -> Capture:
         argv = ["tcpdump", "-i", "any", "--immediate-mode", "-B", str(BUFFER_KIB), "-s", str(SNAPLEN), "-U", "-n",
@@ -80,19 +81,30 @@ class Capture:
         wait_until(stable, timeout, f"the capture on {self.host} to drain", interval=0.1)
 
     def stop(self) -> bytes:
+        """End tcpdump and fetch everything it wrote. A host too busy for the file to settle, or
+        a tcpdump that ignores SIGINT, still gives what was written (``complete`` says so)."""
         if self.program is None:
-            raise LabError("capture was not started")
-        self.drained()
+            raise CaptureError("capture was not started")
+        try:
+            self.drained()
+        except WaitTimeoutError:
+            self.complete = False  # still growing: traffic goes on; take what is there at the end
         self.program.signal("INT")
-        self.program.wait_exit(10)
+        try:
+            self.program.wait_exit(10)
+        except WaitTimeoutError:
+            self.program.stop()
+            self.complete = False
         found = re.search(r"(\d+) packets? dropped by kernel", self.program.stderr)
         self.dropped = int(found.group(1)) if found else 0
-        stream, _ = self.lab.container(self.host).get_archive(self.remote)
+        # A copy cannot grow while Docker archives it (a growing file fails the archive).
+        self.lab.exec(self.host, ["cp", self.remote, f"{self.remote}.done"], check=True)
+        stream, _ = self.lab.container(self.host).get_archive(f"{self.remote}.done")
         with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
             member = tar.next()
             extracted = tar.extractfile(member) if member else None
             self.data = extracted.read() if extracted else b""
-        self.lab.exec(self.host, ["rm", "-f", self.remote])
+        self.lab.exec(self.host, ["rm", "-f", self.remote, f"{self.remote}.done"])
         return self.data
 
     def save(self, path: Path) -> Path:
@@ -104,7 +116,7 @@ class Capture:
 class CaptureSet:
     def __init__(self, lab: Lab, hosts: Sequence[str], bpf: str = "", folder: Path | None = None) -> None:
         for host in hosts:
-            lab.layout.host(host)  # a clear error for a name that is not a lab host
+            lab.topology().host(host)  # a clear error for a name that is not a lab host
         self.lab = lab
         self.captures = {h: Capture(lab, h, bpf) for h in hosts}
         self.folder = folder

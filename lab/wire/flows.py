@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lab.control.pcap import Packet, tftp_ports
+from lab.wire.pcap import Packet, tftp_ports
 
 WIDTH = 34  # characters between two neighbouring columns
 

@@ -1,0 +1,345 @@
+"""Run a program on a lab host in the background and drive it from a test.
+
+    with HostProgram(lab, "srv", ["lab", "udp-recv", "--port", "9000", "--json"]) as recv:
+        recv.wait_listening(9000, "udp")
+        ...
+        event = recv.wait_event("received", peer_ip="10.201.1.11")
+    # leaving the block stops it (SIGTERM, then SIGKILL) and keeps its transcript
+
+The program runs through the Docker exec API with stdin attached, so a test can type into
+it (``send_line``), close its stdin (EOF), read stdout and stderr as lines, wait for a line
+or a ``--json`` event with a timeout, and stop it by signal. Nothing here sleeps to
+synchronise: every wait is on a condition.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import docker.errors
+from docker.utils.socket import frames_iter
+
+from lab.control.lab import Lab
+from lab.control.wait import wait_until
+from lab.errors import (
+    HostNotRunningError,
+    LabError,
+    LabNotRunningError,
+    NotListeningError,
+    ProgramEndedError,
+    ProgramError,
+    WaitTimeoutError,
+)
+
+STDOUT, STDERR = 1, 2
+# Kept of each stream: a program that floods its output is cut there, and the transcript says
+# so. A budget of bytes and lines, not a cut of each line: harness programs print long lines.
+MAX_BYTES = 4 * 1024 * 1024
+MAX_LINES = 20_000
+
+
+class HostProgram:
+    def __init__(self, lab: Lab, host: str, argv: Sequence[str], user: str = "", workdir: str = "",
+                 label: str = "") -> None:
+        self.lab = lab
+        self.host = host
+        self.argv = list(argv)
+        self.user = user
+        self.workdir = workdir
+        self.label = f"{label or self.argv[0]} on {host}"
+        self.stdin: list[str] = []  # what was typed into it, for the transcript
+        self.cut = {STDOUT: 0, STDERR: 0}  # bytes of output dropped past the budget
+        self._kept = {STDOUT: 0, STDERR: 0}
+        self.pidfile = f"/tmp/socklab-{uuid.uuid4().hex[:12]}.pid"  # the program records its pid here
+        self._out: dict[int, list[str]] = {STDOUT: [], STDERR: []}
+        self._partial = {STDOUT: b"", STDERR: b""}
+        self._changed = threading.Condition()
+        self._eof = False
+        self._exec_id: str | None = None
+        self._sock: Any = None
+        self._reader: threading.Thread | None = None
+        self.exit_code: int | None = None
+        self._stopped = False
+
+    def __repr__(self) -> str:
+        return f"HostProgram({self.host}: {' '.join(self.argv)})"
+
+    def __str__(self) -> str:
+        return self.label
+
+    # --- lifecycle -------------------------------------------------------------------
+    def start(self) -> HostProgram:
+        wrapped = ["sh", "-c", f'echo $$ > {self.pidfile}; exec "$@"', "sh", *self.argv]
+        self._exec_id, self._sock = self.lab.exec_stream(self.host, wrapped, user=self.user, workdir=self.workdir)
+        self._reader = threading.Thread(target=self._read, name=f"read {self!r}", daemon=True)
+        self._reader.start()
+        return self
+
+    def __enter__(self) -> HostProgram:
+        return self.start() if self._exec_id is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _read(self) -> None:
+        try:
+            for stream, chunk in frames_iter(self._sock, tty=False):
+                with self._changed:
+                    self._keep(stream, chunk)
+                    self._changed.notify_all()
+        except OSError:
+            pass  # the connection closed under us: the program is gone
+        finally:
+            with self._changed:
+                for stream, rest in self._partial.items():
+                    if rest:
+                        self._out[stream].append(rest.decode(errors="replace"))
+                self._partial = {STDOUT: b"", STDERR: b""}
+                self._eof = True
+                self._changed.notify_all()
+
+    def _keep(self, stream: int, chunk: bytes) -> None:
+        if self._kept[stream] >= MAX_BYTES or len(self._out[stream]) >= MAX_LINES:
+            self.cut[stream] += len(chunk)
+            return
+        self._kept[stream] += len(chunk)
+        *lines, self._partial[stream] = (self._partial[stream] + chunk).split(b"\n")
+        self._out[stream].extend(line.decode(errors="replace") for line in lines)
+
+    @property
+    def running(self) -> bool:
+        if self._exec_id is None:
+            return False
+        running, exit_code = self.lab.engine.exec_state(self._exec_id)
+        # An exec that has not started yet is not Running either, and has no exit code: it has
+        # ended only once Docker records its exit code.
+        if exit_code is None:
+            return True
+        self.exit_code = exit_code
+        return running
+
+    def wait_exit(self, timeout: float = 10) -> int:
+        """Wait until the program ends by itself; return its exit status.
+
+        The end of its output stream says when (no polling of Docker meanwhile); Docker then
+        records the exit status a moment later, which is asked for until it is there."""
+        __tracebackhide__ = True
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            ended = self._changed.wait_for(lambda: self._eof, timeout)
+        left = max(deadline - time.monotonic(), 1.0 if ended else 0.0)
+        wait_until(lambda: not self.running, left, f"{self!r} to exit", interval=0.05)
+        assert self.exit_code is not None
+        return self.exit_code
+
+    def signal(self, sig: str = "TERM") -> None:
+        """Send ``sig`` to the program's process group (it leads one: its children get it too)."""
+        # procps kill: `-SIG -- -PGID`; a pid that is not a number > 1 is never passed on (kill -1: everyone)
+        script = f'p=$(cat {self.pidfile}) && [ "$p" -gt 1 ] && exec /bin/kill -{sig} -- -"$p"'
+        self.lab.exec(self.host, ["sh", "-c", script])
+
+    def stop(self, timeout: float = 5) -> int | None:
+        """SIGTERM to its process group, then SIGKILL if it does not end within ``timeout``;
+        its exit status. One that outlives both is a ProgramError. Safe to call twice."""
+        if self._exec_id is None or self._stopped:
+            return self.exit_code
+        try:
+            if self.running:
+                for sig in ("TERM", "KILL"):
+                    self.signal(sig)
+                    try:
+                        return self.wait_exit(timeout)
+                    except WaitTimeoutError:
+                        continue
+                raise ProgramError(f"{self.label} is still running after SIGTERM and SIGKILL to its process "
+                                   "group: socklab could not stop it")
+            return self.wait_exit(timeout)
+        except (HostNotRunningError, LabNotRunningError, docker.errors.NotFound):
+            return self.exit_code  # the host itself is gone: so is the program
+        finally:
+            self._stopped = True
+            self._close()
+            with contextlib.suppress(LabError, docker.errors.APIError):
+                self.lab.exec(self.host, ["rm", "-f", self.pidfile])
+
+    def _close(self) -> None:
+        if self._sock is not None:
+            try:
+                self._sock.close()
+            except OSError:
+                pass
+
+    # --- input -----------------------------------------------------------------------
+    def send(self, text: str | bytes) -> None:
+        data = text.encode() if isinstance(text, str) else text
+        self.stdin.append(data.decode(errors="replace"))
+        try:
+            self._sock._sock.sendall(data)  # the raw socket under docker-py's SocketIO
+        except OSError:
+            pass  # the program is gone and reads no more: what it did is the evidence
+
+    def send_line(self, line: str) -> None:
+        self.send(line + "\n")
+
+    def close_stdin(self) -> None:
+        """End of input: the program reads EOF."""
+        try:
+            self._sock._sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # already ended
+
+    # --- output ----------------------------------------------------------------------
+    def lines(self, stream: int = STDOUT) -> list[str]:
+        with self._changed:
+            return list(self._out[stream])
+
+    @property
+    def stdout(self) -> str:
+        return "\n".join(self.lines(STDOUT))
+
+    @property
+    def stderr(self) -> str:
+        return "\n".join(self.lines(STDERR))
+
+    def events(self) -> list[dict[str, Any]]:
+        """stdout lines that are JSON objects (a program run with --json)."""
+        found = []
+        for line in self.lines(STDOUT):
+            if line.startswith("{"):
+                try:
+                    found.append(json.loads(line))
+                except json.JSONDecodeError:
+                    continue
+        return found
+
+    def wait_line(self, match: str | Callable[[str], bool], timeout: float = 10,
+                  stream: int = STDOUT, what: str = "") -> str:
+        """The first line (already printed or still to come) that matches (``what`` describes it)."""
+        __tracebackhide__ = True
+        test = (lambda line: re.search(match, line) is not None) if isinstance(match, str) else match
+        what = what or f"a line matching {match!r}"
+
+        def found() -> str | None:
+            with self._changed:
+                hit = next((line for line in self._out[stream] if test(line)), None)
+                if hit is None:
+                    self._wait_for_output(what)
+                return hit
+
+        try:
+            return wait_until(found, timeout, f"{what} from {self!r}", interval=0)
+        except WaitTimeoutError as exc:
+            raise WaitTimeoutError(exc.what, timeout, self.transcript(tail=20)) from None
+
+    def wait_event(self, event: str, timeout: float = 10, count: int = 1, **fields: Any) -> list[dict[str, Any]]:
+        """Wait until ``count`` --json events named ``event`` (with these field values) arrived."""
+        __tracebackhide__ = True
+
+        def matching() -> list[dict[str, Any]]:
+            return [e for e in self.events()
+                    if e.get("event") == event and all(e.get(k) == v for k, v in fields.items())]
+
+        def enough() -> list[dict[str, Any]] | None:
+            with self._changed:
+                hits = matching()
+                if len(hits) >= count:
+                    return hits
+                self._wait_for_output(f"{count} `{event}` event(s)")
+            return None
+
+        try:
+            return wait_until(enough, timeout, f"{count} `{event}` event(s) {fields or ''} from {self!r}", interval=0)
+        except WaitTimeoutError as exc:
+            raise WaitTimeoutError(exc.what, timeout, self.transcript(tail=20)) from None
+
+    def _wait_for_output(self, what: str) -> None:
+        """Under ``_changed``: wait a little for more output; none will come once it ended."""
+        self._fail_if_ended(what)  # the reader is done: holding the (reentrant) lock blocks no one
+        self._changed.wait(timeout=0.2)
+
+    def _fail_if_ended(self, what: str) -> None:
+        """A program that has ended will not do ``what``: ProgramEndedError, with its status."""
+        if self._eof:
+            self.wait_exit(5)
+            raise ProgramEndedError(self.label, self.exit_code, what, self.stderr)
+
+    def wait_listening(self, port: int, proto: str = "udp", timeout: float = 10) -> None:
+        """Wait until a socket on this host listens on ``port`` on every address (``ss``).
+
+        A program that ends first, binds only 127.0.0.1, or binds nothing in time is
+        diagnosed (ProgramEndedError, NotListeningError) with what ``ss`` shows instead.
+        """
+        __tracebackhide__ = True
+        flag = {"udp": "-u", "tcp": "-t"}[proto]
+        what = f"it bound {proto} port {port}"
+
+        def bound() -> list[str]:
+            self._fail_if_ended(what)
+            out = self.lab.exec(self.host, ["ss", "-Hln", flag, f"sport = :{port}"]).stdout
+            return [line.split()[3] for line in out.splitlines() if len(line.split()) > 3]
+
+        try:
+            local = wait_until(bound, timeout, f"{proto} port {port} to listen on {self.host}")
+        except WaitTimeoutError:
+            if self._eof:
+                raise ProgramEndedError(self.label, self.exit_code, what, self.stderr) from None
+            raise NotListeningError(self.label, proto, port, f"it bound nothing there within {timeout:g}s; "
+                                    f"`ss -lnptu` on {self.host} shows: {self.sockets()}") from None
+        if all(addr.startswith(("127.", "[::1]")) for addr in local):
+            raise NotListeningError(self.label, proto, port, f"it is bound to {', '.join(local)} only, which no "
+                                    "other host can reach: bind to '' (every address of the host)")
+
+    def wait_accepted(self, port: int, count: int, timeout: float = 10) -> None:
+        """Wait until this host's program has accept()ed ``count`` connections on tcp ``port``:
+        that many are established and none still waits in the listening socket's queue."""
+        __tracebackhide__ = True
+        seen = ""
+
+        def accepted() -> bool:
+            nonlocal seen
+            self._fail_if_ended(f"it accepted {count} connections")
+            rows = [line.split() for line in self.lab.exec(self.host, ["ss", "-Htna", f"sport = :{port}"]).stdout
+                    .splitlines()]
+            queued = sum(int(r[1]) for r in rows if r[0] == "LISTEN")  # Recv-Q: connections not yet accepted
+            established = sum(r[0] == "ESTAB" for r in rows)
+            seen = f"{established} established, {queued} of them waiting for accept()"
+            return established >= count and queued == 0
+
+        try:
+            wait_until(accepted, timeout, f"{self.label} to accept {count} connections on tcp port {port}")
+        except WaitTimeoutError as exc:
+            raise WaitTimeoutError(exc.what, timeout, f"`ss` on {self.host} shows {seen}") from None
+
+    def peak_memory_kib(self) -> int:
+        """The program's peak resident memory so far (VmHWM), in KiB."""
+        status = self.lab.exec(self.host, ["sh", "-c", f"cat /proc/$(cat {self.pidfile})/status"], check=True).stdout
+        return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+
+    def sockets(self) -> str:
+        """The listening sockets on this program's host, as ``ss`` shows them (for diagnoses)."""
+        rows = []
+        for line in self.lab.exec(self.host, ["ss", "-Hlnptu"]).stdout.splitlines():
+            cols = line.split()
+            if len(cols) >= 5:
+                users = re.findall(r'\("([^"]+)"', line)
+                rows.append(f"{cols[0]} {cols[4]}" + (f" ({', '.join(users)})" if users else ""))
+        return "; ".join(rows) or "no listening sockets at all"
+
+    def transcript(self, tail: int = 0) -> str:
+        out = [f"out| {line}" for line in self.lines(STDOUT)] + [f"err| {line}" for line in self.lines(STDERR)]
+        out += [f"...| {note}" for note in self.notes()]
+        return "\n".join(out[-tail:] if tail else out)
+
+    def notes(self) -> list[str]:
+        """What the transcript leaves out: output past the budget (a flood)."""
+        return [f"output cut: {n} more bytes on {name} (a flood of output)"
+                for name, n in (("stdout", self.cut[STDOUT]), ("stderr", self.cut[STDERR])) if n]
+

@@ -1,0 +1,29 @@
+import socket
+import sys
+import threading
+
+clients = []
+lock = threading.Lock()
+
+
+def send_to_others(sender, data):
+    with lock:
+        others = [c for c in clients if c is not sender]
+    for other in others:
+        try:
+            other.sendall(data)
+        except OSError:  # that client is gone: its own thread will notice and clean up
+            pass
+
+
+def serve(conn):
+    line = conn.makefile("r", encoding="utf-8").readline()  # the mistake: one line per client
+    send_to_others(conn, line.encode("utf-8"))
+
+
+with socket.create_server(("", int(sys.argv[1]))) as listener:
+    while True:
+        conn, peer = listener.accept()
+        with lock:
+            clients.append(conn)
+        threading.Thread(target=serve, args=(conn,), daemon=True).start()
