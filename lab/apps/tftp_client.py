@@ -5,7 +5,8 @@
 
 The tutorial's downloader grown up: it asks for options and uses what the server accepts
 (OACK), takes the transfer ID from the first answer and refuses strangers (ERROR 5),
-times out and retransmits with backoff instead of hanging, handles ERROR packets, block
+retransmits on a timer that learns the round trip (lab.proto.rto) and backs off instead of
+hanging, gives up after --give-up seconds without progress, handles ERROR packets, block
 numbers past 65,535, and netascii. Exit status: 0 done, 1 failed (the reason on stderr).
 
 Lock-step TFTP (one block, then wait for its answer) is bound by latency: every 512 bytes
@@ -32,6 +33,7 @@ from typing import BinaryIO
 from lab.apps import common
 from lab.apps.tftp_io import FileReader, PeerError, Stats, dally, run_receiver, run_sender, send_once
 from lab.proto import tftp
+from lab.proto.rto import Rto
 from lab.proto.tftp_session import Reader, Receiver, Sender
 
 WRITE_BUFFER = 1 << 20  # a write() per MiB, not one per 8 KiB
@@ -99,7 +101,8 @@ def get(args: argparse.Namespace, out: common.Output) -> Stats:
     f = os.fdopen(fd, "wb", buffering=WRITE_BUFFER)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         try:
-            stats, receiver, peer = receive(sock, server, request, asked, args, out, f)
+            timer = Rto(ceiling=args.timeout)
+            stats, receiver, peer = receive(sock, server, request, asked, args, out, f, timer)
             f.close()
             os.replace(tmp, local)
         except BaseException:
@@ -107,16 +110,15 @@ def get(args: argparse.Namespace, out: common.Output) -> Stats:
                 f.close()
             os.unlink(tmp)
             raise
-        dally(sock, peer, receiver, args.timeout, stats)
+        dally(sock, peer, receiver, timer.ceiling, stats)
     return stats
 
 
 def receive(sock: socket.socket, server: common.Address, request: bytes, asked: dict[str, str],
-            args: argparse.Namespace, out: common.Output, f: BinaryIO) -> tuple[Stats, Receiver, common.Address]:
+            args: argparse.Namespace, out: common.Output, f: BinaryIO,
+            timer: Rto) -> tuple[Stats, Receiver, common.Address]:
     """RRQ to the end of the file, written to ``f``; what goes wrong here is told to the server."""
-    send_once(sock, request, server)
-    sock.settimeout(args.timeout)
-    first, peer = first_answer(sock, server, request, args)
+    first, peer = first_answer(sock, server, request, timer, args.give_up)
     blksize, windowsize, total = tftp.DEFAULT_BLKSIZE, 1, None
     if isinstance(first, tftp.OAck):
         try:
@@ -132,10 +134,10 @@ def receive(sock: socket.socket, server: common.Address, request: bytes, asked: 
         raise PeerError(f"expected DATA or OACK, got {type(first).__name__}")
     decoder = tftp.NetasciiDecoder() if args.mode == "netascii" else None
     write = f.write if decoder is None else (lambda block: f.write(decoder.feed(block)))
-    receiver = Receiver(blksize, windowsize, args.retries)
+    receiver = Receiver(blksize, windowsize)
     progress = Progress(out, total)
     try:
-        stats = run_receiver(sock, peer, receiver, args.timeout, write,
+        stats = run_receiver(sock, peer, receiver, timer, args.give_up, write,
                              progress=progress if progress.shown else None, first=first_packet,
                              spin=args.busy_poll / 1e6)
         f.write(decoder.end() if decoder else b"")
@@ -152,18 +154,29 @@ def receive(sock: socket.socket, server: common.Address, request: bytes, asked: 
     return stats, receiver, peer
 
 
-def first_answer(sock: socket.socket, server: common.Address, request: bytes,
-                 args: argparse.Namespace) -> tuple[tftp.Packet, common.Address]:
-    """The server's first packet (from its new TID), resending the request on timeout."""
-    for _ in range(args.retries + 1):
+def first_answer(sock: socket.socket, server: common.Address, request: bytes, timer: Rto,
+                 give_up: float) -> tuple[tftp.Packet, common.Address]:
+    """Send the request; the server's first packet, from its new TID. The request goes again
+    on the timer; a first answer to a request sent once times the round trip."""
+    start = sent_at = time.monotonic()
+    send_once(sock, request, server)
+    timed = True
+    while True:
+        sock.settimeout(max(sent_at + timer.value - time.monotonic(), 0.001))
         try:
-            while True:
-                data, addr = sock.recvfrom(65536)
-                if addr[0] == server[0]:
-                    break
+            data, addr = sock.recvfrom(65536)
         except TimeoutError:
+            if time.monotonic() - start >= give_up:
+                raise PeerError(f"no answer from {server[0]}:{server[1]} in {give_up:g} s: is a TFTP server "
+                                "running?") from None
+            timer.expired()
             send_once(sock, request, server)
+            sent_at, timed = time.monotonic(), False
             continue
+        if addr[0] != server[0]:
+            continue
+        if timed:
+            timer.measured(time.monotonic() - sent_at)
         try:
             packet = tftp.decode(data)
         except tftp.MalformedPacket as exc:
@@ -171,7 +184,6 @@ def first_answer(sock: socket.socket, server: common.Address, request: bytes,
         if isinstance(packet, tftp.Error):
             raise PeerError(f"the server refused: ERROR {packet.code}: {packet.message}")
         return packet, addr
-    raise PeerError(f"no answer from {server[0]}:{server[1]} after {args.retries + 1} tries: is a TFTP server running?")
 
 
 def put(args: argparse.Namespace, out: common.Output) -> Stats:
@@ -189,17 +201,16 @@ def put(args: argparse.Namespace, out: common.Output) -> Stats:
             size, read = len(content), lambda off, n: content[off:off + n]
         asked = requested_options(args, size)
         request = tftp.Request(tftp.WRQ, args.remote or local.name, args.mode, asked).encode()
-        send_once(sock, request, server)
-        sock.settimeout(args.timeout)
-        first, peer = first_answer(sock, server, request, args)
+        timer = Rto(ceiling=args.timeout)
+        first, peer = first_answer(sock, server, request, timer, args.give_up)
         blksize, windowsize = tftp.DEFAULT_BLKSIZE, 1
         if isinstance(first, tftp.OAck):
             blksize, windowsize, _ = negotiated(first.options, asked)
         elif not (isinstance(first, tftp.Ack) and first.block == 0):
             raise PeerError(f"expected ACK 0 or OACK, got {type(first).__name__}")
-        sender = Sender(read, blksize, windowsize, args.retries)
+        sender = Sender(read, blksize, windowsize)
         progress = Progress(out, size)
-        stats = run_sender(sock, peer, sender, args.timeout, progress=progress if progress.shown else None,
+        stats = run_sender(sock, peer, sender, timer, args.give_up, progress=progress if progress.shown else None,
                            spin=args.busy_poll / 1e6)
         progress.end()
         stats.bytes = size
@@ -216,10 +227,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--mode", choices=tftp.MODES, default="octet")
     p.add_argument("--blksize", type=int, default=0, help="ask for this block size (RFC 2348)")
     p.add_argument("--windowsize", type=int, default=0, help="ask for this window (RFC 7440)")
-    p.add_argument("--timeout", type=float, default=1.0, metavar="S", help="retransmission timeout")
+    p.add_argument("--timeout", type=float, default=1.0, metavar="S",
+                   help="the longest wait before resending (the timer adapts below it to the round trip)")
     p.add_argument("--timeout-option", type=int, default=0, metavar="S", help="ask the server for this timeout")
     p.add_argument("--tsize", action="store_true", help="ask for / announce the transfer size (RFC 2349)")
-    p.add_argument("--retries", type=int, default=5)
+    p.add_argument("--give-up", type=float, default=5.0, metavar="S",
+                   help="abandon the transfer after this many seconds without progress")
     p.add_argument("--busy-poll", type=float, default=200, metavar="US",
                    help="wait for the next packet this many microseconds without sleeping (0: sleep at once)")
     args = p.parse_args(argv)
@@ -244,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         out.event("done", f"{args.action} {stats.bytes} bytes in {stats.seconds:.3f}s ({rate:.2f} MB/s), "
                   f"{stats.timeouts} timeouts, {stats.resent} blocks resent", peer=common.resolve(args.host, args.port),
                   size=stats.bytes, seconds=round(stats.seconds, 4), timeouts=stats.timeouts, resent=stats.resent,
-                  strangers=stats.strangers)
+                  strangers=stats.strangers, refused=stats.refused, **stats.timing())
         return 0
 
     return common.run(transfer, out, "tftp")

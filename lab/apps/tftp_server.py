@@ -9,7 +9,7 @@ thread, so many clients are served at once and a slow one delays nobody. Safety:
 - an upload is written to a temporary file and renamed only when complete, so a failed
   upload leaves nothing under the final name;
 - retransmissions are bounded: a client that never ACKs (or a spoofed request) costs a few
-  packets and a few seconds; a malformed request gets ERROR 4 and the server carries on.
+  packets and --give-up seconds; a malformed request gets ERROR 4 and the server carries on.
 """
 
 from __future__ import annotations
@@ -19,12 +19,25 @@ import os
 import socket
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from lab.apps import common
-from lab.apps.tftp_io import MAX_CONTROL, FileReader, Link, PeerError, Stats, dally, run_receiver, run_sender, send_once
+from lab.apps.tftp_io import (
+    MAX_CONTROL,
+    FileReader,
+    Link,
+    PeerError,
+    Stats,
+    dally,
+    patience,
+    run_receiver,
+    run_sender,
+    send_once,
+)
 from lab.proto import tftp
+from lab.proto.rto import Rto
 from lab.proto.tftp_session import Reader, Receiver, Sender
 
 MAX_NAME = 255
@@ -44,7 +57,7 @@ class Policy:
     max_blksize: int
     max_windowsize: int
     timeout: float
-    retries: int
+    give_up: float
 
 
 def resolve_path(root: Path, name: str) -> Path:
@@ -93,7 +106,7 @@ class Session(threading.Thread):
         kind = "RRQ" if self.request.opcode == tftp.RRQ else "WRQ"
         with self.sock:
             try:
-                size = self.read_file() if self.request.opcode == tftp.RRQ else self.write_file()
+                stats = self.read_file() if self.request.opcode == tftp.RRQ else self.write_file()
             except Refused as exc:
                 send_once(self.sock, tftp.Error(exc.code, str(exc)).encode(), self.client)
                 self.out.event("refused", f"{kind} {self.request.filename!r} from {self.client[0]}: {exc}",
@@ -106,10 +119,13 @@ class Session(threading.Thread):
                 self.out.event("failed", f"{kind} {self.request.filename!r} from {self.client[0]}: {exc}",
                                peer=self.client, request=kind, message=str(exc))
                 return
-        self.out.event("done", f"{kind} {self.request.filename} ({size} bytes) for {self.client[0]}:"
-                       f"{self.client[1]}", peer=self.client, request=kind, file=self.request.filename, size=size)
+        self.out.event("done", f"{kind} {self.request.filename} ({stats.bytes} bytes) for {self.client[0]}:"
+                       f"{self.client[1]} in {stats.seconds:.3f}s, {stats.timeouts} timeouts, {stats.resent} "
+                       "blocks resent", peer=self.client, request=kind, file=self.request.filename,
+                       size=stats.bytes, seconds=round(stats.seconds, 4), timeouts=stats.timeouts,
+                       resent=stats.resent, refused=stats.refused, **stats.timing())
 
-    def read_file(self) -> int:
+    def read_file(self) -> Stats:
         path = resolve_path(self.policy.root, self.request.filename)
         try:
             f = path.open("rb")
@@ -124,30 +140,39 @@ class Session(threading.Thread):
                 content = tftp.to_netascii(f.read())
                 read, size = (lambda off, n: content[off:off + n]), len(content)
             options, blksize, windowsize, timeout = negotiate(self.request, self.policy, size)
-            sender = Sender(read, blksize, windowsize, self.policy.retries)
+            timer, give_up = Rto(ceiling=timeout), patience(timeout, self.policy.give_up)
             if options:
-                send_once(self.sock, tftp.OAck(options).encode(), self.client)
-                self.wait_ack0(timeout, tftp.OAck(options).encode())
-            run_sender(self.sock, self.client, sender, timeout)
-        return size
+                self.wait_ack0(timer, give_up, tftp.OAck(options).encode())
+            stats = run_sender(self.sock, self.client, Sender(read, blksize, windowsize), timer, give_up)
+        stats.bytes = size
+        return stats
 
-    def wait_ack0(self, timeout: float, oack: bytes) -> None:
-        """After an OACK for RRQ, the client confirms with ACK 0 (or refuses with ERROR 8)."""
+    def wait_ack0(self, timer: Rto, give_up: float, oack: bytes) -> None:
+        """After an OACK for RRQ, the client confirms with ACK 0 (or refuses with ERROR 8).
+        The OACK goes again on the timer; an ACK of an OACK sent once times the round trip."""
         link = Link(self.sock, self.client, Stats(), MAX_CONTROL)
-        link.set_timeout(timeout)
-        for _ in range(self.policy.retries + 1):
+        start = sent_at = time.monotonic()
+        link.send([oack])
+        timed = True
+        while True:
+            link.set_timeout(sent_at + timer.value - time.monotonic())
             data = link.recv()
             if data is None:
+                if time.monotonic() - start >= give_up:
+                    raise PeerError(f"no ACK for the OACK in {give_up:g} s")
+                timer.expired()
                 link.send([oack])
+                sent_at, timed = time.monotonic(), False
                 continue
             opcode, block = tftp.header(data)
             if opcode == tftp.ACK and block == 0 and len(data) == 4:
+                if timed:
+                    timer.measured(time.monotonic() - sent_at)
                 return
             if opcode == tftp.ERROR:
                 raise PeerError(f"the client refused the options: {link.fail(data)}")
-        raise PeerError("no ACK for the OACK")
 
-    def write_file(self) -> int:
+    def write_file(self) -> Stats:
         if not self.policy.writable:
             raise Refused(tftp.ACCESS_VIOLATION, "this server does not accept uploads")
         path = resolve_path(self.policy.root, self.request.filename)
@@ -163,16 +188,17 @@ class Session(threading.Thread):
                 write = f.write if decoder is None else (lambda block: f.write(decoder.feed(block)))
                 first = tftp.OAck(options).encode() if options else tftp.Ack(0).encode()
                 send_once(self.sock, first, self.client)
-                receiver = Receiver(blksize, windowsize, self.policy.retries)
+                receiver = Receiver(blksize, windowsize)
                 receiver.last_ack = first
-                stats = run_receiver(self.sock, self.client, receiver, timeout, write)
+                stats = run_receiver(self.sock, self.client, receiver, Rto(ceiling=timeout),
+                                     patience(timeout, self.policy.give_up), write)
                 f.write(decoder.end() if decoder else b"")
             os.replace(tmp, path)
         except BaseException:
             os.unlink(tmp)
             raise
         dally(self.sock, self.client, receiver, timeout, stats)
-        return stats.bytes
+        return stats
 
 
 def serve(args: argparse.Namespace, out: common.Output) -> int:
@@ -180,7 +206,7 @@ def serve(args: argparse.Namespace, out: common.Output) -> int:
     if not root.is_dir():
         raise common.ProgramError(f"--root {args.root} is not a folder")
     policy = Policy(root, args.writable, args.create, args.max_blksize, args.max_windowsize, args.timeout,
-                    args.retries)
+                    args.give_up)
     with common.udp_socket(args.bind, args.port) as sock:
         local = sock.getsockname()
         out.event("listening", f"tftp server on udp {local[0]}:{local[1]} serving {root}", local=local)
@@ -208,8 +234,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--create", action="store_true", help="with --writable, accept uploads of new files")
     p.add_argument("--max-blksize", type=int, default=tftp.MAX_BLKSIZE)
     p.add_argument("--max-windowsize", type=int, default=64)
-    p.add_argument("--timeout", type=float, default=1.0, metavar="S", help="retransmission timeout")
-    p.add_argument("--retries", type=int, default=5)
+    p.add_argument("--timeout", type=float, default=1.0, metavar="S",
+                   help="the longest wait before resending (the timer adapts below it to the round trip)")
+    p.add_argument("--give-up", type=float, default=5.0, metavar="S",
+                   help="abandon a transfer after this many seconds without progress")
     args = p.parse_args(argv)
     out = common.Output(args.json, args.encoding)
     return common.run(lambda: serve(args, out), out, "tftp-server")

@@ -100,7 +100,9 @@ class Engine:
 
     def remove_networks(self, networks: Sequence[Network], timeout: float = 15) -> None:
         """Remove each network. One whose containers are still being removed (by us a moment ago,
-        or by another `down`) has "active endpoints" for a while: wait for them to go."""
+        or by another `down`) has "active endpoints" for a while: wait for them to go. An endpoint
+        whose container is already gone is stale (Docker 20.10 can leave one behind when containers
+        on a network are removed at once) and never goes by itself: disconnect it by force."""
 
         def gone(net: Network) -> bool:
             try:
@@ -110,6 +112,7 @@ class Engine:
             except docker.errors.APIError as exc:
                 if "active endpoints" not in str(exc):
                     raise
+                self.drop_stale_endpoints(net)
                 return False
             return True
 
@@ -118,8 +121,30 @@ class Engine:
                 wait_until(functools.partial(gone, net), timeout, f"network {net.name} to lose its last container",
                            interval=0.2)
             except WaitTimeoutError:
+                attached = sorted(e.get("Name", "?") for e in (net.attrs.get("Containers") or {}).values())
                 raise LabError(f"network {net.name} still has containers attached after {timeout:g}s: "
-                               f"`docker network inspect {net.name}` shows which") from None
+                               f"{', '.join(attached) or 'none listed'}") from None
+
+    def drop_stale_endpoints(self, net: Network) -> list[str]:
+        """Force-disconnect the endpoints of `net` whose container no longer exists; their names.
+        (Docker finds a stale endpoint by its name, not by the gone container's id.)"""
+        try:
+            net.reload()
+        except docker.errors.NotFound:
+            return []
+        dropped = []
+        for cid, endpoint in (net.attrs.get("Containers") or {}).items():
+            try:
+                self.client.containers.get(cid)
+                continue  # a real container, perhaps still being removed: it goes by itself
+            except docker.errors.NotFound:
+                pass
+            try:
+                net.disconnect(endpoint.get("Name") or cid, force=True)
+                dropped.append(endpoint.get("Name") or cid)
+            except docker.errors.APIError:
+                pass  # gone meanwhile, or Docker cannot: the caller's timeout reports the network
+        return dropped
 
     def subnets_in_use(self, exclude_project: str | None = None) -> dict[str, list[ipaddress.IPv4Network]]:
         """Every Docker network's IPv4 subnets, by network name (optionally not one project's)."""

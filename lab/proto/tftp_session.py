@@ -3,7 +3,8 @@
 ``Sender`` sends DATA (a server answering RRQ, a client doing WRQ); ``Receiver`` takes
 DATA and ACKs it (a client doing RRQ, a server answering WRQ). Each method takes one event
 (a decoded packet, or a timeout) and returns ``Step``: packets to send, bytes to write,
-and whether the transfer is over. The socket loop around them only moves bytes and keeps time.
+and whether the transfer is over. The socket loop around them moves bytes, keeps time and
+decides when to give up (lab.apps.tftp_io).
 
 - Block numbers are 16 bits on the wire and roll over past 65,535 (files over 32 MB at 512
   bytes); internally blocks are counted without bound.
@@ -11,12 +12,17 @@ and whether the transfer is over. The socket loop around them only moves bytes a
 - RFC 7440 windows: the sender sends up to ``windowsize`` blocks after the last ACK; the
   receiver ACKs when that window is complete (counted from its last ACK, not at multiples
   of the window size), and on a gap ACKs the last block it got in order, once, so the
-  sender resends from there and both stay in step after a loss.
-- Retransmission happens on timeout only: a duplicate ACK never triggers DATA (RFC 1123
-  4.2.3, the Sorcerer's Apprentice bug). A round the sender resends (its blocks start lower
-  again) that begins with a block we had ACKed draws one ACK of where we are: that is how a
-  lost ACK is recovered; the rest of the round draws none, so a window resent costs one ACK,
-  not one per block. Timeouts back off and give up after ``retries``.
+  sender goes on from there and both stay in step after a loss.
+- Recovery costs one block per loss, not a window. The receiver keeps the blocks of the
+  window that arrive after a gap, and ACKs at once when the missing block fills it, with how
+  far it now has. A sender that hears an ACK short of what it sent (the receiver lacks the
+  next block) resends that one block and waits for the ACK that says how far the receiver
+  got. A receiver that keeps nothing (RFC 7440 does not ask it to) stays silent instead,
+  the sender times out, and a timeout resends the whole window from the last ACK.
+- Retransmission of a window happens on timeout only: a duplicate ACK never triggers DATA
+  (RFC 1123 4.2.3, the Sorcerer's Apprentice bug). A round the sender resends (its blocks
+  start lower again) that begins with a block we had ACKed draws one ACK of where we are:
+  that is how a lost ACK is recovered; the rest of the round draws none.
 """
 
 from __future__ import annotations
@@ -52,12 +58,12 @@ class Sender:
     read: Reader
     blksize: int = tftp.DEFAULT_BLKSIZE
     windowsize: int = 1
-    retries: int = 5
     acked: int = 0            # every block up to this one is acknowledged
     last: int | None = None   # the final (short) block, once it has been read
-    sent_upto: int = 0
-    tries: int = 0
-    resent: int = 0           # blocks sent again after a timeout (for statistics)
+    sent_upto: int = 0        # the end of the window last sent
+    resent: int = 0           # blocks sent again (for statistics)
+    stalled: int = 0          # timeouts since the last ACK that moved us on
+    resending: int = 0        # the block last resent on an ACK short of the window
 
     def _block(self, n: int) -> bytes:
         chunk = self.read((n - 1) * self.blksize, self.blksize)
@@ -65,13 +71,17 @@ class Sender:
             self.last = n
         return tftp.Data(n & 0xFFFF, chunk).encode()
 
-    def _window(self) -> list[bytes]:
+    def _blocks(self, first: int, upto: int) -> tuple[list[bytes], int]:
+        """DATA for blocks first..upto (fewer at the end of the file), and the last one made."""
         out = []
-        n = self.acked + 1
-        while n <= self.acked + self.windowsize and (self.last is None or n <= self.last):
+        n = first
+        while n <= upto and (self.last is None or n <= self.last):
             out.append(self._block(n))
             n += 1
-        self.sent_upto = n - 1
+        return out, max(n - 1, first - 1)
+
+    def _window(self) -> list[bytes]:
+        out, self.sent_upto = self._blocks(self.acked + 1, self.acked + self.windowsize)
         return out
 
     def start(self) -> Step:
@@ -81,16 +91,26 @@ class Sender:
         block = unwrap(wire_block, self.acked)
         if block <= self.acked or block > self.sent_upto:
             return Step()  # duplicate or stale: never resend on it (RFC 1123 4.2.3)
-        self.acked, self.tries = block, 0
+        self.acked, self.stalled = block, 0
         if self.last is not None and block >= self.last:
             return Step(done=True)
+        if block < self.sent_upto and block != self.resending:
+            # Short of what we sent: the receiver lacks the next block. Resend it, and go on with
+            # new blocks to the end of the window this ACK opens; the blocks in between were sent
+            # once, and a receiver that keeps them has them. (If its next ACK is just the block
+            # resent, it kept nothing: then the whole window goes again, as RFC 7440 has it.)
+            self.resending = block + 1
+            self.resent += 1
+            new, self.sent_upto = self._blocks(self.sent_upto + 1, block + self.windowsize)
+            return Step(send=[self._block(block + 1), *new])
         return Step(send=self._window())
 
     def on_timeout(self) -> Step:
-        self.tries += 1
-        if self.tries > self.retries:
-            return Step(done=True, error=f"no ACK after {self.retries} retransmissions")
-        window = self._window()
+        self.stalled += 1
+        if self.stalled % 2:  # the first block after the last ACK, alone: the receiver answers how far it got
+            self.resent += 1
+            return Step(send=[self._block(self.acked + 1)])
+        window = self._window()  # the whole window again: for a receiver that kept nothing
         self.resent += len(window)
         return Step(send=window)
 
@@ -99,12 +119,11 @@ class Sender:
 class Receiver:
     blksize: int = tftp.DEFAULT_BLKSIZE
     windowsize: int = 1
-    retries: int = 5
     received: int = 0         # every block up to this one has arrived, in order
     acked: int = 0            # the last block we acknowledged: the sender's window starts after it
     last_seen: int = 0        # the block of the previous DATA: a lower one starts a round resent
     answered: int = -1        # `received` when a gap was last answered
-    tries: int = 0
+    held: dict[int, bytes] = field(default_factory=dict)  # blocks past a gap, within the window
     finished: bool = False
     last_ack: bytes = b""
 
@@ -126,23 +145,27 @@ class Receiver:
             # A duplicate. One we had ACKed, first of a round: the sender did not hear that ACK;
             # say where we are, once per round, or a sender that retransmits faster than we
             # time out never hears it. Anything else is the rest of a round: no ACK storm.
-            return Step(send=[self._ack()] if block <= self.acked and new_round else [])
+            return Step(send=[self._ack()] if new_round else [])
         if block != self.received + 1:
-            # A gap: ACK the last block in order, once per round the sender sends.
+            # A gap: keep the block (the sender never sends past a window from our ACK), and
+            # ACK the last block in order, once per round the sender sends.
+            if block <= self.received + self.windowsize and len(self.held) < self.windowsize:
+                self.held[block] = data
             if self.answered == self.received and not new_round:
                 return Step()
             self.answered = self.received
             return Step(send=[self._ack()])
-        self.received, self.tries = block, 0
-        if len(data) < self.blksize:
-            self.finished = True
-            return Step(send=[self._ack()], write=data, done=True)
-        if self.received == self.acked + self.windowsize:  # the window (RFC 7440) is complete
-            return Step(send=[self._ack()], write=data)
-        return Step(write=data)
+        out = [data]
+        while len(out[-1]) == self.blksize and self.received + len(out) + 1 in self.held:
+            out.append(self.held.pop(self.received + len(out) + 1))
+        self.received += len(out)
+        self.held = {b: d for b, d in self.held.items() if b > self.received}
+        if len(out[-1]) < self.blksize:
+            self.finished, self.held = True, {}
+            return Step(send=[self._ack()], write=b"".join(out), done=True)
+        if self.received >= self.acked + self.windowsize:  # the window (RFC 7440) is complete
+            return Step(send=[self._ack()], write=b"".join(out))
+        return Step(write=b"".join(out))
 
     def on_timeout(self) -> Step:
-        self.tries += 1
-        if self.tries > self.retries:
-            return Step(done=True, error=f"no DATA after {self.retries} retries")
         return Step(send=[self._ack()])

@@ -16,6 +16,7 @@ import pytest
 from lab.apps import tftp_client
 from lab.apps.tftp_io import FileReader, Link, PeerError, Stats, dally, run_receiver, run_sender
 from lab.proto import tftp
+from lab.proto.rto import Rto
 from lab.proto.tftp_session import Receiver, Sender
 
 
@@ -39,13 +40,13 @@ def transfer(pair: tuple[socket.socket, socket.socket], content: bytes, blksize:
 
     def send() -> None:
         try:
-            run_sender(a, b.getsockname(), sender, 1.0, spin=spin)
+            run_sender(a, b.getsockname(), sender, Rto(), 5.0, spin=spin)
         except (PeerError, OSError) as exc:  # reported by the test below
             errors.append(exc)
 
     thread = threading.Thread(target=send)
     thread.start()
-    stats = run_receiver(b, a.getsockname(), Receiver(blksize, window), 1.0, received.append, spin=spin)
+    stats = run_receiver(b, a.getsockname(), Receiver(blksize, window), Rto(), 5.0, received.append, spin=spin)
     thread.join(10)
     assert not errors and not thread.is_alive()
     assert stats.bytes == len(content)
@@ -95,14 +96,14 @@ def test_the_peers_error_ends_the_transfer_with_its_message(pair: tuple[socket.s
     b.sendto(tftp.Error(tftp.DISK_FULL, "disk full or allocation exceeded").encode(), a.getsockname())
     sender = Sender(lambda off, n: b"x" * 100, 512, 1)
     with pytest.raises(PeerError, match="ERROR 3: disk full"):
-        run_sender(a, b.getsockname(), sender, 1.0)
+        run_sender(a, b.getsockname(), sender, Rto(), 5.0)
 
 
 def test_garbage_from_the_peer_is_answered_with_error_4(pair: tuple[socket.socket, socket.socket]) -> None:
     a, b = pair
     b.sendto(b"\x00\x09junk", a.getsockname())
     with pytest.raises(PeerError, match="malformed packet from the peer: unknown opcode 9"):
-        run_receiver(a, b.getsockname(), Receiver(), 1.0, lambda data: None)
+        run_receiver(a, b.getsockname(), Receiver(), Rto(), 5.0, lambda data: None)
     b.settimeout(2)
     answer = tftp.decode(b.recv(100))
     assert isinstance(answer, tftp.Error) and answer.code == tftp.ILLEGAL_OPERATION
@@ -112,16 +113,21 @@ def test_data_longer_than_the_block_size_is_refused(pair: tuple[socket.socket, s
     a, b = pair
     b.sendto(tftp.Data(1, b"x" * 513).encode(), a.getsockname())
     with pytest.raises(PeerError, match="513 bytes in a 512-byte block"):
-        run_receiver(a, b.getsockname(), Receiver(), 1.0, lambda data: None)
+        run_receiver(a, b.getsockname(), Receiver(), Rto(), 5.0, lambda data: None)
 
 
-def test_a_silent_peer_costs_bounded_retries(pair: tuple[socket.socket, socket.socket]) -> None:
+def test_a_silent_peer_is_given_up_on_after_the_budget(pair: tuple[socket.socket, socket.socket]) -> None:
+    """ACK again on a timer that backs off (0.1, 0.2, 0.4 s), and give up at the first expiry
+    past the budget: a few packets, not one per floor interval."""
     a, b = pair
-    receiver = Receiver(retries=2)
-    with pytest.raises(PeerError, match="no DATA after 2 retries"):
-        run_receiver(a, b.getsockname(), receiver, 0.05, lambda data: None)
-    b.settimeout(2)
-    assert [b.recv(100) for _ in range(2)] == [tftp.Ack(0).encode()] * 2, "one ACK per timeout, no more"
+    start = time.monotonic()
+    with pytest.raises(PeerError, match=r"no DATA for 0.5 s \(2 ACKs repeated\)"):
+        run_receiver(a, b.getsockname(), Receiver(), Rto(ceiling=1.0), 0.5, lambda data: None)
+    assert time.monotonic() - start >= 0.5
+    b.settimeout(0.5)
+    assert [b.recv(100) for _ in range(2)] == [tftp.Ack(0).encode()] * 2
+    with pytest.raises(TimeoutError):
+        b.recv(100)
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -173,13 +179,13 @@ def test_sends_refused_locally_are_lost_packets_not_the_end(window: int) -> None
         a.bind(("127.0.0.1", 0))
         b.bind(("127.0.0.1", 0))
         content = bytes(range(256)) * 200
-        sender = Sender(lambda off, n: content[off:off + n], 512, window, retries=100)
+        sender = Sender(lambda off, n: content[off:off + n], 512, window)
         done: list[Stats] = []
-        thread = threading.Thread(target=lambda: done.append(run_sender(a, b.getsockname(), sender, 0.02)))
+        thread = threading.Thread(target=lambda: done.append(run_sender(a, b.getsockname(), sender, Rto(), 5.0)))
         thread.start()
         got: list[bytes] = []
-        receiver = Receiver(512, window, retries=100)  # patient: the sender backs off to 0.16 s
-        stats = run_receiver(b, a.getsockname(), receiver, 0.02, got.append)
+        receiver = Receiver(512, window)
+        stats = run_receiver(b, a.getsockname(), receiver, Rto(), 5.0, got.append)
         dally(b, a.getsockname(), receiver, 0.5, stats)  # the final ACK may be refused too
         thread.join(10)
         assert b"".join(got) == content and done
@@ -189,8 +195,9 @@ def test_sends_refused_locally_are_lost_packets_not_the_end(window: int) -> None
 def test_duplicate_acks_do_not_hold_off_the_retransmission(pair: tuple[socket.socket, socket.socket]) -> None:
     """A peer repeating a stale ACK every 20 ms must not postpone the sender's 0.2 s timer."""
     a, b = pair
-    sender = Sender(lambda off, n: b"x"[off:off + n], 512, 1, retries=5)
-    thread = threading.Thread(target=run_sender, args=(a, b.getsockname(), sender, 0.2), daemon=True)
+    sender = Sender(lambda off, n: b"x"[off:off + n], 512, 1)
+    timer = Rto(ceiling=0.2, floor=0.2)
+    thread = threading.Thread(target=run_sender, args=(a, b.getsockname(), sender, timer, 5.0), daemon=True)
     thread.start()
     b.settimeout(5)
     assert b.recv(600) == tftp.Data(1, b"x").encode()

@@ -8,7 +8,7 @@ from collections import deque
 import pytest
 
 from lab.proto import tftp
-from lab.proto.tftp_session import Receiver, Sender, unwrap
+from lab.proto.tftp_session import Receiver, Sender, Step, unwrap
 
 
 def source(content: bytes):  # type: ignore[no-untyped-def]
@@ -50,21 +50,45 @@ def test_duplicate_ack_never_resends_data() -> None:
     assert s.on_ack(0).send == []
 
 
-def test_timeout_resends_then_gives_up() -> None:
-    s = Sender(source(b"x" * 2000), retries=2)
+def test_timeouts_alternate_the_first_block_alone_and_the_whole_window() -> None:
+    """The first block alone draws from a receiver that has it an ACK of how far it got; the
+    window again serves one that kept nothing; and alternating the two breaks a loss pattern
+    in step with the window (every 16th send refused, windows of 16) that would otherwise
+    lose the same block in every round for ever."""
+    s = Sender(source(b"x" * 5000), windowsize=4)
     first = s.start().send
+    assert blocks(s.on_timeout().send) == [(1, 512)]
     assert s.on_timeout().send == first
-    assert s.on_timeout().send == first
-    step = s.on_timeout()
-    assert step.done and "no ACK after 2" in step.error
-    assert s.resent == 2
+    assert blocks(s.on_timeout().send) == [(1, 512)]
+    assert s.resent == 6
+    s.on_ack(4)
+    assert blocks(s.on_timeout().send) == [(5, 512)], "an ACK that moves on starts the alternation again"
 
 
 def test_window_of_four() -> None:
     s = Sender(source(b"x" * 512 * 10), windowsize=4)
     assert [b for b, _ in blocks(s.start().send)] == [1, 2, 3, 4]
-    assert [b for b, _ in blocks(s.on_ack(2).send)] == [3, 4, 5, 6], "an ACK mid-window slides it"
+    assert [b for b, _ in blocks(s.on_ack(4).send)] == [5, 6, 7, 8], "a window complete: the next one"
+    assert [b for b, _ in blocks(s.on_ack(8).send)] == [9, 10, 11]
+
+
+def test_an_ack_short_of_the_window_resends_one_block_and_goes_on() -> None:
+    """ACK 2 of 1-4: the receiver lacks 3 and (if it keeps blocks) has 4. Resend 3, then send
+    5 and 6, the rest of the window from ACK 2: one block resent, not three."""
+    s = Sender(source(b"x" * 512 * 20), windowsize=4)
+    s.start()
+    assert [b for b, _ in blocks(s.on_ack(2).send)] == [3, 5, 6]
     assert [b for b, _ in blocks(s.on_ack(6).send)] == [7, 8, 9, 10]
+    assert s.resent == 1
+
+
+def test_a_receiver_that_kept_nothing_gets_the_whole_window() -> None:
+    """After resending 3, ACK 3: the receiver took 3 and dropped what followed (RFC 7440 lets
+    it): the whole window from 4 goes, as RFC 7440's sender does."""
+    s = Sender(source(b"x" * 512 * 20), windowsize=4)
+    s.start()
+    s.on_ack(2)
+    assert [b for b, _ in blocks(s.on_ack(3).send)] == [4, 5, 6, 7]
 
 
 def test_receiver_acks_each_block_and_writes_in_order() -> None:
@@ -117,46 +141,70 @@ def test_a_lost_gap_ack_does_not_stall_the_transfer() -> None:
     assert resent[1:] == [[], [], []] and r.received == 4
 
 
-def test_a_block_that_arrives_before_its_window_is_not_acked_early() -> None:
-    """The sender moved on from ACK 3 while block 4 was on its way (resent): 4 comes again at
-    the start of the window 4-7. ACKing it would slide the sender by one and resend every
-    window twice from then on."""
+def test_the_receiver_keeps_blocks_past_a_gap() -> None:
+    r = Receiver(windowsize=4)
+    r.on_data(1, b"1" * 512)
+    assert r.on_data(3, b"3" * 512).send == [tftp.Ack(1).encode()]
+    assert r.on_data(4, b"4" * 512).send == []
+    step = r.on_data(2, b"2" * 512)  # resent alone: 3 and 4 were kept
+    assert step.write == b"2" * 512 + b"3" * 512 + b"4" * 512 and step.send == [] and r.received == 4
+    assert r.on_data(5, b"5" * 512).send == [tftp.Ack(5).encode()], "the window from ACK 1 is complete"
+    assert r.on_data(9, b"9" * 512).send == [tftp.Ack(5).encode()] and r.on_data(10, b"x" * 512).send == []
+    assert 10 not in r.held, "nothing is kept past the window: the memory stays bounded"
+
+
+def test_a_round_resent_from_a_block_we_have_draws_where_we_are() -> None:
+    """The sender timed out and resent its first block, which we have (the tail of its window
+    was lost, or our ACK): one ACK of how far we got, so it resends only what is missing."""
     r = Receiver(windowsize=4)
     for b in (1, 2, 3):
         r.on_data(b, b"a" * 512)
-    assert r.on_timeout().send == [tftp.Ack(3).encode()]
-    r.on_data(4, b"a" * 512)  # the old round's block 4, after our ACK 3
-    window = [r.on_data(b, b"a" * 512).send for b in (4, 5, 6, 7)]
-    assert window == [[], [], [], [tftp.Ack(7).encode()]]
+    assert r.on_data(1, b"a" * 512).send == [tftp.Ack(3).encode()]
+    assert r.on_data(2, b"a" * 512).send == [], "the rest of that round: no ACK storm"
 
 
-def transfer(loss: float, windowsize: int, seed: int, blocks: int = 701) -> float:
+class KeepsNothing(Receiver):
+    """RFC 7440's minimum receiver: drops every block past a gap (sender-side tests only)."""
+
+    def on_data(self, wire_block: int, data: bytes) -> Step:
+        step = super().on_data(wire_block, data)
+        self.held.clear()
+        return step
+
+
+def transfer(loss: float, windowsize: int, seed: int, blocks: int = 701, every: int = 0,
+             receiver: type[Receiver] = Receiver) -> float:
     """A whole transfer through both state machines over a FIFO wire that loses ``loss`` of the
-    packets each way (timeouts fire when nothing is in flight): DATA sent per block delivered."""
+    packets each way at random, or (``every``) each Nth DATA sent; timeouts fire when nothing
+    is in flight, the sender's and the receiver's in turn. DATA sent per block delivered."""
     rng = random.Random(seed)
     content = rng.randbytes(blocks * 1468 - 100)
-    sender = Sender(source(content), 1468, windowsize, retries=50)
-    receiver = Receiver(1468, windowsize, retries=50)
+    sender = Sender(source(content), 1468, windowsize)
+    r = receiver(1468, windowsize)
     wire: deque[tuple[str, bytes]] = deque()
-    sent, got = 0, bytearray()
+    sent, timeouts, got = 0, 0, bytearray()
 
     def put(to: str, packets: list[bytes]) -> None:
         nonlocal sent
         for packet in packets:
             sent += to == "receiver"
-            if rng.random() >= loss:
+            lost = sent % every == 0 if every and to == "receiver" else rng.random() < loss
+            if not lost:
                 wire.append((to, packet))
 
     put("receiver", sender.start().send)
     while True:
         if not wire:
-            step = sender.on_timeout()
-            assert not step.error, step.error
-            put("receiver", step.send)
+            timeouts += 1
+            assert timeouts < 20 * blocks, "stuck: no progress however often the timers fire"
+            if timeouts % 2:
+                put("receiver", sender.on_timeout().send)
+            else:
+                put("sender", r.on_timeout().send)
             continue
         to, packet = wire.popleft()
         if to == "receiver":
-            step = receiver.on_data(tftp.header(packet)[1], packet[4:])
+            step = r.on_data(tftp.header(packet)[1], packet[4:])
             got += step.write
             put("sender", step.send)
         else:
@@ -172,10 +220,26 @@ def transfer(loss: float, windowsize: int, seed: int, blocks: int = 701) -> floa
 @pytest.mark.parametrize("loss", [0.0, 0.01, 0.05, 0.2])
 def test_transfers_under_loss_complete_and_stay_in_step(loss: float, windowsize: int) -> None:
     """Before the windows were counted from the last ACK, a window of 16 sent 2.15x the DATA
-    needed at 1 % loss and 3.77x at 5 %: sender and receiver never lined up again."""
-    ratios = [transfer(loss, windowsize, seed) for seed in range(3)]
-    bound = {0.0: 1.0, 0.01: 1.25, 0.05: 1.9, 0.2: 5.0}[loss] if windowsize > 1 else 1 + 3 * loss
+    needed at 1 % loss and 3.77x at 5 %; before the receiver kept blocks past a gap and the
+    sender resent only the missing one, 1.63-1.75x at 5 %. Issue 13's target: 1.3 at 5 %."""
+    ratios = [transfer(loss, windowsize, seed) for seed in range(5)]
+    bound = {0.0: 1.0, 0.01: 1.05, 0.05: 1.3, 0.2: 2.0}[loss] if windowsize > 1 else 1 + 2 * loss
     assert max(ratios) <= bound, ratios
+
+
+@pytest.mark.parametrize("windowsize", [2, 4, 8, 16])
+@pytest.mark.parametrize("every", [2, 3, 4, 5, 8, 15, 16, 17])
+def test_a_loss_pattern_in_step_with_the_window_never_stalls(every: int, windowsize: int) -> None:
+    """Every Nth send refused (iptables' `--mode nth`): with timeouts that always resent the
+    same window, a period dividing it lost the same block in every round, for ever."""
+    transfer(0.0, windowsize, 1, blocks=200, every=every)
+
+
+@pytest.mark.parametrize("loss", [0.01, 0.05, 0.2])
+def test_a_receiver_that_keeps_nothing_still_gets_everything(loss: float) -> None:
+    """Against RFC 7440's minimum receiver our sender falls back to whole windows: slower
+    (measured: 1.16x the DATA at 1 %, 1.87x at 5 %), never stuck."""
+    assert max(transfer(loss, 16, seed, receiver=KeepsNothing) for seed in range(3)) <= 1 + 20 * loss
 
 
 def test_oversized_block_is_an_error() -> None:
