@@ -110,3 +110,53 @@ def test_a_server_keeps_serving_while_its_own_sends_are_refused(
     assert program.running
     refused = [e for e in program.events() if e["event"] == "error"]
     assert refused and all("Operation not permitted" in e["message"] for e in refused), "the refusals were seen"
+
+
+def test_the_chat_room_keeps_relaying_while_its_own_sends_are_refused(
+        run_program: Callable[..., HostProgram], impair: Callable[..., None]) -> None:
+    """A relay the stack refuses is one member's lost datagram, not the end of the room."""
+    server = run_program("srv", ["lab", "udp-chatroom-server", "--port", "9305", "--json"])
+    server.wait_listening(9305)
+    impair("srv", refuse=20)
+    members = {name: run_program(host, ["lab", "udp-chat", "--room", "srv:9305", "--name", name, "--json"])
+               for name, host in (("alice", "h1"), ("bob", "b1"))}
+    server.wait_event("received", count=2)  # both JOINs are in (they travel towards srv: never refused)
+    for n in range(40):
+        members["alice"].send_line(f"line {n}")
+    relayed = members["bob"].wait_event("received", count=20, timeout=20)
+    assert all(e["text"].startswith(("alice: line", "* ")) for e in relayed)
+    assert server.running
+    refusals = [e for e in server.events() if e["event"] == "error"]
+    assert refusals and all("Operation not permitted" in e["message"] for e in refusals)
+
+
+def test_a_broadcast_sender_counts_refused_sends_as_lost_and_goes_on(
+        lab: Lab, run_program: Callable[..., HostProgram], impair: Callable[..., None]) -> None:
+    listener = run_program("h2", ["lab", "broadcast-listen", "--port", "9306", "--json"])
+    listener.wait_listening(9306)
+    impair("h1", refuse=20)
+    lan = str(lab.topology().lans[lab.topology().host("h1").lans[0]].broadcast)
+    sender = run_program("h1", ["lab", "broadcast-send", "9306", "--to", lan, "--message", "hello",
+                                "--count", "40", "--json"])
+    assert sender.wait_exit() == 0, sender.stderr
+    lost = [e for e in sender.events() if e["event"] == "lost"]
+    sent = [e for e in sender.events() if e["event"] == "sent"]
+    assert lost and len(lost) + len(sent) == 40
+    listener.wait_event("received", count=len(sent))
+
+
+def test_tcp_chat_recovers_whatever_the_servers_stack_refuses(
+        run_program: Callable[..., HostProgram], impair: Callable[..., None]) -> None:
+    """TCP retransmits what the stack refused to put on the wire: every line arrives, in order."""
+    server = run_program("srv", ["lab", "chat-server", "--port", "9307", "--json"])
+    server.wait_listening(9307, "tcp")
+    impair("srv", refuse=20)
+    bob = run_program("b1", ["lab", "chat-client", "srv", "9307", "--name", "bob", "--json"])
+    bob.wait_event("received", text="* welcome bob; 0 other(s) here", timeout=30)
+    alice = run_program("h1", ["lab", "chat-client", "srv", "9307", "--name", "alice", "--json"])
+    alice.wait_event("received", text="* welcome alice; 1 other(s) here", timeout=30)
+    for n in range(10):
+        alice.send_line(f"line {n}")
+    got = bob.wait_event("received", count=12, timeout=60)  # welcome, "* alice joined", her ten lines
+    assert [e["text"] for e in got[2:]] == [f"alice: line {n}" for n in range(10)]
+    assert server.running

@@ -214,7 +214,8 @@ def inject(impair: Callable[..., None], fault: str, sender: str) -> None:
         impair(sender, refuse=20)
 
 
-@pytest.mark.parametrize("options", ["", "--blksize 1468 --windowsize 16"], ids=["lock-step", "window-16"])
+@pytest.mark.parametrize("options", ["--blksize 1468", "--blksize 1468 --windowsize 16"],
+                         ids=["lock-step", "window-16"])
 @pytest.mark.parametrize("action", ["get", "put"])
 @pytest.mark.parametrize("fault", FAULTS)
 def test_ten_transfers_in_a_row_under_loss(lab: Lab, ours: HostProgram, files: dict[str, str],
