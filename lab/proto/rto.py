@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-LAN_FLOOR = 0.005   # seconds
+LAN_FLOOR = 0.002   # seconds
 INITIAL = 0.1       # before the first measurement (RFC 6298: 1 s)
 GRANULARITY = 0.001  # G: the clock, as timers see it
 ALPHA, BETA, K = 1 / 8, 1 / 4, 4

@@ -43,10 +43,6 @@ class Step:
     error: str = ""  # set when the transfer failed
 
 
-class TransferError(Exception):
-    pass
-
-
 def unwrap(wire: int, near: int) -> int:
     """The absolute block number closest to ``near`` whose low 16 bits are ``wire``."""
     base = near - 32768
@@ -125,7 +121,7 @@ class Receiver:
     answered: int = -1        # `received` when a gap was last answered
     held: dict[int, bytes] = field(default_factory=dict)  # blocks past a gap, within the window
     finished: bool = False
-    last_ack: bytes = b""
+    last_ack: bytes = b""      # what we last answered (a WRQ server's first answer: its OACK)
 
     def _ack(self) -> bytes:
         self.acked = self.received
@@ -142,9 +138,9 @@ class Receiver:
         new_round = block <= self.last_seen  # the sender went back: it timed out, or heard a gap ACK
         self.last_seen = block
         if block <= self.received:
-            # A duplicate. One we had ACKed, first of a round: the sender did not hear that ACK;
-            # say where we are, once per round, or a sender that retransmits faster than we
-            # time out never hears it. Anything else is the rest of a round: no ACK storm.
+            # A duplicate. First of a round, it is the sender going back (it timed out: our ACK
+            # was lost, or the end of its window): say where we are, once per round, so it
+            # resends only what we lack. The rest of a round draws nothing: no ACK storm.
             return Step(send=[self._ack()] if new_round else [])
         if block != self.received + 1:
             # A gap: keep the block (the sender never sends past a window from our ACK), and
@@ -159,7 +155,8 @@ class Receiver:
         while len(out[-1]) == self.blksize and self.received + len(out) + 1 in self.held:
             out.append(self.held.pop(self.received + len(out) + 1))
         self.received += len(out)
-        self.held = {b: d for b, d in self.held.items() if b > self.received}
+        if self.held:
+            self.held = {b: d for b, d in self.held.items() if b > self.received}
         if len(out[-1]) < self.blksize:
             self.finished, self.held = True, {}
             return Step(send=[self._ack()], write=b"".join(out), done=True)
@@ -168,4 +165,9 @@ class Receiver:
         return Step(write=b"".join(out))
 
     def on_timeout(self) -> Step:
+        if self.received == 0 and self.last_ack:
+            # Our answer to the request went unanswered: say it again. For a WRQ with options
+            # that is the OACK: an ACK 0 instead would tell the client we took no options, and
+            # it would send 512-byte blocks that we take for the end of the file.
+            return Step(send=[self.last_ack])
         return Step(send=[self._ack()])

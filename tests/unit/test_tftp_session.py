@@ -141,6 +141,18 @@ def test_a_lost_gap_ack_does_not_stall_the_transfer() -> None:
     assert resent[1:] == [[], [], []] and r.received == 4
 
 
+def test_a_wrq_server_repeats_its_oack_not_ack_0() -> None:
+    """Seen on the lab under loss: the OACK lost, the server's timer sent ACK 0, and the
+    client, taking it for "no options", sent 512-byte blocks; the server, at blksize 1468,
+    took the first for the end of the file and stored 512 bytes."""
+    oack = tftp.OAck({"blksize": "1468"}).encode()
+    r = Receiver(1468)
+    r.last_ack = oack
+    assert r.on_timeout().send == [oack]
+    r.on_data(1, b"x" * 1468)
+    assert r.on_timeout().send == [tftp.Ack(1).encode()]
+
+
 def test_the_receiver_keeps_blocks_past_a_gap() -> None:
     r = Receiver(windowsize=4)
     r.on_data(1, b"1" * 512)
