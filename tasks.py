@@ -19,6 +19,7 @@ import docker.errors
 from invoke import Context, Exit, task
 from rich.console import Console
 
+from lab.control import compose
 from lab.control import images as images_
 from lab.control import workspace as ws
 from lab.control.engine import Engine
@@ -151,23 +152,38 @@ def logs(c: Context, host: str = "", name: str = DEFAULT_NAME, follow: bool = Fa
             console.print(f"[bold]{h:>7}[/] | {line}", markup=True)
 
 
+# Run again under the other Compose, when both are installed: what Compose creates.
+EITHER_COMPOSE = ["tests/lab/test_lifecycle.py", "tests/lab/test_hosts.py", "tests/lab/test_network.py"]
+
+
 @task(help={"unit": "only the unit tests (no Docker needed)", "keep": "leave the lab running afterwards",
             "name": NAME_HELP, "k": "only tests matching this pytest -k expression",
             "junit": "write JUnit XML here (default reports/junit.xml)"})
 def test(c: Context, unit: bool = False, keep: bool = False, name: str = DEFAULT_NAME, k: str = "",
          junit: str = "reports/junit.xml") -> None:
-    """Run the test suite: unit tests, then the lab tests on real containers."""
+    """Run the test suite: unit tests, then the lab tests on real containers. With Compose v2
+    and v1 both installed, the lifecycle, host and network tests run again under the other."""
     # Unit tests first: they need no Docker and fail in seconds.
     paths = ["tests/unit"] if unit else ["tests/unit", "tests/lab"]
-    args = [sys.executable, "-m", "pytest", *paths, f"--junitxml={junit}"]
-    if not unit:
-        args += ["--lab", f"--lab-name={name}"] + (["--keep-lab"] if keep else [])
-    if k:
-        args += ["-k", k]
-    with c.cd(str(ROOT)):
-        result = c.run(" ".join(_quote(a) for a in args), warn=True, pty=False)
-    if result is None or result.exited:
-        raise Exit(code=result.exited if result is not None else 1)
+    runs: list[tuple[list[str], str, str, dict[str, str]]] = [(paths, name, junit, {})]
+    if not unit and not k and len(compose.installed()) > 1 and "SOCKLAB_COMPOSE" not in os.environ:
+        other = compose.installed()[1]
+        runs.append((EITHER_COMPOSE, f"{name}-{other[-1]}", junit.replace(".xml", f"-{other[-1]}.xml"),
+                     {"SOCKLAB_COMPOSE": " ".join(other)}))
+    failed = 0
+    for test_paths, lab_name, report, env in runs:
+        if env:
+            say(f"again with `{env['SOCKLAB_COMPOSE']}`: {', '.join(test_paths)}")
+        args = [sys.executable, "-m", "pytest", *test_paths, f"--junitxml={report}"]
+        if not unit:
+            args += ["--lab", f"--lab-name={lab_name}"] + (["--keep-lab"] if keep else [])
+        if k:
+            args += ["-k", k]
+        with c.cd(str(ROOT)):
+            result = c.run(" ".join(_quote(a) for a in args), warn=True, pty=False, env=env)
+        failed = failed or (result.exited if result is not None else 1)
+    if failed:
+        raise Exit(code=failed)
 
 
 @task(help={"images": "also remove socklab images (the next `invoke up` rebuilds them)"})

@@ -31,12 +31,17 @@ from pathlib import Path
 from typing import BinaryIO
 
 from lab.apps import common
-from lab.apps.tftp_io import FileReader, PeerError, Stats, dally, run_receiver, run_sender, send_once
+from lab.apps.tftp_io import FileReader, PeerError, Stats, dally, patience, run_receiver, run_sender, send_once
 from lab.proto import tftp
 from lab.proto.rto import Rto
 from lab.proto.tftp_session import Reader, Receiver, Sender
 
 WRITE_BUFFER = 1 << 20  # a write() per MiB, not one per 8 KiB
+
+
+def budget(args: argparse.Namespace) -> float:
+    """--give-up, but never less than three of the timeouts we asked the server for."""
+    return patience(args.timeout_option or args.timeout, args.give_up)
 
 
 def requested_options(args: argparse.Namespace, size: int | None) -> dict[str, str]:
@@ -118,7 +123,7 @@ def receive(sock: socket.socket, server: common.Address, request: bytes, asked: 
             args: argparse.Namespace, out: common.Output, f: BinaryIO,
             timer: Rto) -> tuple[Stats, Receiver, common.Address]:
     """RRQ to the end of the file, written to ``f``; what goes wrong here is told to the server."""
-    first, peer = first_answer(sock, server, request, timer, args.give_up)
+    first, peer = first_answer(sock, server, request, timer, budget(args))
     blksize, windowsize, total = tftp.DEFAULT_BLKSIZE, 1, None
     if isinstance(first, tftp.OAck):
         try:
@@ -137,7 +142,7 @@ def receive(sock: socket.socket, server: common.Address, request: bytes, asked: 
     receiver = Receiver(blksize, windowsize)
     progress = Progress(out, total)
     try:
-        stats = run_receiver(sock, peer, receiver, timer, args.give_up, write,
+        stats = run_receiver(sock, peer, receiver, timer, budget(args), write,
                              progress=progress if progress.shown else None, first=first_packet,
                              spin=args.busy_poll / 1e6)
         f.write(decoder.end() if decoder else b"")
@@ -202,7 +207,7 @@ def put(args: argparse.Namespace, out: common.Output) -> Stats:
         asked = requested_options(args, size)
         request = tftp.Request(tftp.WRQ, args.remote or local.name, args.mode, asked).encode()
         timer = Rto(ceiling=args.timeout)
-        first, peer = first_answer(sock, server, request, timer, args.give_up)
+        first, peer = first_answer(sock, server, request, timer, budget(args))
         blksize, windowsize = tftp.DEFAULT_BLKSIZE, 1
         if isinstance(first, tftp.OAck):
             blksize, windowsize, _ = negotiated(first.options, asked)
@@ -210,7 +215,7 @@ def put(args: argparse.Namespace, out: common.Output) -> Stats:
             raise PeerError(f"expected ACK 0 or OACK, got {type(first).__name__}")
         sender = Sender(read, blksize, windowsize)
         progress = Progress(out, size)
-        stats = run_sender(sock, peer, sender, timer, args.give_up, progress=progress if progress.shown else None,
+        stats = run_sender(sock, peer, sender, timer, budget(args), progress=progress if progress.shown else None,
                            spin=args.busy_poll / 1e6)
         progress.end()
         stats.bytes = size

@@ -18,18 +18,26 @@ from lab.errors import ComposeError, ComposeNotFoundError
 
 
 @cache
+def installed() -> list[tuple[str, ...]]:
+    """The Compose commands on this machine, v2 (``docker compose``) first."""
+    found: list[tuple[str, ...]] = []
+    if shutil.which("docker"):
+        probe = subprocess.run(["docker", "compose", "version"], capture_output=True, check=False)
+        if probe.returncode == 0:
+            found.append(("docker", "compose"))
+    if shutil.which("docker-compose"):
+        found.append(("docker-compose",))
+    return found
+
+
 def detect() -> tuple[str, ...]:
     """The Compose command: SOCKLAB_COMPOSE if set, else v2 if present, else v1."""
     forced = os.environ.get("SOCKLAB_COMPOSE")
     if forced:
         return tuple(forced.split())
-    if shutil.which("docker"):
-        probe = subprocess.run(["docker", "compose", "version"], capture_output=True, check=False)
-        if probe.returncode == 0:
-            return ("docker", "compose")
-    if shutil.which("docker-compose"):
-        return ("docker-compose",)
-    raise ComposeNotFoundError()
+    if not installed():
+        raise ComposeNotFoundError()
+    return installed()[0]
 
 
 @dataclass(frozen=True)

@@ -22,15 +22,21 @@ def fake(bin_dir: Path, name: str, exit_code: int) -> None:
 def path_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv("SOCKLAB_COMPOSE", raising=False)
-    compose.detect.cache_clear()
+    compose.installed.cache_clear()
     yield tmp_path
-    compose.detect.cache_clear()
+    compose.installed.cache_clear()
 
 
 def test_v2_plugin_wins_when_docker_compose_answers(path_only: Path) -> None:
     fake(path_only, "docker", 0)
     fake(path_only, "docker-compose", 0)
     assert compose.detect() == ("docker", "compose")
+
+
+def test_both_installed_are_listed_v2_first(path_only: Path) -> None:
+    fake(path_only, "docker", 0)
+    fake(path_only, "docker-compose", 0)
+    assert compose.installed() == [("docker", "compose"), ("docker-compose",)]
 
 
 def test_v1_when_docker_has_no_compose_plugin(path_only: Path) -> None:
