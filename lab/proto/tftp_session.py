@@ -135,7 +135,10 @@ class Receiver:
         block = unwrap(wire_block, self.received + 1)
         if self.finished:
             return Step(send=[self._ack()], done=True)  # our final ACK was lost: say it again
-        new_round = block <= self.last_seen  # the sender went back: it timed out, or heard a gap ACK
+        # The sender went back (it timed out, or heard a gap ACK): a lower block than the last,
+        # or the block we just ACKed once more (lock-step: our ACK was lost). The same block
+        # twice mid-window is the wire duplicating a packet: not a round.
+        new_round = block < self.last_seen or block == self.last_seen == self.acked
         self.last_seen = block
         if block <= self.received:
             # A duplicate. First of a round, it is the sender going back (it timed out: our ACK

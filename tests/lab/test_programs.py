@@ -145,12 +145,14 @@ def test_a_broadcast_sender_counts_refused_sends_as_lost_and_goes_on(
     listener.wait_event("received", count=len(sent))
 
 
-def test_tcp_chat_recovers_whatever_the_servers_stack_refuses(
+def test_tcp_chat_recovers_whatever_the_stacks_refuse(
         run_program: Callable[..., HostProgram], impair: Callable[..., None]) -> None:
-    """TCP retransmits what the stack refused to put on the wire: every line arrives, in order."""
+    """TCP retransmits what a stack refused to put on the wire (the server's, and the sending
+    client's): every line arrives, in order."""
     server = run_program("srv", ["lab", "chat-server", "--port", "9307", "--json"])
     server.wait_listening(9307, "tcp")
     impair("srv", refuse=20)
+    impair("h1", refuse=20)
     bob = run_program("b1", ["lab", "chat-client", "srv", "9307", "--name", "bob", "--json"])
     bob.wait_event("received", text="* welcome bob; 0 other(s) here", timeout=30)
     alice = run_program("h1", ["lab", "chat-client", "srv", "9307", "--name", "alice", "--json"])

@@ -141,6 +141,16 @@ def test_a_lost_gap_ack_does_not_stall_the_transfer() -> None:
     assert resent[1:] == [[], [], []] and r.received == 4
 
 
+def test_a_block_the_wire_duplicated_mid_window_draws_nothing() -> None:
+    r = Receiver(windowsize=4)
+    r.on_data(1, b"a" * 512)
+    r.on_data(2, b"a" * 512)
+    assert r.on_data(2, b"a" * 512).send == [], "an ACK here would make the sender resend block 3"
+    r.on_data(3, b"a" * 512)
+    assert r.on_data(4, b"a" * 512).send == [tftp.Ack(4).encode()]
+    assert r.on_data(4, b"a" * 512).send == [tftp.Ack(4).encode()], "the ACKed block again: that ACK was lost"
+
+
 def test_a_wrq_server_repeats_its_oack_not_ack_0() -> None:
     """Seen on the lab under loss: the OACK lost, the server's timer sent ACK 0, and the
     client, taking it for "no options", sent 512-byte blocks; the server, at blksize 1468,
@@ -185,10 +195,12 @@ class KeepsNothing(Receiver):
 
 
 def transfer(loss: float, windowsize: int, seed: int, blocks: int = 701, every: int = 0,
-             receiver: type[Receiver] = Receiver) -> float:
-    """A whole transfer through both state machines over a FIFO wire that loses ``loss`` of the
-    packets each way at random, or (``every``) each Nth DATA sent; timeouts fire when nothing
-    is in flight, the sender's and the receiver's in turn. DATA sent per block delivered."""
+             receiver: type[Receiver] = Receiver, duplicate: float = 0.0, reorder: float = 0.0) -> float:
+    """A whole transfer through both state machines over a wire that loses ``loss`` of the
+    packets each way at random, or (``every``) each Nth DATA sent, delivers ``duplicate`` of
+    them twice and lets ``reorder`` of them overtake the packet ahead; timeouts fire when
+    nothing is in flight, the sender's and the receiver's in turn. DATA sent per block
+    delivered."""
     rng = random.Random(seed)
     content = rng.randbytes(blocks * 1468 - 100)
     sender = Sender(source(content), 1468, windowsize)
@@ -201,8 +213,13 @@ def transfer(loss: float, windowsize: int, seed: int, blocks: int = 701, every: 
         for packet in packets:
             sent += to == "receiver"
             lost = sent % every == 0 if every and to == "receiver" else rng.random() < loss
-            if not lost:
+            if lost:
+                continue
+            wire.append((to, packet))
+            if rng.random() < duplicate:
                 wire.append((to, packet))
+            if len(wire) > 1 and rng.random() < reorder:
+                wire[-1], wire[-2] = wire[-2], wire[-1]
 
     put("receiver", sender.start().send)
     while True:
@@ -247,11 +264,21 @@ def test_a_loss_pattern_in_step_with_the_window_never_stalls(every: int, windows
     transfer(0.0, windowsize, 1, blocks=200, every=every)
 
 
+@pytest.mark.parametrize("windowsize", [1, 16])
+def test_duplicated_and_reordered_packets_in_both_directions(windowsize: int) -> None:
+    """5 % lost, 5 % delivered twice, 5 % overtaking the packet ahead, each way: the file
+    arrives whole and in order, and duplicates never snowball into resends. (Before a block
+    repeated mid-window stopped counting as a round resent, 5 % duplication alone took a
+    window of 16 from 1.08 to 1.25-1.45 DATA per block.)"""
+    ratios = [transfer(0.05, windowsize, seed, duplicate=0.05, reorder=0.05) for seed in range(5)]
+    assert max(ratios) <= (1.2 if windowsize == 1 else 1.4), ratios
+
+
 @pytest.mark.parametrize("loss", [0.01, 0.05, 0.2])
 def test_a_receiver_that_keeps_nothing_still_gets_everything(loss: float) -> None:
     """Against RFC 7440's minimum receiver our sender falls back to whole windows: slower
-    (measured: 1.16x the DATA at 1 %, 1.87x at 5 %), never stuck."""
-    assert max(transfer(loss, 16, seed, receiver=KeepsNothing) for seed in range(3)) <= 1 + 20 * loss
+    (measured: 1.11-1.21x the DATA at 1 %, 1.79-1.97x at 5 %), never stuck."""
+    assert max(transfer(loss, 16, seed, receiver=KeepsNothing) for seed in range(3)) <= 1 + 25 * loss
 
 
 def test_oversized_block_is_an_error() -> None:
