@@ -158,9 +158,11 @@ EITHER_COMPOSE = ["tests/lab/test_lifecycle.py", "tests/lab/test_hosts.py", "tes
 
 @task(help={"unit": "only the unit tests (no Docker needed)", "keep": "leave the lab running afterwards",
             "name": NAME_HELP, "k": "only tests matching this pytest -k expression",
-            "junit": "write JUnit XML here (default reports/junit.xml)"})
+            "junit": "write JUnit XML here (default reports/junit.xml)",
+            "workers": "lab test processes, each on a lab of its own (default 2)"})
+@reports_errors
 def test(c: Context, unit: bool = False, keep: bool = False, name: str = DEFAULT_NAME, k: str = "",
-         junit: str = "reports/junit.xml") -> None:
+         junit: str = "reports/junit.xml", workers: int = 2) -> None:
     """Run the test suite: unit tests, then the lab tests on real containers. With Compose v2
     and v1 both installed, the lifecycle, host and network tests run again under the other."""
     # Unit tests first: they need no Docker and fail in seconds.
@@ -170,13 +172,18 @@ def test(c: Context, unit: bool = False, keep: bool = False, name: str = DEFAULT
         other = compose.installed()[1]
         runs.append((EITHER_COMPOSE, f"{name}-{other[-1]}", junit.replace(".xml", f"-{other[-1]}.xml"),
                      {"SOCKLAB_COMPOSE": " ".join(other)}))
+    if not unit:  # once, here: two test processes must not bootstrap the same image at once
+        Lab(Engine.connect(), name).build(say=say)
     failed = 0
     for test_paths, lab_name, report, env in runs:
         if env:
             say(f"again with `{env['SOCKLAB_COMPOSE']}`: {', '.join(test_paths)}")
         args = [sys.executable, "-m", "pytest", *test_paths, f"--junitxml={report}"]
         if not unit:
-            args += ["--lab", f"--lab-name={lab_name}"] + (["--keep-lab"] if keep else [])
+            # Two processes, each with a lab of its own (`{name}-gw0`, `-gw1`), a test file
+            # each at a time: lab tests mostly wait on the network, so two halve the time.
+            args += ["--lab", f"--lab-name={lab_name}", "-n", str(workers), "--dist", "loadfile"]
+            args += ["--keep-lab"] if keep else []
         if k:
             args += ["-k", k]
         with c.cd(str(ROOT)):

@@ -169,18 +169,23 @@ class Lab:
         work = workspace.prepare(workspace_dir or mounted or DEFAULT_WORKSPACE)
         if mounted and work != mounted:
             raise LabConflictError(self.name, f"mounts the workspace {mounted}")
-        taken = self.engine.subnets_in_use(exclude_project=self.name)
-        chosen = running or subnets.choose_prefix(self.compose_file, taken, prefix)
-        topo = topology.load(self.compose_file, {"LAB_PREFIX": chosen})
-        compose = Compose(self.compose_file, self.name,
-                          {"LAB_PREFIX": chosen, "LAB_HOST_IMAGE": tag, "LAB_WORKSPACE": str(work)})
-        try:
-            compose.up()
-        except ComposeError as exc:
-            if "overlaps" in exc.output or "Pool overlaps" in exc.output:
-                # Another lab took the subnet between our check and Compose's create.
-                raise SubnetTakenError(f"{chosen}.x.x", "(created concurrently)") from None
-            raise
+        for attempt in range(3):
+            taken = self.engine.subnets_in_use(exclude_project=self.name)
+            chosen = running or subnets.choose_prefix(self.compose_file, taken, prefix)
+            topo = topology.load(self.compose_file, {"LAB_PREFIX": chosen})
+            compose = Compose(self.compose_file, self.name,
+                              {"LAB_PREFIX": chosen, "LAB_HOST_IMAGE": tag, "LAB_WORKSPACE": str(work)})
+            try:
+                compose.up()
+                break
+            except ComposeError as exc:
+                if "overlaps" not in exc.output:
+                    raise
+                # Another lab took the subnet between our check and Compose's create (two labs
+                # started at once): choose again, unless the prefix was the user's choice.
+                if running or prefix or attempt == 2:
+                    raise SubnetTakenError(f"{chosen}.x.x", "(created concurrently)") from None
+                self.engine.remove_networks(self.engine.networks(self.name))
         self._topology, self._containers = topo, None
         self.wait_ready(topo, timeout)
         return topo

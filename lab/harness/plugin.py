@@ -63,9 +63,16 @@ def engine() -> Engine:
     return Engine.connect()
 
 
+def lab_name(config: pytest.Config) -> str:
+    """--lab-name; under pytest-xdist (`-n 2`) each worker tests on a lab of its own."""
+    worker = getattr(config, "workerinput", {}).get("workerid")
+    name: str = config.getoption("--lab-name")
+    return f"{name}-{worker}" if worker else name
+
+
 @pytest.fixture(scope="session")
 def lab(engine: Engine, request: pytest.FixtureRequest) -> Iterator[Lab]:
-    the_lab = Lab(engine, request.config.getoption("--lab-name"))
+    the_lab = Lab(engine, lab_name(request.config))
     was_up = the_lab.is_up()
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
 

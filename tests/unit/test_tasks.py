@@ -11,12 +11,24 @@ from invoke import Exit, MockContext, Result
 import tasks
 
 
-def test_test_task_runs_pytest_with_lab_options() -> None:
+def test_test_task_runs_pytest_with_lab_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    built: list[str] = []
+
+    class Lab:  # the image is built once, before the test processes start (not here: no Docker)
+        def __init__(self, engine: object, name: str) -> None:
+            self.name = name
+
+        def build(self, say: object) -> None:
+            built.append(self.name)
+
+    monkeypatch.setattr(tasks, "Lab", Lab)
+    monkeypatch.setattr(tasks.Engine, "connect", staticmethod(lambda: None))
     c = MockContext(run=Result(exited=0))
     tasks.test(c, keep=True, name="alice", k="broadcast")
     cmd = c.run.call_args.args[0]  # type: ignore[attr-defined]
     assert cmd == (f"{sys.executable} -m pytest tests/unit tests/lab --junitxml=reports/junit.xml --lab "
-                   "--lab-name=alice --keep-lab -k broadcast")
+                   "--lab-name=alice -n 2 --dist loadfile --keep-lab -k broadcast")
+    assert built == ["alice"]
 
 
 def test_unit_only_needs_no_lab() -> None:
