@@ -19,11 +19,11 @@ import docker.errors
 from invoke import Context, Exit, task
 from rich.console import Console
 
-from lab.control import compose
+from lab.control import compose, topologies
 from lab.control import images as images_
 from lab.control import workspace as ws
 from lab.control.engine import Engine
-from lab.control.lab import DEFAULT_NAME, DEFAULT_WORKSPACE, ROOT, Lab, all_labs
+from lab.control.lab import COMPOSE_FILE, DEFAULT_NAME, DEFAULT_WORKSPACE, ROOT, Lab, all_labs
 from lab.control.report import print_status
 from lab.control.workspace import MOUNT
 from lab.errors import LabError
@@ -70,13 +70,18 @@ def build(c: Context, force: bool = False) -> None:
     say(f"host image {tag} is ready")
 
 
+TOPOLOGY_HELP = "a shipped topology (`invoke topologies` lists them) or a Compose file (default compose.yaml)"
+
+
 @task(help={"name": NAME_HELP, "prefix": "first two octets of the lab's subnets, e.g. 10.201 "
             "(default: the first free one)", "timeout": "seconds to wait for every host to be ready",
-            "workspace": "folder mounted at /work on every host (default work/, created if missing)"})
+            "workspace": "folder mounted at /work on every host (default work/, created if missing)",
+            "topology": TOPOLOGY_HELP})
 @reports_errors
-def up(c: Context, name: str = DEFAULT_NAME, prefix: str = "", timeout: float = 90, workspace: str = "") -> None:
+def up(c: Context, name: str = DEFAULT_NAME, prefix: str = "", timeout: float = 90, workspace: str = "",
+       topology: str = "") -> None:
     """Build if needed, start the lab, and return when every host is ready."""
-    lab = open_lab(name)
+    lab = Lab(Engine.connect(), name, compose_file=topologies.compose_file(topology) if topology else None)
     started = time.monotonic()
     lab.up(prefix=prefix or None, timeout=timeout, say=say, workspace_dir=Path(workspace) if workspace else None)
     print_status(console, lab.name, lab.running_prefix(), lab.status())
@@ -154,6 +159,8 @@ def logs(c: Context, host: str = "", name: str = DEFAULT_NAME, follow: bool = Fa
 
 # Run again under the other Compose, when both are installed: what Compose creates.
 EITHER_COMPOSE = ["tests/lab/test_lifecycle.py", "tests/lab/test_hosts.py", "tests/lab/test_network.py"]
+# Run on every other shipped topology: up, the network derived from it, down.
+EVERY_TOPOLOGY = ["tests/lab/test_network.py"]
 
 
 @task(help={"unit": "only the unit tests (no Docker needed)", "keep": "leave the lab running afterwards",
@@ -164,24 +171,30 @@ EITHER_COMPOSE = ["tests/lab/test_lifecycle.py", "tests/lab/test_hosts.py", "tes
 def test(c: Context, unit: bool = False, keep: bool = False, name: str = DEFAULT_NAME, k: str = "",
          junit: str = "reports/junit.xml", workers: int = 2) -> None:
     """Run the test suite: unit tests, then the lab tests on real containers. With Compose v2
-    and v1 both installed, the lifecycle, host and network tests run again under the other."""
+    and v1 both installed, the lifecycle, host and network tests run again under the other;
+    the network tests run on every other shipped topology too."""
     # Unit tests first: they need no Docker and fail in seconds.
     paths = ["tests/unit"] if unit else ["tests/unit", "tests/lab"]
-    runs: list[tuple[list[str], str, str, dict[str, str]]] = [(paths, name, junit, {})]
-    if not unit and not k and len(compose.installed()) > 1 and "SOCKLAB_COMPOSE" not in os.environ:
-        other = compose.installed()[1]
-        runs.append((EITHER_COMPOSE, f"{name}-{other[-1]}", junit.replace(".xml", f"-{other[-1]}.xml"),
-                     {"SOCKLAB_COMPOSE": " ".join(other)}))
+    runs: list[tuple[list[str], str, dict[str, str], list[str]]] = [(paths, "", {}, [])]
+    if not unit and not k:
+        if len(compose.installed()) > 1 and "SOCKLAB_COMPOSE" not in os.environ:
+            other = compose.installed()[1]
+            runs.append((EITHER_COMPOSE, other[-1], {"SOCKLAB_COMPOSE": " ".join(other)}, []))
+        for each in topologies.names():
+            if topologies.describe(each).file != COMPOSE_FILE:
+                runs.append((EVERY_TOPOLOGY, each, {}, [f"--topology={each}"]))
     if not unit:  # once, here: two test processes must not bootstrap the same image at once
         Lab(Engine.connect(), name).build(say=say)
     failed = 0
-    for test_paths, lab_name, report, env in runs:
-        if env:
-            say(f"again with `{env['SOCKLAB_COMPOSE']}`: {', '.join(test_paths)}")
-        args = [sys.executable, "-m", "pytest", *test_paths, f"--junitxml={report}"]
+    for test_paths, variant, env, options in runs:
+        if variant:
+            say(f"again {'with `' + env['SOCKLAB_COMPOSE'] + '`' if env else 'on ' + variant}: {', '.join(test_paths)}")
+        report = junit.replace(".xml", f"-{variant}.xml") if variant else junit
+        args = [sys.executable, "-m", "pytest", *test_paths, f"--junitxml={report}", *options]
         if not unit:
             # Two processes, each with a lab of its own (`{name}-gw0`, `-gw1`), a test file
             # each at a time: lab tests mostly wait on the network, so two halve the time.
+            lab_name = f"{name}-{variant}" if variant else name
             args += ["--lab", f"--lab-name={lab_name}", "-n", str(workers), "--dist", "loadfile"]
             args += ["--keep-lab"] if keep else []
         if k:
@@ -204,6 +217,23 @@ def clean(c: Context, images: bool = False) -> None:
     if images:
         for tag in engine.remove_images(images_.PREFIXES):
             say(f"removed image {tag}")
+
+
+@task(name="topologies", help={"write": "write each shipped topology's Compose file from its description"})
+@reports_errors
+def topologies_(c: Context, write: bool = False) -> None:
+    """List the shipped topologies (lab/topologies/*.yaml): `invoke up --topology NAME`."""
+    from lab.control import topology
+
+    for each in topologies.names():
+        if write:
+            say(f"wrote {topologies.write(each).relative_to(ROOT)}")
+        d = topologies.describe(each)
+        topo = topology.load(d.file)
+        stale = "  (stale: run `invoke topologies --write`)" if topologies.stale(each) else ""
+        routers = ", ".join(r.name for r in topo.routers()) or "none"
+        console.print(f"{each:<8} {d.title}: {len(topo.end_hosts())} hosts; LANs {', '.join(topo.lans)}; "
+                      f"routers {routers}  ({d.file.relative_to(ROOT)}){stale}", markup=False, soft_wrap=True)
 
 
 @task

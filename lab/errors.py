@@ -116,6 +116,13 @@ class UnknownScenarioError(LabError):
         super().__init__(f"no scenario `{name}`; the scenarios are: {', '.join(sorted(valid))}")
 
 
+class ScenarioNeedsError(LabError):
+    def __init__(self, scenario: str, needs: str, topology: str, unmet: str) -> None:
+        super().__init__(f"scenario `{scenario}` needs {needs}; this lab runs {topology}, and {unmet}. "
+                         "Play it on a lab of the default topology (`invoke up --name NAME`, then "
+                         "`--name NAME` here)")
+
+
 class UnknownRoleError(LabError):
     def __init__(self, scenario: str, role: str, valid: Iterable[str]) -> None:
         self.role = role

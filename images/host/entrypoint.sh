@@ -1,16 +1,23 @@
 #!/bin/sh
 # Configure this host's routing from its compose environment, say "ready", then idle.
-#   LAB_ROLE=router  forward between LANs (ip_forward is a compose sysctl) and route
-#                    nowhere else: the default route Docker installed is removed.
-#   otherwise        LAB_GATEWAY is the router's address on this host's LAN; it becomes
-#                    the default route, so other LANs are reached through the router and
-#                    anything outside the lab is not reached at all.
+#   LAB_GATEWAY      a router's address on this host's LAN: it becomes the default route,
+#                    so other LANs are reached through the lab's routers and anything
+#                    outside the lab is not reached at all.
+#   otherwise        (a router, whose ip_forward is a compose sysctl, or a host on a LAN
+#                    with no router) the default route Docker installed is removed: the
+#                    host reaches its own LANs only. Routes to LANs further away are
+#                    derived from the topology and added by `invoke up`.
 set -eu
 host=$(hostname)
-if [ "${LAB_ROLE:-}" = router ]; then
-    ip route del default 2>/dev/null || true
-elif [ -n "${LAB_GATEWAY:-}" ]; then
+if [ -n "${LAB_GATEWAY:-}" ]; then
     ip route replace default via "$LAB_GATEWAY"
+else
+    ip route del default 2>/dev/null || true
+    # One LAN and no gateway: '<broadcast>' (255.255.255.255) still needs a way out.
+    set -- $(ip -o link show | awk -F': ' '$2 != "lo" { sub(/@.*/, "", $2); print $2 }')
+    if [ $# -eq 1 ]; then
+        ip route replace 255.255.255.255/32 dev "$1"
+    fi
 fi
 # /work is the student's workspace, bind-mounted from the Docker host. `student` takes the
 # uid and gid of the folder's owner there, so what a program writes as student is the

@@ -26,6 +26,7 @@ from lab.errors import DockerUnavailableError, LabError, WaitTimeoutError
 PROJECT = "com.docker.compose.project"
 SERVICE = "com.docker.compose.service"
 NETWORK = "com.docker.compose.network"
+CONFIG_FILES = "com.docker.compose.project.config_files"  # both Composes: the files it was started from
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from docker.models.containers import Container
 
 from lab.control import images, subnets, topology, workspace
 from lab.control.compose import Compose
-from lab.control.engine import NETWORK, SERVICE, Engine, ExecResult
+from lab.control.engine import CONFIG_FILES, NETWORK, SERVICE, Engine, ExecResult
 from lab.control.topology import Topology
 from lab.control.wait import wait_until
 from lab.errors import (
@@ -57,13 +57,15 @@ class HostStatus:
 
 
 class Lab:
-    def __init__(self, engine: Engine, name: str = DEFAULT_NAME, compose_file: Path = COMPOSE_FILE,
+    def __init__(self, engine: Engine, name: str = DEFAULT_NAME, compose_file: Path | None = None,
                  root: Path = ROOT) -> None:
+        """``compose_file``: the topology to start (`up`); by default the one the lab runs, else
+        compose.yaml."""
         if not _NAME.match(name):
             raise InvalidLabNameError(name)
         self.engine = engine
         self.name = name
-        self.compose_file = compose_file
+        self._compose_file = compose_file
         self.root = root
         self._topology: Topology | None = None  # read once; `up` and `down` read it afresh
         self._containers: dict[str, Container] | None = None  # by host; re-listed when one is stale
@@ -72,6 +74,20 @@ class Lab:
         return f"Lab({self.name!r})"
 
     # --- what is there ---------------------------------------------------------------
+    @property
+    def compose_file(self) -> Path:
+        if self._compose_file is None:
+            self._compose_file = self.started_from() or COMPOSE_FILE
+        return self._compose_file
+
+    def started_from(self) -> Path | None:
+        """The topology file the running lab was started from (Compose labels its containers)."""
+        for c in self.engine.containers(self.name):
+            files = c.labels.get(CONFIG_FILES)
+            if files:
+                return Path(files.split(",")[0])
+        return None
+
     def running_prefix(self) -> str | None:
         """The LAB_PREFIX the existing project's networks were made with, if any."""
         for net in self.engine.networks(self.name):
@@ -165,11 +181,19 @@ class Lab:
         running = self.running_prefix()
         if running and prefix and prefix != running:
             raise LabConflictError(self.name, f"runs on {running}.x.x")
+        started = self.started_from()
+        if started and started.resolve() != self.compose_file.resolve():
+            raise LabConflictError(self.name, f"runs the topology {started}")
         mounted = self.workspace()
         work = workspace.prepare(workspace_dir or mounted or DEFAULT_WORKSPACE)
         if mounted and work != mounted:
             raise LabConflictError(self.name, f"mounts the workspace {mounted}")
         for attempt in range(3):
+            if running and self.runs_image(tag):
+                # Nothing to do, and nothing for Compose to do: the other Compose (v1 after v2)
+                # would see its own config hash missing and recreate every host.
+                topo = topology.load(self.compose_file, {"LAB_PREFIX": running})
+                break
             taken = self.engine.subnets_in_use(exclude_project=self.name)
             chosen = running or subnets.choose_prefix(self.compose_file, taken, prefix)
             topo = topology.load(self.compose_file, {"LAB_PREFIX": chosen})
@@ -188,7 +212,20 @@ class Lab:
                 self.engine.remove_networks(self.engine.networks(self.name))
         self._topology, self._containers = topo, None
         self.wait_ready(topo, timeout)
+        self.install_routes(topo)
         return topo
+
+    def runs_image(self, tag: str) -> bool:
+        """Every host runs, from the image ``tag``."""
+        return self.is_up() and all(c.attrs["Config"]["Image"] == tag for c in self.containers().values())
+
+    def install_routes(self, topo: Topology) -> None:
+        """Each host's static routes to LANs beyond its gateway (several routers), from the topology."""
+        for host in topo.hosts:
+            routes = topo.static_routes(host)
+            if routes:
+                script = "; ".join(f"ip route replace {r.subnet} via {r.via}" for r in routes)
+                self.exec(host, ["sh", "-ec", script], check=True)
 
     def wait_ready(self, topo: Topology, timeout: float = 90) -> None:
         """Every host is running and has said READY in its current run."""

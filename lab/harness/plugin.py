@@ -23,6 +23,7 @@ import pytest
 import testinfra
 
 from lab.control import impair as impairments
+from lab.control import topologies
 from lab.control.capture import CaptureSet
 from lab.control.engine import Engine
 from lab.control.lab import DEFAULT_NAME, Lab
@@ -38,6 +39,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("socklab")
     group.addoption("--lab-name", default=DEFAULT_NAME, help="the lab (compose project) to test on")
     group.addoption("--keep-lab", action="store_true", help="leave the lab running after the tests")
+    group.addoption("--topology", default="", help="start the lab with this topology (a shipped one's "
+                    "name or a Compose file; default: the running lab's, else compose.yaml)")
     group.addoption("--artifacts", type=Path, default=artifacts.FOLDER, metavar="DIR",
                     help="where a failed lab test leaves its evidence (default: artifacts/)")
     group.addoption("--lab", action="store_true", help="also run the tests marked `lab` (they start a lab; "
@@ -72,7 +75,8 @@ def lab_name(config: pytest.Config) -> str:
 
 @pytest.fixture(scope="session")
 def lab(engine: Engine, request: pytest.FixtureRequest) -> Iterator[Lab]:
-    the_lab = Lab(engine, lab_name(request.config))
+    topology = request.config.getoption("--topology")
+    the_lab = Lab(engine, lab_name(request.config), topologies.compose_file(topology) if topology else None)
     was_up = the_lab.is_up()
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
 

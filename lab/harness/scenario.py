@@ -7,6 +7,11 @@ if it has one) and a scenario.py that defines:
     ROLES = {"server": Role("srv", ["lab", "udp-echo-server", "--port", "9001", "--json"], args=("9001",))}
     def play(stage: Stage) -> None: ...
     FLOW = ("h1", "udp port 9001")   # optional: where to capture, shown as a ladder
+    NEEDS = Needs(lan=("srv", "h1"), across=("b1",))   # optional: the hosts it names
+
+A scenario that names hosts says so in ``NEEDS``; one that runs on any topology picks its
+hosts from ``stage.lab.topology()`` by role and LAN instead. A scenario played on a lab
+whose topology lacks what it needs stops before it starts, saying what it needs.
 
 ``play`` starts roles on their hosts, says what is happening (``stage.say``) and records
 what it observed as checks (``stage.check``). ``invoke scenario NAME`` prints the narration
@@ -36,11 +41,13 @@ from types import ModuleType
 from lab.control.capture import CaptureSet
 from lab.control.lab import ROOT, Lab
 from lab.control.programs import STDOUT, HostProgram
+from lab.control.topology import Topology
 from lab.errors import (
     CaptureIncompleteError,
     ProgramError,
     ProgramHungError,
     RoleSpecError,
+    ScenarioNeedsError,
     UnknownRoleError,
     UnknownScenarioError,
     WaitTimeoutError,
@@ -50,6 +57,33 @@ from lab.wire.pcap import Packet
 
 SCENARIOS = ROOT / "scenarios"
 STUDENT = "student"  # the unprivileged user a student's program runs as
+
+
+@dataclass(frozen=True)
+class Needs:
+    """The hosts a lesson names: ``lan`` share one LAN; each of ``across`` is on another LAN,
+    reached through routers."""
+
+    lan: tuple[str, ...] = ()
+    across: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        said = [f"{' and '.join(self.lan)} on one LAN"] if self.lan else []
+        said += [f"{' and '.join(self.across)} on another, behind a router"] if self.across else []
+        return "; ".join(said) or "nothing"
+
+    def unmet(self, topo: Topology) -> str | None:
+        """What ``topo`` lacks of this, or None."""
+        missing = [h for h in (*self.lan, *self.across) if h not in topo.hosts]
+        if missing:
+            return f"it has no host {', '.join(missing)}"
+        apart = [h for h in self.lan[1:] if not topo.same_lan(h, self.lan[0])]
+        if apart:
+            return f"{', '.join(apart)} is not on {self.lan[0]}'s LAN"
+        near = [h for h in self.across if self.lan and topo.same_lan(h, self.lan[0])]
+        if near:
+            return f"{', '.join(near)} is on {self.lan[0]}'s LAN"
+        return None
 
 
 @dataclass(frozen=True)
@@ -259,6 +293,10 @@ def play(lab: Lab, name: str, overrides: dict[str, list[str]] | None = None,
     role's args. ``capture`` (default: ``flows``) records FLOW for the ladders of FAILs.
     """
     module = load(name)
+    needs = getattr(module, "NEEDS", Needs())
+    unmet = needs.unmet(lab.topology())
+    if unmet:
+        raise ScenarioNeedsError(name, str(needs), lab.compose_file.name, unmet)
     roles: dict[str, Role] = dict(module.ROLES)
     stage = Stage(lab, roles, say, name=name)
     for role, argv in (overrides or {}).items():

@@ -1,7 +1,8 @@
 """Broadcast: who hears '<broadcast>' and the subnet broadcast; SO_BROADCAST is required.
 
-Exercise: sender.py PORT MESSAGE (see README.md), run on h1 and on b1, heard by the
-reference listeners on every host.
+Exercise: sender.py PORT MESSAGE (see README.md), run on a host of each of the first two
+LANs (h1 and b1 in the default lab), heard by the reference listeners on every host. Runs
+on any topology: it picks its hosts by LAN (on one LAN of fifty, one sender reaches all).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ def play(stage: Stage) -> None:
     listeners = {h: stage.start("listener", host=h) for h in hosts}
     for program in listeners.values():
         program.wait_listening(PORT)
-    senders = ["h1", "b1"]
+    on_each_lan = ([h.name for h in topo.hosts_on(lan) if h.role != "router"] for lan in topo.lans)
+    senders = [names[0] for names in on_each_lan if names][:2]  # h1 and b1 in the default lab
     kinds = ("limited",) if stage.mine("sender") else ("limited", "subnet")
     for sender in senders:
         lan = topo.lans[topo.host(sender).lans[0]]
@@ -52,6 +54,6 @@ def play(stage: Stage) -> None:
             stage.check(f"{kind} broadcast from {sender} reached exactly its LAN", reached == expected,
                         f"reached {reached}", expected=f"{expected} (the hosts of {sender}'s LAN)",
                         hint="setsockopt(SOL_SOCKET, SO_BROADCAST, 1), then sendto(message, ('<broadcast>', port))")
-    refused = stage.run("sender", "--no-so-broadcast", "--message", "x", host="h1", reference=True)
+    refused = stage.run("sender", "--no-so-broadcast", "--message", "x", host=senders[0], reference=True)
     stage.check("without SO_BROADCAST the kernel refuses the send",
                 refused.exit_code == 1 and "needs SO_BROADCAST" in refused.stderr, refused.stderr.strip())

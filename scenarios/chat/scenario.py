@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from lab.harness.scenario import Role, Stage
+from lab.harness.scenario import Needs, Role, Stage
 
 TITLE = "full-duplex UDP chat: one thread sends, another receives"
+NEEDS = Needs(lan=("h1",), across=("b1",))
 PORT = 9002
 FLOW = ("h1", f"udp port {PORT}")
 ROLES = {

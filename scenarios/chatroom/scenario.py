@@ -5,9 +5,10 @@ Exercise: server.py PORT (see README.md), checked with reference members on h1, 
 
 from __future__ import annotations
 
-from lab.harness.scenario import Role, Stage
+from lab.harness.scenario import Needs, Role, Stage
 
 TITLE = "a UDP chat room server relays each message to every other member"
+NEEDS = Needs(lan=("srv", "h1", "h2", "h3"), across=("b1",))
 PORT = 9003
 MEMBERS = {"alice": "h1", "bob": "h2", "carol": "b1"}
 FLOW = ("srv", f"udp port {PORT}")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from lab.harness.scenario import Role, Stage
+from lab.harness.scenario import Needs, Role, Stage
 from lab.harness.tcp import echo_load
 
 TITLE = "the same TCP echo service three ways; the same load gets identical bytes back"
+NEEDS = Needs(lan=("srv", "h1"), across=("b1",))
 IMPLS = {"thread": 9021, "socketserver": 9022, "selectors": 9023}
 FLOW = ("srv", f"tcp port {IMPLS['thread']}")
 ROLES = {impl: Role("srv", ["lab", "tcp-echo-server", "--impl", impl, "--port", str(port)])

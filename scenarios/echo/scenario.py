@@ -7,9 +7,10 @@ and b1, the client against the reference server.
 
 from __future__ import annotations
 
-from lab.harness.scenario import Role, Stage
+from lab.harness.scenario import Needs, Role, Stage
 
 TITLE = "a UDP echo server returns every datagram unchanged"
+NEEDS = Needs(lan=("srv", "h1"), across=("b1",))
 PORT = 9001
 LINES = ["hello", "你好，世界", "tab\tand  spaces", "x" * 1400, "exit", "never sent: exit ended the client"]
 FLOW = ("h1", f"udp port {PORT}")

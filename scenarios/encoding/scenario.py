@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from lab.harness.scenario import Role, Stage
+from lab.harness.scenario import Needs, Role, Stage
 
 TITLE = "text becomes bytes before it is sent; decode with the wrong codec and it garbles"
+NEEDS = Needs(lan=("h1",), across=("b1",))
 PORT = 9005
 TEXT = "你好，世界"
 FLOW = ("b1", f"udp port {PORT}")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from lab.control import impair
 from lab.control.capture import CaptureSet
-from lab.harness.scenario import Role, Stage
+from lab.harness.scenario import Needs, Role, Stage
 from lab.harness.tcp import echo_load
 from lab.harness.udpcount import received_numbers
 from lab.wire.pcap import retransmissions
 
 TITLE = "under 20% loss the UDP receiver misses datagrams; TCP retransmits and delivers every byte"
+NEEDS = Needs(lan=("h1",), across=("b1",))
 UDP_PORT, TCP_PORT, COUNT, SIZE = 9050, 9051, 1000, 512 * 1024
 FLOW = ("h1", f"tcp port {TCP_PORT}")
 ROLES = {"tcp-server": Role("b1", ["lab", "tcp-echo-server", "--impl", "selectors", "--port", str(TCP_PORT)])}

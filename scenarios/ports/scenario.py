@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from lab.harness.scenario import Role, Stage
+from lab.harness.scenario import Needs, Role, Stage
 
 TITLE = "who chooses the port: the OS for a client, the program for a server"
+NEEDS = Needs(lan=("srv", "h1"))
 PORT = 9000
 FLOW = ("srv", f"udp port {PORT}")
 ROLES = {

@@ -7,9 +7,10 @@ the server ends.
 
 from __future__ import annotations
 
-from lab.harness.scenario import Role, Stage
+from lab.harness.scenario import Needs, Role, Stage
 
 TITLE = "one-to-one TCP chat: lines both ways, `bye` from either side ends it"
+NEEDS = Needs(lan=("srv", "h1"))
 PORT = 9011
 FLOW = ("h1", f"tcp port {PORT}")
 ROLES = {

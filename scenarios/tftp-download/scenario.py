@@ -6,10 +6,11 @@ Exercise: client.py HOST FILENAME (see README.md), against the reference server 
 from __future__ import annotations
 
 from lab.control.capture import CaptureSet
-from lab.harness.scenario import Role, Stage
+from lab.harness.scenario import Needs, Role, Stage
 from lab.harness.tftp import ROOT, make_file
 
 TITLE = "a TFTP download: RRQ to port 69, then DATA 1, 2, 3 from a new port, each ACKed"
+NEEDS = Needs(lan=("srv",), across=("b1",))
 FLOW = ("b1", "udp")
 ROLES = {
     "server": Role("srv", ["lab", "tftp-server", "--root", ROOT, "--json"]),

@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 
 from lab.control.capture import CaptureSet
-from lab.harness.scenario import Role, Stage
+from lab.harness.scenario import Needs, Role, Stage
 from lab.harness.tftp import ROOT, make_file, sha256
 
 TITLE = "blksize and windowsize (OACK): fewer, larger packets and fewer ACKs make a transfer faster"
+NEEDS = Needs(lan=("srv",), across=("b1",))
 SIZE = 2 * 1024 * 1024
 ROLES = {
     "server": Role("srv", ["lab", "tftp-server", "--root", ROOT, "--json"]),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from lab.harness.scenario import Role, Stage
+from lab.harness.scenario import Needs, Role, Stage
 from lab.harness.tftp import ROOT, make_file, sha256
 
 TITLE = "a TFTP upload: WRQ, ACK 0, DATA from the client; refused unless the server allows it"
+NEEDS = Needs(lan=("srv",), across=("b1",))
 FLOW = ("b1", "udp")
 ROLES = {
     "server": Role("srv", ["lab", "tftp-server", "--root", ROOT, "--writable", "--create", "--json"]),

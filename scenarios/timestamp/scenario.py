@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 import time
 
-from lab.harness.scenario import Role, Stage
+from lab.harness.scenario import Needs, Role, Stage
 
 TITLE = "a timestamp server replies [time]data, the same over UDP and TCP"
+NEEDS = Needs(lan=("srv",), across=("b1",))
 PORT = 9006
 STAMP = re.compile(r"^\[(\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4})\](.*)$")
 LINES = ["hello", "second line", "你好"]

@@ -1,0 +1,212 @@
+"""The shipped topologies: short descriptions in lab/topologies/*.yaml, each written out as
+the Compose file it describes (`invoke topologies --write`).
+
+A description says only what differs between labs: the LANs, the hosts with their role,
+LAN and address, and the routers with their address on each LAN they join::
+
+    lans: {lan_a: 1, lan_b: 2}                  # subnets ${LAB_PREFIX}.1.0/24, .2.0/24
+    hosts:
+      h{1..3}: [client, lan_a, 11]              # h1 .11, h2 .12, h3 .13
+      srv: [server, lan_a, 10]
+    routers:
+      router: {lan_a: 254, lan_b: 254}
+
+Everything else, the same for every lab (capabilities, name resolution, isolation, the
+gateway of each host), is written by `compose_text` once, so a fifty-host file is generated,
+not typed, and still reads as plain Compose. The result is validated by ``topology.load``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lab.errors import TopologyError
+
+ROOT = Path(__file__).resolve().parents[2]
+FOLDER = ROOT / "lab" / "topologies"
+DEFAULT = "default"
+_RANGE = re.compile(r"^(?P<stem>[a-z][a-z0-9_-]*)\{(?P<first>\d+)\.\.(?P<last>\d+)\}$")
+_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+P = "${LAB_PREFIX:-10.201}"
+
+
+@dataclass(frozen=True)
+class Description:
+    name: str
+    title: str
+    file: Path  # the Compose file it is written to
+    lans: dict[str, int]  # LAN -> N of ${LAB_PREFIX}.N.0/24
+    hosts: dict[str, tuple[str, str, int]]  # host -> (role, LAN, last octet), ranges expanded
+    routers: dict[str, dict[str, int]]  # router -> {LAN: last octet}
+
+
+def names() -> list[str]:
+    return sorted(p.stem for p in FOLDER.glob("*.yaml") if not p.name.endswith(".compose.yaml"))
+
+
+def compose_file(topology: str) -> Path:
+    """`--topology` -> a Compose file: a shipped topology's name, or the path of any file."""
+    if topology in names():
+        return describe(topology).file
+    path = Path(topology)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return path.resolve()
+    raise TopologyError("--topology", topology, f"no such topology; shipped: {', '.join(names())}, "
+                        "or give the path of a Compose file")
+
+
+def describe(name: str) -> Description:
+    source = FOLDER / f"{name}.yaml"
+    where = str(source)
+
+    def fail(field: str, problem: str) -> TopologyError:
+        return TopologyError(where, field, problem)
+
+    try:
+        doc = yaml.safe_load(source.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise fail("(file)", f"cannot read it: {exc}") from None
+    if not isinstance(doc, dict):
+        raise fail("(top level)", "must be a mapping")
+    lans = doc.get("lans") or {}
+    if not lans or not all(isinstance(n, int) and 0 <= n <= 255 for n in lans.values()):
+        raise fail("lans", "maps each LAN's name to N (0-255) of ${LAB_PREFIX}.N.0/24")
+    hosts: dict[str, tuple[str, str, int]] = {}
+    for key, spec in (doc.get("hosts") or {}).items():
+        if not (isinstance(spec, list) and len(spec) == 3 and spec[1] in lans and isinstance(spec[2], int)):
+            raise fail(f"hosts.{key}", f"must be [role, LAN, last octet] with a LAN of {', '.join(lans)}")
+        role, lan, octet = spec
+        for i, host in enumerate(_expand(key, fail)):
+            hosts[host] = (role, lan, octet + i)
+    routers: dict[str, dict[str, int]] = doc.get("routers") or {}
+    for router, joins in routers.items():
+        if not isinstance(joins, dict) or not set(joins) <= set(lans):
+            raise fail(f"routers.{router}", f"maps LANs ({', '.join(lans)}) to the router's last octet")
+    file = ROOT / str(doc.get("file", f"lab/topologies/{name}.compose.yaml"))
+    return Description(name, str(doc.get("title", name)), file, dict(lans), hosts, dict(routers))
+
+
+def _expand(key: str, fail: Any) -> list[str]:
+    """``h{1..3}`` -> h1, h2, h3; a plain name -> itself."""
+    match = _RANGE.match(key)
+    if match:
+        return [f"{match['stem']}{i}" for i in range(int(match["first"]), int(match["last"]) + 1)]
+    if not _NAME.match(key):
+        raise fail(f"hosts.{key}", "a host name is lower-case letters, digits, - and _, or a range like h{1..9}")
+    return [key]
+
+
+def compose_text(d: Description) -> str:
+    """The Compose file of a description: the shared host template, then one block per host."""
+
+    def address(lan: str, octet: int) -> str:
+        return f'"{P}.{d.lans[lan]}.{octet}"'
+
+    gateways: dict[str, str] = {}  # LAN -> the first router's address on it: its hosts' default route
+    for joins in d.routers.values():
+        for lan, octet in joins.items():
+            gateways.setdefault(lan, address(lan, octet))
+    first = {**{h: (lan, o) for h, (_, lan, o) in d.hosts.items()},
+             **{r: next(iter(j.items())) for r, j in d.routers.items()}}
+    members = {lan: _wrap(" ".join(h for h, (_, on, _o) in d.hosts.items() if on == lan)) for lan in d.lans}
+    width = max(len(m) for m in members.values())
+    layout = []
+    for lan, n in d.lans.items():
+        routers = "  ".join(f"{r} .{j[lan]}" for r, j in d.routers.items() if lan in j)
+        layout.append(f"#   {lan:<6} ${{LAB_PREFIX}}.{n}.0/24   {members[lan]:<{width}}   {routers}".rstrip())
+    out = [
+        f"# socklab topology: {d.title}.",
+        "#",
+        *layout,
+        "#",
+        f"# Written by `invoke topologies --write` from lab/topologies/{d.name}.yaml: edit that, not this.",
+        "# The conventions every topology follows are in docs/topologies.md.",
+        "#",
+        "# LAB_PREFIX (two octets, default 10.201) is chosen by `invoke up` so that several labs",
+        "# (`invoke up --name alice`) never share a subnet; plain `docker compose up -d` uses the",
+        "# default. Compose v1 rejects a top-level `name:`; the project name comes from `-p`.",
+        "#",
+        "# Isolation without `internal: true` (which drops 255.255.255.255, Python's '<broadcast>'):",
+        "# the Docker host takes no address on a lab bridge (inhibit_ipv4) and masquerades nothing,",
+        "# hosts route only through the lab's routers, and no router has a route out of the lab.",
+        "# So broadcast works on each LAN and nothing reaches the host or the outside world.",
+        "",
+        _HOST_TEMPLATE.strip("\n"),
+        "  extra_hosts: &lab-names",
+        *[f'    - "{h}:{P}.{d.lans[lan]}.{o}"' for h, (lan, o) in first.items()],
+        "  stop_grace_period: 2s",
+        "",
+        "services:",
+    ]
+    for host, (role, lan, octet) in d.hosts.items():
+        out += [f"  {host}:", "    <<: *lab-host", f"    hostname: {host}", f"    labels: {{socklab.role: {role}}}"]
+        if lan in gateways:
+            out.append(f"    environment: {{LAB_GATEWAY: {gateways[lan]}}}")
+        out.append(f"    networks: {{{lan}: {{ipv4_address: {address(lan, octet)}}}}}")
+    for router, joins in d.routers.items():
+        out += [f"  {router}:", "    <<: *lab-host", f"    hostname: {router}", "    labels: {socklab.role: router}",
+                "    sysctls:", "      net.ipv4.ip_forward: 1",
+                "      net.ipv4.ip_unprivileged_port_start: 1024", "    networks:"]
+        out += [f"      {lan}: {{ipv4_address: {address(lan, octet)}}}" for lan, octet in joins.items()]
+    out += ["", _BRIDGE_TEMPLATE.strip("\n"), "", "networks:"]
+    for lan, n in d.lans.items():
+        out += [f"  {lan}:", "    <<: *lab-bridge", "    ipam:",
+                f'      config: [{{subnet: "{P}.{n}.0/24", gateway: "{P}.{n}.1"}}]']
+    return "\n".join(out) + "\n"
+
+
+def _wrap(members: str, width: int = 48) -> str:
+    return members if len(members) <= width else members[:width].rsplit(" ", 1)[0] + " ..."
+
+
+def write(name: str) -> Path:
+    d = describe(name)
+    d.file.write_text(compose_text(d))
+    return d.file
+
+
+def stale(name: str) -> bool:
+    """True when the Compose file differs from what its description writes."""
+    d = describe(name)
+    return not d.file.exists() or d.file.read_text() != compose_text(d)
+
+
+_HOST_TEMPLATE = """
+x-lab-host: &lab-host
+  image: ${LAB_HOST_IMAGE:-socklab/host:latest}
+  init: true                       # tini as PID 1: SIGTERM stops a host at once
+  cap_drop: [ALL]
+  cap_add:
+    - NET_ADMIN                    # routes, iptables, tc: the lab's own network changes
+    - NET_RAW                      # ping, tcpdump
+    - NET_BIND_SERVICE             # root may serve TFTP on port 69
+    - SETUID                       # runuser/setpriv to the unprivileged user 'student'
+    - SETGID
+    - CHOWN                        # root managing files in served directories
+    - DAC_OVERRIDE
+    - FOWNER
+    - KILL                         # root may stop a student's program
+    - SYS_CHROOT                   # tftpd-hpa --secure chroots into the directory it serves
+  sysctls:
+    net.ipv4.ip_unprivileged_port_start: 1024   # Docker's default is 0; the lessons need 1024
+    net.ipv4.ip_forward: 0         # only routers forward (Docker's default is 1)
+  dns: [127.0.0.1]                 # no name lookups leave the lab; lab names are in /etc/hosts
+  volumes:
+    # The student's workspace (`invoke up --workspace DIR`, default ./work): edited on the
+    # Docker host, run on every lab host. The entrypoint gives the host's `student` user the
+    # folder owner's uid, so files are editable from both sides.
+    - "${LAB_WORKSPACE:-./work}:/work"
+"""
+
+_BRIDGE_TEMPLATE = """
+x-lab-bridge: &lab-bridge
+  driver: bridge
+  driver_opts:
+    com.docker.network.bridge.inhibit_ipv4: "true"
+    com.docker.network.bridge.enable_ip_masquerade: "false"
+"""

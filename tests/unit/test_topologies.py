@@ -1,0 +1,109 @@
+"""The shipped topologies: descriptions -> Compose files, and the routing derived from them."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import pytest
+
+from lab.control import topologies, topology
+from lab.control.lab import COMPOSE_FILE
+from lab.errors import TopologyError
+
+
+@pytest.mark.parametrize("name", topologies.names())
+def test_every_compose_file_is_what_its_description_writes(name: str) -> None:
+    assert not topologies.stale(name), f"lab/topologies/{name}.yaml changed: run `invoke topologies --write`"
+    topo = topology.load(topologies.describe(name).file)  # and it follows the conventions
+    assert topo.end_hosts()
+
+
+def test_the_shipped_topologies() -> None:
+    assert set(topologies.names()) >= {"default", "chain", "lan50"}
+    assert topologies.compose_file("default") == COMPOSE_FILE
+    lan50 = topology.load(topologies.compose_file("lan50"))
+    assert len(lan50.end_hosts()) == 50 and len(lan50.lans) == 1 and not lan50.routers()
+    assert all(h.gateway is None for h in lan50.hosts.values()), "no router, so no default route"
+
+
+def chain() -> topology.Topology:
+    return topology.load(topologies.compose_file("chain"), {"LAB_PREFIX": "10.230"})
+
+
+def test_hops_count_the_routers_between() -> None:
+    topo = chain()
+    assert topo.hops("h1", "h2") == 0
+    assert topo.hops("h1", "m1") == 1
+    assert topo.hops("h1", "b1") == 2, "a ping end to end shows TTL 62"
+    assert topo.hops("b2", "srv") == 2
+    assert topo.hops("m1", "b1") == 1
+    assert topo.hops("r1", "b1") == 1 and topo.hops("r1", "m1") == 0
+    assert topo.hops("h1", "r2") == 1, "r2's address on lan_b is one router away"
+
+
+def test_static_routes_reach_the_lans_beyond_the_gateway() -> None:
+    topo = chain()
+    net = ipaddress.ip_network
+    addr = ipaddress.ip_address
+    assert topo.host("h1").gateway == addr("10.230.1.254")
+    assert topo.static_routes("h1") == [], "r1 is h1's gateway for lan_b and lan_c alike"
+    assert topo.host("m1").gateway == addr("10.230.2.254"), "the first router on lan_b"
+    (m1,) = topo.static_routes("m1")
+    assert (m1.subnet, m1.via, m1.hops) == (net("10.230.3.0/24"), addr("10.230.2.253"), 1)
+    assert [(r.lan, str(r.via)) for r in topo.static_routes("r1")] == [("lan_c", "10.230.2.253")]
+    assert [(r.lan, str(r.via)) for r in topo.static_routes("r2")] == [("lan_a", "10.230.2.254")]
+    assert {lan: r.hops for lan, r in topo.routes("b1").items()} == {"lan_b": 1, "lan_a": 2}
+
+
+def test_compose_file_takes_a_name_or_a_path(tmp_path: Path) -> None:
+    assert topologies.compose_file("chain").name == "chain.compose.yaml"
+    own = tmp_path / "mine.yaml"
+    assert topologies.compose_file(str(own)) == own.resolve()
+    with pytest.raises(TopologyError, match=r"--topology: ring: no such topology; shipped: chain, default"):
+        topologies.compose_file("ring")
+
+
+@pytest.mark.parametrize(("text", "error"), [
+    ("lans: {lan: 1}\nhosts: {h1: [client, lan_x, 11]}\n", r"hosts.h1: must be \[role, LAN, last octet\]"),
+    ("lans: {lan: 300}\n", r"lans: maps each LAN's name"),
+    ("lans: {lan: 1}\nhosts: {H_1: [client, lan, 11]}\n", r"hosts.H_1: a host name is lower-case"),
+    ("lans: {a: 1}\nrouters: {r: {b: 254}}\n", r"routers.r: maps LANs \(a\)"),
+    ("- a list\n", r"\(top level\): must be a mapping"),
+])
+def test_bad_descriptions_name_the_field(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, text: str,
+                                         error: str) -> None:
+    (tmp_path / "bad.yaml").write_text(text)
+    monkeypatch.setattr(topologies, "FOLDER", tmp_path)
+    with pytest.raises(TopologyError, match=error) as info:
+        topologies.describe("bad")
+    assert str(tmp_path / "bad.yaml") in str(info.value)
+
+
+def test_ranges_expand_with_consecutive_addresses(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "r.yaml").write_text("lans: {lan: 7}\nhosts: {'n{2..4}': [client, lan, 20]}\n")
+    monkeypatch.setattr(topologies, "FOLDER", tmp_path)
+    d = topologies.describe("r")
+    assert d.hosts == {"n2": ("client", "lan", 20), "n3": ("client", "lan", 21), "n4": ("client", "lan", 22)}
+    out = tmp_path / "r.compose.yaml"
+    out.write_text(topologies.compose_text(d))
+    topo = topology.load(out, {"LAB_PREFIX": "10.9"})
+    assert str(topo.host("n4").address) == "10.9.7.22"
+
+
+def test_scenarios_say_what_they_need_of_the_topology() -> None:
+    from lab.harness import scenario
+
+    default = topology.load(COMPOSE_FILE)
+    for name in scenario.names():
+        assert scenario.load(name).__dict__.get("NEEDS", scenario.Needs()).unmet(default) is None, name
+    chain_ = chain()
+    lan50 = topology.load(topologies.compose_file("lan50"))
+    echo = scenario.load("echo").NEEDS
+    assert echo.unmet(chain_) is None, "srv and h1 share lan_a, b1 is two routers away"
+    assert echo.unmet(lan50) == "it has no host b1"
+    assert str(echo) == "srv and h1 on one LAN; b1 on another, behind a router"
+    assert scenario.load("chatroom").NEEDS.unmet(chain_) == "it has no host h3"
+    assert scenario.load("ports").NEEDS.unmet(lan50) is None
+    assert scenario.Needs(lan=("h1", "m1")).unmet(chain_) == "m1 is not on h1's LAN"
+    assert scenario.Needs(lan=("h1",), across=("h2",)).unmet(chain_) == "h2 is on h1's LAN"
