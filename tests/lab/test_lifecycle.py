@@ -10,22 +10,24 @@ import select
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
+from lab.control import topologies
 from lab.control.engine import Engine
 from lab.control.lab import ROOT, Lab
-from lab.errors import HostNotRunningError, SubnetTakenError
+from lab.errors import HostNotRunningError, LabConflictError, SubnetTakenError
 
 pytestmark = pytest.mark.lab
 
 
 @pytest.fixture
-def scratch(engine: Engine) -> Iterator[Callable[[str], Lab]]:
+def scratch(engine: Engine) -> Iterator[Callable[..., Lab]]:
     made: list[Lab] = []
 
-    def make(name: str) -> Lab:
-        lab = Lab(engine, f"sltest-{name}")
+    def make(name: str, compose_file: Path | None = None) -> Lab:
+        lab = Lab(engine, f"sltest-{name}", compose_file)
         lab.down()  # a leftover of an earlier, interrupted run
         made.append(lab)
         return lab
@@ -170,3 +172,16 @@ def test_shell_gets_a_real_tty(lab: Lab) -> None:
         seen += chunk
     os.waitpid(pid, 0)
     assert b"/dev/pts/" in seen and b"host=h1" in seen, seen
+
+
+def test_a_lab_is_found_again_with_its_topology(scratch: Callable[..., Lab], engine: Engine) -> None:
+    """Only `up` is told the topology; every later command finds it from the running lab."""
+    chain = topologies.compose_file("chain")
+    lab = scratch("chain", chain)
+    lab.up()
+    later = Lab(engine, lab.name)  # as `invoke exec m1 ... --name` would
+    assert later.compose_file == chain
+    assert {"m1", "r1", "r2"} <= set(later.topology().hosts)
+    assert "ttl=62" in later.exec("h1", ["ping", "-c", "1", "-W", "2", "b1"], check=True).stdout
+    with pytest.raises(LabConflictError, match=r"runs the topology .*chain.compose.yaml"):
+        Lab(engine, lab.name, ROOT / "compose.yaml").up()

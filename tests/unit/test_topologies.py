@@ -9,7 +9,8 @@ import pytest
 
 from lab.control import topologies, topology
 from lab.control.lab import COMPOSE_FILE
-from lab.errors import TopologyError
+from lab.errors import ScenarioNeedsError, TopologyError
+from lab.harness import scenario
 
 
 @pytest.mark.parametrize("name", topologies.names())
@@ -92,8 +93,6 @@ def test_ranges_expand_with_consecutive_addresses(monkeypatch: pytest.MonkeyPatc
 
 
 def test_scenarios_say_what_they_need_of_the_topology() -> None:
-    from lab.harness import scenario
-
     default = topology.load(COMPOSE_FILE)
     for name in scenario.names():
         assert scenario.load(name).__dict__.get("NEEDS", scenario.Needs()).unmet(default) is None, name
@@ -107,3 +106,15 @@ def test_scenarios_say_what_they_need_of_the_topology() -> None:
     assert scenario.load("ports").NEEDS.unmet(lan50) is None
     assert scenario.Needs(lan=("h1", "m1")).unmet(chain_) == "m1 is not on h1's LAN"
     assert scenario.Needs(lan=("h1",), across=("h2",)).unmet(chain_) == "h2 is on h1's LAN"
+
+
+def test_a_scenario_on_a_topology_without_its_hosts_stops_before_it_starts() -> None:
+    class LabOfFifty:  # what `play` asks of a lab before it starts anything
+        compose_file = topologies.compose_file("lan50")
+
+        def topology(self) -> topology.Topology:
+            return topology.load(self.compose_file)
+
+    with pytest.raises(ScenarioNeedsError, match=r"scenario `echo` needs srv and h1 on one LAN; b1 on another, "
+                       r"behind a router; this lab runs lan50.compose.yaml, and it has no host b1\. Play it on"):
+        scenario.play(LabOfFifty(), "echo")  # type: ignore[arg-type]
