@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -161,14 +162,19 @@ def test_a_zero_timeout_still_times_out(pair: tuple[socket.socket, socket.socket
 
 
 class Refusing(socket.socket):
-    """A socket whose stack refuses 20 % of its sends at random (a host firewall's DROP with
-    `-m statistic`). Random, not every Nth: a loss pattern that repeats with the window's
-    period is another matter (see issue 13's notes)."""
+    """A socket whose stack refuses its second send and then 20 % at random (a host
+    firewall's DROP with `-m statistic`). Random, not every Nth: a loss pattern that repeats
+    with the window's period is another matter (see issue 13's notes). Each socket draws
+    from its own generator, so which side is refused does not hang on thread timing."""
 
-    rng = random.Random(13)
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.rng = random.Random(13)
+        self.sends = 0
 
     def sendto(self, data, address):  # type: ignore[no-untyped-def, override]
-        if self.rng.random() < 0.2:
+        self.sends += 1
+        if self.sends == 2 or self.rng.random() < 0.2:
             raise PermissionError(errno.EPERM, "Operation not permitted")
         return super().sendto(data, address)
 
