@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import docker.errors
 from invoke import Context, Exit, task
@@ -28,7 +28,11 @@ from lab.control.report import print_status
 from lab.control.workspace import MOUNT
 from lab.errors import LabError
 
+if TYPE_CHECKING:
+    from lab.harness.scenario import Stage
+
 console = Console(highlight=False)
+REPORT_HELP = "write an HTML page of the run (checks, evidence, pictures, pcaps) into this folder"
 NAME_HELP = f"lab name, i.e. its compose project (default {DEFAULT_NAME}); labs run side by side"
 
 
@@ -249,20 +253,40 @@ def scenarios(c: Context) -> None:
 @task(iterable=["role"],
       help={"scenario": "scenario name (`invoke scenarios` lists them)", "name": NAME_HELP,
             "role": "ROLE=COMMAND: run COMMAND in ROLE's place (repeatable)",
-            "flows": "show the exchange as a ladder diagram afterwards (default on)"})
+            "flows": "show the exchange as a ladder diagram afterwards (default on)", "report": REPORT_HELP})
 @reports_errors
 def scenario(c: Context, scenario: str, name: str = DEFAULT_NAME, role: list[str] | None = None,
-             flows: bool = True) -> None:
+             flows: bool = True, report: str = "") -> None:
     """Play a scenario live on the lab and narrate what happened."""
     from lab.harness import scenario as scenarios_
 
     lab = running_lab(name)
-    stage = scenarios_.play(lab, scenario, scenarios_.parse_overrides(role or []),
-                           say=narrate, flows=flows)
+    said, tee = recorded(narrate)
+    stage = scenarios_.play(lab, scenario, scenarios_.parse_overrides(role or []), say=tee, flows=flows,
+                            capture=True if report else None, pcap_folder=Path(report) if report else None)
+    write_report(lab, stage, said, report)
     failed = [c for c in stage.checks if not c.ok]
     if failed:
         raise Exit(f"socklab: {len(failed)} of {len(stage.checks)} checks failed", code=1)
     say(f"all {len(stage.checks)} checks hold")
+
+
+def recorded(show: Callable[[str], None]) -> tuple[list[str], Callable[[str], None]]:
+    """What is said, shown and kept for a report."""
+    said: list[str] = []
+
+    def tee(line: str) -> None:
+        said.append(line)
+        show(line)
+
+    return said, tee
+
+
+def write_report(lab: Lab, stage: Stage, said: list[str], folder: str) -> None:
+    if folder:
+        from lab.harness import reports
+
+        say(f"report: {reports.write_stage(Path(folder), stage, said, lab.topology())}")
 
 
 def running_lab(name: str) -> Lab:
@@ -308,18 +332,19 @@ def _workspace(name: str, chosen: str) -> Path:
 @task(iterable=["role"],
       help={"exercise": "exercise name (see `invoke exercises`)", "name": NAME_HELP,
             "role": "ROLE=COMMAND: run COMMAND in ROLE's place, given the role's arguments (repeatable)",
-            "json": "print the checks and their evidence as JSON"})
+            "json": "print the checks and their evidence as JSON", "report": REPORT_HELP})
 @reports_errors
 def check(c: Context, exercise: str, name: str = DEFAULT_NAME, role: list[str] | None = None,
-          json_: bool = False) -> None:
+          json_: bool = False, report: str = "") -> None:
     """Check your programs (work/EXERCISE/<role>.py) on the lab: each check, and the evidence of a FAIL."""
     from lab.harness import exercise as exercises_
     from lab.harness import scenario as scenarios_
 
     lab = running_lab(name)
-    quiet: Callable[[str], None] = (lambda _: None) if json_ else narrate
+    said, tee = recorded((lambda _: None) if json_ else narrate)
     outcome = exercises_.check(lab, exercise, exercises_.mounted(lab), scenarios_.parse_overrides(role or []),
-                               say=quiet)
+                               say=tee, pcap_folder=Path(report) if report else None)
+    write_report(lab, outcome.stage, said, report)
     if json_:
         print(json.dumps(outcome.as_json(), indent=1, ensure_ascii=False))
     else:
@@ -356,14 +381,15 @@ def capture(c: Context, host: str, name: str = DEFAULT_NAME, filter: str = "", s
 
 
 @task(help={"pcap": "a pcap file (e.g. from `invoke capture`)", "name": NAME_HELP + "; its host names label "
-            "the columns when it runs"})
+            "the lanes when it runs", "out": "also draw it: FILE.svg (sequence diagram) or FILE.html (a page with it)",
+            "timeline": "FILE.png: block or sequence number over time, retransmissions marked"})
 @reports_errors
-def flows(c: Context, pcap: str, name: str = DEFAULT_NAME) -> None:
+def flows(c: Context, pcap: str, name: str = DEFAULT_NAME, out: str = "", timeline: str = "") -> None:
     """Print a ladder diagram of the exchange in a pcap file (like Wireshark's flow graph)."""
-    from pathlib import Path
-
     from lab.control.capture import address_names
+    from lab.errors import PictureError
     from lab.wire import pcap as decode
+    from lab.wire import pictures
     from lab.wire.flows import ladder
 
     lab = open_lab(name)
@@ -371,7 +397,35 @@ def flows(c: Context, pcap: str, name: str = DEFAULT_NAME) -> None:
     path = Path(pcap)
     if not path.is_file():
         raise Exit(f"socklab: no such pcap file: {pcap}", code=1)
-    print(ladder(decode.read(path, names)))
+    packets = decode.read(path, names)
+    print(ladder(packets))
+    if out:
+        from lab.report import draw, page
+
+        target = Path(out)
+        if target.suffix == ".html":
+            page.write(target.parent, path.name, [], [], packets, pcaps={path.stem: path}, index=target.name)
+        elif target.suffix == ".svg":
+            draw.write_figure(draw.sequence_figure(pictures.diagram(packets)), target)
+        else:
+            raise PictureError(f"{out}: the exchange is drawn as FILE.svg or FILE.html")
+        say(f"wrote {target}")
+    if timeline:
+        from lab.report import draw
+
+        draw.write_figure(draw.timeline_figure(pictures.timeline(packets)), Path(timeline))
+        say(f"wrote {timeline}")
+
+
+@task(help={"name": NAME_HELP, "out": "FILE.svg or FILE.png (default topology.svg)", "topology": TOPOLOGY_HELP
+            + "; default: the lab's"})
+@reports_errors
+def graph(c: Context, name: str = DEFAULT_NAME, out: str = "topology.svg", topology: str = "") -> None:
+    """Draw the lab's topology: hosts with roles and addresses, LANs with subnets, routers."""
+    from lab.report import draw
+
+    lab = Lab(Engine.connect(), name, compose_file=topologies.compose_file(topology) if topology else None)
+    say(f"wrote {draw.write_topology(lab.topology(), Path(out))}")
 
 
 @task(help={"host": "lab host to impair", "name": NAME_HELP, "loss": "drop PCT percent of packets at random",

@@ -101,6 +101,10 @@ class ImageError(LabError):
     pass
 
 
+class PictureError(LabError):
+    """A picture or report that cannot be made: a missing tool (Graphviz, Chromium), a bad name."""
+
+
 class WorkspaceError(LabError):
     def __init__(self, path: object, problem: str, what_to_do: str = "choose another folder with --workspace") -> None:
         super().__init__(f"workspace {path}: {problem}: {what_to_do}")

@@ -11,6 +11,8 @@ from pathlib import Path
 from lab.control.capture import CaptureSet
 from lab.control.lab import ROOT, Lab
 from lab.control.programs import HostProgram
+from lab.errors import LabError
+from lab.harness import reports
 
 FOLDER = ROOT / "artifacts"
 
@@ -19,16 +21,22 @@ def folder_for(test_id: str, base: Path = FOLDER) -> Path:
     return base / re.sub(r"[^\w.-]+", "_", test_id)
 
 
-def save(lab: Lab, folder: Path, programs: Sequence[HostProgram], captures: Sequence[CaptureSet]) -> Path:
-    """Every program's transcript, every pcap, every host's log and the lab's status."""
+def save(lab: Lab, folder: Path, test: str, programs: Sequence[HostProgram],
+         captures: Sequence[CaptureSet]) -> Path:
+    """Every program's transcript, every pcap, every host's log, the lab's status, and a page
+    (report.html) with the programs, the exchange drawn, and the lab."""
     folder.mkdir(parents=True, exist_ok=True)
     for n, program in enumerate(programs):
         (folder / f"program-{n}-{program.host}.txt").write_text(
             f"{program!r}\nexit={program.exit_code}\n{program.transcript()}\n")
-    for n, cap in enumerate(captures):
-        for host, path in cap.files.items():
-            shutil.copy(path, folder / f"capture-{n}-{host}.pcap")
     for host, container in lab.containers().items():
         (folder / f"log-{host}.txt").write_bytes(container.logs())
     (folder / "status.json").write_text(json.dumps(lab.status_json(), indent=2))
+    try:
+        reports.write_failure(folder, test, programs, captures, lab.topology())  # copies the pcaps too
+    except LabError as exc:  # a missing Graphviz: the rest is still there
+        (folder / "report.txt").write_text(f"no report page: {exc}\n")
+        for n, cap in enumerate(captures):
+            for host, path in cap.files.items():
+                shutil.copy(path, folder / f"capture-{n}-{host}.pcap")
     return folder

@@ -93,7 +93,7 @@ class Outcome:
 
 
 def check(lab: Lab, name: str, work: Path, overrides: dict[str, list[str]] | None = None,
-          say: Callable[[str], None] = print, folder: Path | None = None) -> Outcome:
+          say: Callable[[str], None] = print, folder: Path | None = None, pcap_folder: Path | None = None) -> Outcome:
     """Play exercise ``name`` with the student's files from ``folder`` (default ``work/name``)
     and ``overrides``; the result is remembered for ``invoke exercise`` unless ``folder`` is given."""
     students, others = student_files(name, work, folder)
@@ -110,7 +110,7 @@ def check(lab: Lab, name: str, work: Path, overrides: dict[str, list[str]] | Non
         for failure in broken:
             stage.check(*failure)
         return Outcome(name, stage)
-    stage = scenarios.play(lab, name, overrides, say=say, students=students, capture=True)
+    stage = scenarios.play(lab, name, overrides, say=say, students=students, capture=True, pcap_folder=pcap_folder)
     outcome = Outcome(name, stage)
     if folder is None:
         workspace.record(work, name, {"passed": outcome.passed, "checks": len(stage.checks),
@@ -144,7 +144,7 @@ def _failure(c: Check) -> list[str]:
         out.append(f"  expected: {c.expected}")
     out += _block("observed", c.observed or "(see the transcripts)")
     for t in c.transcripts:
-        out += _transcript(t)
+        out += transcript_lines(t)
     if c.ladder:
         out.append("  -- the exchange on the wire, up to the failure:")
         out += [f"     {row}" for row in c.ladder.splitlines()]
@@ -158,7 +158,8 @@ def _block(title: str, text: str) -> list[str]:
     return [f"  {title}: {lines[0]}", *(f"    {line}" for line in lines[1:])]
 
 
-def _transcript(t: Transcript) -> list[str]:
+def transcript_lines(t: Transcript) -> list[str]:
+    """A program's command, exit, stdin, stdout and stderr (their last lines), as evidence."""
     state = "still running" if t.exit_code is None else f"exit status {t.exit_code}"
     out = [f"  -- {t.program} ({state}): $ {shlex.join(t.argv)}"]
     for title, text in (("stdin", t.stdin), ("stdout", t.stdout), ("stderr", t.stderr)):

@@ -159,7 +159,8 @@ def _artifacts(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     lab: Lab = request.getfixturevalue("lab")
     folder = artifacts.save(lab, artifacts.folder_for(request.node.nodeid, request.config.getoption("--artifacts")),
-                            request.node.stash.get(PROGRAMS, []), request.node.stash.get(CAPTURES, []))
+                            request.node.nodeid, request.node.stash.get(PROGRAMS, []),
+                            request.node.stash.get(CAPTURES, []))
     print(f"socklab: artifacts of this failure are in {folder}")
 
 

@@ -36,6 +36,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from types import ModuleType
 
 from lab.control.capture import CaptureSet
@@ -144,6 +145,9 @@ class Stage:
     current: Step = field(default_factory=lambda: Step("the scenario runs to its end"))
     scratch: str = field(default_factory=lambda: f"/tmp/socklab-run-{uuid.uuid4().hex[:8]}")
     name: str = "this"  # the scenario's
+    title: str = ""
+    packets: list[Packet] = field(default_factory=list)  # FLOW's capture, when one was made
+    pcaps: dict[str, Path] = field(default_factory=dict)  # host -> its pcap, when kept
     _scratch_on: set[str] = field(default_factory=set)
 
     def role(self, name: str) -> Role:
@@ -285,12 +289,14 @@ def parse_overrides(items: Sequence[str]) -> dict[str, list[str]]:
 
 def play(lab: Lab, name: str, overrides: dict[str, list[str]] | None = None,
          say: Callable[[str], None] = print, flows: bool = False, max_rows: int = 40,
-         students: dict[str, str] | None = None, capture: bool | None = None) -> Stage:
+         students: dict[str, str] | None = None, capture: bool | None = None,
+         pcap_folder: Path | None = None) -> Stage:
     """Play scenario ``name``.
 
     ``overrides``: role -> a command played as root (``--role``); ``students``: role -> the
     path on the hosts of the student's own ``<role>.py``, run as ``student``. Both get the
-    role's args. ``capture`` (default: ``flows``) records FLOW for the ladders of FAILs.
+    role's args. ``capture`` (default: ``flows``) records FLOW for the ladders of FAILs (and
+    keeps the pcap in ``pcap_folder``).
     """
     module = load(name)
     needs = getattr(module, "NEEDS", Needs())
@@ -298,7 +304,7 @@ def play(lab: Lab, name: str, overrides: dict[str, list[str]] | None = None,
     if unmet:
         raise ScenarioNeedsError(name, str(needs), lab.compose_file.name, unmet)
     roles: dict[str, Role] = dict(module.ROLES)
-    stage = Stage(lab, roles, say, name=name)
+    stage = Stage(lab, roles, say, name=name, title=module.TITLE)
     for role, argv in (overrides or {}).items():
         if role not in roles:
             raise UnknownRoleError(name, role, roles)
@@ -315,7 +321,7 @@ def play(lab: Lab, name: str, overrides: dict[str, list[str]] | None = None,
             shown = shlex.join(spec.command)
         say(f"   role {role_name:<10} on {spec.host:<6} {shown}")
     flow = getattr(module, "FLOW", None) if (flows if capture is None else capture) else None
-    cap = CaptureSet(lab, [flow[0]], flow[1]) if flow else None
+    cap = CaptureSet(lab, [flow[0]], flow[1], folder=pcap_folder) if flow else None
     try:
         if cap is not None:
             with cap:
@@ -330,7 +336,8 @@ def play(lab: Lab, name: str, overrides: dict[str, list[str]] | None = None,
             for host in stage._scratch_on:
                 lab.exec(host, ["rm", "-rf", stage.scratch])
     if cap is not None and flow is not None:
-        packets = cap.packets.get(flow[0], [])
+        packets = stage.packets = cap.packets.get(flow[0], [])
+        stage.pcaps = dict(cap.files)
         for i, c in enumerate(stage.checks):
             if not c.ok:
                 stage.checks[i] = replace(c, ladder=elided([p for p in packets if p.time <= c.at + 0.05]))

@@ -93,13 +93,14 @@ def test_egress_loss_on_the_router_drops_what_it_forwards(lab: Lab, impair: Call
 def test_a_failing_lab_test_leaves_its_artifacts(lab: Lab, pytester: pytest.Pytester,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """The plugin's failure hook, through a lab test that really fails (in its own pytest run):
-    each program's transcript, each capture, every host's log and the lab's status."""
+    each program's transcript, each capture, every host's log, the lab's status, and a page
+    with the programs, the exchange drawn and the lab."""
     pytester.makepyfile(test_inner="""
         def test_fails(lab, run_program, capture):
             echo = run_program("srv", ["lab", "udp-echo-server", "--port", "9064"])
             echo.wait_listening(9064)
             with capture(["h1"], bpf="udp port 9064"):
-                lab.exec("h1", ["lab", "udp-echo-client", "srv", "9064"], check=False)
+                lab.exec("h1", ["lab", "udp-send", "srv", "9064", "--message", "hi"], check=True)
             assert False, "this test fails on purpose"
     """)
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
@@ -110,7 +111,11 @@ def test_a_failing_lab_test_leaves_its_artifacts(lab: Lab, pytester: pytest.Pyte
     result.stdout.fnmatch_lines([f"*socklab: artifacts of this failure are in {out}/test_inner.py_test_fails*"])
     folder = out / "test_inner.py_test_fails"
     names = {p.name for p in folder.iterdir()}
-    assert {"program-0-srv.txt", "capture-0-h1.pcap", "status.json", "log-router.txt"} <= names
+    assert {"program-0-srv.txt", "capture-0-h1.pcap", "status.json", "log-router.txt", "report.html",
+            "sequence.svg", "topology.svg"} <= names
+    page = (folder / "report.html").read_text()
+    assert "FAILED test_inner.py::test_fails" in page and "lab udp-echo-server --port 9064" in page
+    assert '<a href="capture-0-h1.pcap">' in page
     assert "lab udp-echo-server --port 9064" in (folder / "program-0-srv.txt").read_text()
     assert json.loads((folder / "status.json").read_text())["lab"] == lab.name
     assert artifacts.folder_for("tests/lab/x.py::test_y[a b]", out).name == "tests_lab_x.py_test_y_a_b_"

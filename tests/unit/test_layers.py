@@ -42,9 +42,11 @@ def test_the_check_catches_a_third_party_import(tmp_path: Path) -> None:
     assert "docker" not in sys.stdlib_module_names
 
 
-# Each host-side layer imports only the layers below it: wire (pure) < control (Docker) < harness.
+# Each host-side layer imports only the layers below it:
+# wire (pure) < control (Docker) < report (pictures, pages) < harness.
 BELOW = {"wire": ("lab.proto", "lab.errors", "lab.wire"),
-         "control": ("lab.proto", "lab.errors", "lab.wire", "lab.control")}
+         "control": ("lab.proto", "lab.errors", "lab.wire", "lab.control"),
+         "report": ("lab.proto", "lab.errors", "lab.wire", "lab.control", "lab.report")}
 
 
 @pytest.mark.parametrize("layer", list(BELOW))
