@@ -386,14 +386,13 @@ def capture(c: Context, host: str, name: str = DEFAULT_NAME, filter: str = "", s
 @reports_errors
 def flows(c: Context, pcap: str, name: str = DEFAULT_NAME, out: str = "", timeline: str = "") -> None:
     """Print a ladder diagram of the exchange in a pcap file (like Wireshark's flow graph)."""
-    from lab.control.capture import address_names
     from lab.errors import PictureError
     from lab.wire import pcap as decode
     from lab.wire import pictures
     from lab.wire.flows import ladder
 
     lab = open_lab(name)
-    names = address_names(lab) if lab.running_prefix() else {}
+    names = lab.topology().address_names() if lab.running_prefix() else {}
     path = Path(pcap)
     if not path.is_file():
         raise Exit(f"socklab: no such pcap file: {pcap}", code=1)
@@ -415,6 +414,31 @@ def flows(c: Context, pcap: str, name: str = DEFAULT_NAME, out: str = "", timeli
 
         draw.write_figure(draw.timeline_figure(pictures.timeline(packets)), Path(timeline))
         say(f"wrote {timeline}")
+
+
+@task(help={"out": "folder for the README's pictures (default docs/pictures)"})
+@reports_errors
+def pictures(c: Context, out: str = "docs/pictures") -> None:
+    """Draw the README's pictures from the captures checked in as test fixtures: the topologies,
+    a TCP exchange as a sequence diagram, a windowed TFTP transfer under loss over time."""
+    from lab.control import topology
+    from lab.report import draw
+    from lab.wire import pcap as decode
+    from lab.wire import pictures as what
+
+    folder = ROOT / out
+    folder.mkdir(parents=True, exist_ok=True)
+    fixtures = ROOT / "tests" / "unit" / "fixtures" / "pcap"
+    default = topology.load(topologies.compose_file("default"))  # the fixtures were captured on it
+    names = default.address_names()
+    written = [draw.write_topology(topology.load(topologies.compose_file(t)), folder / f"topology-{t}.svg")
+               for t in ("default", "chain")]
+    tcp = decode.read(fixtures / "tcp-chat.pcap", names)
+    written.append(draw.write_figure(draw.sequence_figure(what.diagram(tcp)), folder / "sequence-tcp-chat.svg"))
+    tftp = decode.read(fixtures / "tftp-window-loss.pcap", names)
+    written.append(draw.write_figure(draw.timeline_figure(what.timeline(tftp)), folder / "timeline-tftp-loss.png"))
+    for path in written:
+        say(f"wrote {path}")
 
 
 @task(help={"name": NAME_HELP, "out": "FILE.svg or FILE.png (default topology.svg)", "topology": TOPOLOGY_HELP

@@ -36,18 +36,6 @@ from lab.errors import CaptureError, CaptureIncompleteError, WaitTimeoutError
 from lab.wire import pcap
 from lab.wire.flows import ladder
 
-
-def address_names(lab: Lab) -> dict[str, str]:
-    topo = lab.topology()
-    names = {"255.255.255.255": "broadcast"}
-    for lan in topo.lans.values():
-        names[str(lan.broadcast)] = f"{lan.name}-bcast"
-    for host in topo.hosts.values():
-        for addr in host.addresses.values():
-            names[str(addr)] = host.name
-    return names
-
-
 SNAPLEN = 2048  # bytes kept of each packet: a 1500-byte frame and its headers
 BUFFER_KIB = 16384  # the kernel's ring for the capture: about 8,000 packets at SNAPLEN
 
@@ -143,7 +131,7 @@ class CaptureSet:
             raise CaptureIncompleteError(lost)
 
     def stop(self) -> None:
-        names = address_names(self.lab)
+        names = self.lab.topology().address_names()
         for host, cap in self.captures.items():
             if cap.program is None or self.packets.get(host) is not None:
                 continue

@@ -91,6 +91,16 @@ class Topology:
         """Every host but the routers: the machines lessons run programs on."""
         return [h for h in self.hosts.values() if h.role != "router"]
 
+    def address_names(self) -> dict[str, str]:
+        """Every address of the lab -> the name a picture or ladder shows for it."""
+        names = {"255.255.255.255": "broadcast"}
+        for lan in self.lans.values():
+            names[str(lan.broadcast)] = f"{lan.name}-bcast"
+        for host in self.hosts.values():
+            for addr in host.addresses.values():
+                names[str(addr)] = host.name
+        return names
+
     def routers(self) -> list[Host]:
         return [h for h in self.hosts.values() if h.role == "router"]
 

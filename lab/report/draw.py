@@ -6,6 +6,7 @@ this module only draws. SVG keeps its text as text (searchable, and what the tes
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import Path
 
 import graphviz
@@ -21,6 +22,9 @@ from lab.wire.pictures import Arrow, Diagram, Series  # noqa: E402
 matplotlib.rcParams["svg.fonttype"] = "none"  # <text> elements, not glyph outlines
 matplotlib.rcParams["svg.hashsalt"] = "socklab"  # the same picture gives the same file
 FORMATS = (".svg", ".png")
+# Payload previews may be Chinese (the lessons' 你好): SVG keeps them as text for the browser's
+# fonts; only matplotlib's own measuring font lacks them, which it would warn about per glyph.
+warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
 
 
 def _format(out: Path) -> str:

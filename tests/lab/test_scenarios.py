@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import html
+import os
+import shutil
+from pathlib import Path
+
 import pytest
 
 from lab.control.lab import Lab
 from lab.errors import UnknownRoleError
+from lab.harness import reports
 from lab.harness import scenario as scenarios
 from lab.harness.raw import minimal_udp_echo
+from lab.report import browser
 
 pytestmark = pytest.mark.lab
 
@@ -39,3 +46,21 @@ def test_a_broken_server_in_a_role_fails_the_checks(lab: Lab) -> None:
 def test_unknown_role_is_named(lab: Lab) -> None:
     with pytest.raises(UnknownRoleError, match="^scenario `echo` has no role `boss`; its roles are: server, client$"):
         scenarios.play(lab, "echo", {"boss": ["true"]}, say=lambda _: None)
+
+
+def test_a_failed_play_makes_a_report_a_browser_shows(lab: Lab, tmp_path: Path) -> None:
+    """`invoke check --report`: the page of a play with a broken server holds every check with
+    its evidence, the exchange, the lab, the pcap; Chromium shows it without a console error."""
+    broken = MINIMAL_ECHO.replace("s.sendto(d, a)", "s.sendto(d.upper(), a)")
+    narration: list[str] = []
+    stage = scenarios.play(lab, "echo", {"server": ["python3", "-c", broken]}, say=narration.append,
+                           capture=True, pcap_folder=tmp_path / "pcaps")
+    out = reports.write_stage(tmp_path / "report", stage, narration, lab.topology())
+    page = out.read_text()
+    for check in stage.checks:
+        assert html.escape(check.name) in page
+    assert "FAIL" in page and html.escape("replies from h1 byte-identical") in page
+    assert {p.name for p in out.parent.iterdir()} >= {"index.html", "sequence.svg", "topology.svg", "h1.pcap"}
+    if shutil.which("chromium") or os.environ.get("CI"):
+        shown = browser.render(out, tmp_path / "report.png")
+        assert shown.console == [] and shown.images_shown == shown.images >= 2

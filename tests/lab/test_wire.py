@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -137,3 +140,27 @@ def test_a_capture_stopped_while_traffic_goes_on_keeps_what_it_wrote(lab: Lab,
     sender.stop()
     assert not cap.captures["srv"].complete, "the file was still growing"
     assert len(cap.packets["srv"]) > 100 and all(p.dport == 9999 for p in cap.packets["srv"])
+
+
+def invoke(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "invoke", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+def test_flows_and_graph_draw_what_a_person_looks_at(lab: Lab, tmp_path: Path) -> None:
+    """The tasks behind the pictures: a page and a timeline of a capture, the lab's topology."""
+    fixture = ROOT / "tests" / "unit" / "fixtures" / "pcap" / "tftp-window-loss.pcap"
+    drawn = invoke("flows", str(fixture), "--name", lab.name, "--out", str(tmp_path / "x.html"),
+                   "--timeline", str(tmp_path / "t.png"))
+    assert drawn.returncode == 0, drawn.stderr
+    assert "|- TFTP RRQ f60k.bin" in drawn.stdout, "the terminal ladder first"
+    assert {"x.html", "sequence.svg", "timeline.png", "tftp-window-loss.pcap", "t.png"} <= {
+        p.name for p in tmp_path.iterdir()}
+    wrong = invoke("flows", str(fixture), "--out", str(tmp_path / "x.gif"))
+    assert wrong.returncode == 1 and "the exchange is drawn as FILE.svg or FILE.html" in wrong.stderr
+    graph = invoke("graph", "--name", lab.name, "--out", str(tmp_path / "lab.svg"))
+    assert graph.returncode == 0, graph.stderr
+    svg = (tmp_path / "lab.svg").read_text()
+    for host in lab.topology().hosts.values():
+        assert f">{host.name}</text>" in svg
+    assert f">{lab.topology().lans['lan_a'].subnet}</text>" in svg, "the running lab's addresses"

@@ -166,3 +166,22 @@ def test_the_browser_check_can_fail(tmp_path: Path) -> None:
     shown = browser.render(bad, tmp_path / "bad.png")
     assert any("boom" in line for line in shown.console)
     assert (shown.images_shown, shown.images) == (0, 1)
+
+
+def test_a_missing_browser_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(PictureError, match=r"no Chromium to open the report in: `apt-get install chromium`"):
+        browser.render(tmp_path / "index.html", tmp_path / "shot.png")
+
+
+def test_the_readme_pictures_are_drawn_from_the_fixtures(tmp_path: Path) -> None:
+    if not shutil.which("dot") and not os.environ.get("CI"):
+        pytest.skip("no Graphviz here (CI installs it)")
+    from invoke import MockContext
+
+    import tasks
+
+    tasks.pictures(MockContext(), out=str(tmp_path))
+    assert {p.name for p in tmp_path.iterdir()} == {"topology-default.svg", "topology-chain.svg",
+                                                    "sequence-tcp-chat.svg", "timeline-tftp-loss.png"}
+    assert ">h1</text>" in (tmp_path / "sequence-tcp-chat.svg").read_text(), "names from the topology"
