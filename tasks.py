@@ -356,6 +356,48 @@ def check(c: Context, exercise: str, name: str = DEFAULT_NAME, role: list[str] |
         say(f"all {len(outcome.stage.checks)} checks pass")
 
 
+@task(help={"submissions": "a folder with one subfolder or zip per student, each with its <role>.py files",
+            "exercise": "the exercise graded (`invoke exercises` lists them)",
+            "checks": "a folder with <exercise>.py: hidden checks, WEIGHTS and VISIBILITY (default: none)",
+            "seed": "derives each student's ports and payloads (the same seed grades the same)",
+            "parallel": "labs at once (default: from cores and memory)",
+            "out": "where results go (default grades/<exercise>)",
+            "force": "grade again what was graded with this seed before"})
+@reports_errors
+def grade(c: Context, submissions: str, exercise: str, checks: str = "", seed: str = "socklab", parallel: int = 0,
+          out: str = "", force: bool = False) -> None:
+    """Grade a class: each submission in a lab of its own, against the exercise's and hidden checks."""
+    from rich.table import Table
+
+    from lab.harness import exercise as exercises_
+    from lab.harness import grading
+
+    subs = grading.collect(Path(submissions), exercises_.roles(exercise))
+    for sub in subs:
+        for problem in sub.problems:
+            say(f"{sub.student}: {problem}")
+    rules = grading.load_rules(Path(checks) if checks else None, exercise)
+    folder = Path(out or f"grades/{exercise}")
+    engine = Engine.connect()
+    Lab(engine).build(say=say)
+    labs = parallel or grading.default_parallel()
+    say(f"grading {len(subs)} submissions of {exercise}, {labs} labs at once, seed {seed!r}")
+    graded = grading.grade(engine, exercise, subs, seed, rules, folder, labs, force, say)
+    grading.write_outputs(folder, exercise, graded)
+    names = grading.columns(graded)
+    table = Table(title=f"{exercise}: {len(graded)} submissions", title_justify="left")
+    for column in ("student", "score", *[f"{i + 1}" for i in range(len(names))]):
+        table.add_column(column)
+    for g in graded:
+        by = {ch["name"]: ch["ok"] for ch in g.checks}
+        marks = ["[green]✔[/]" if by.get(n) else "[red]✘[/]" if n in by else "-" for n in names]
+        table.add_row(g.student, f"{g.score:g}/{g.max_score:g}", *marks)
+    console.print(table)
+    for i, n in enumerate(names):
+        console.print(f"  {i + 1}. {n}", markup=False)
+    say(f"results in {folder}/: grades.csv, junit.xml, index.html, <student>/results.json and index.html")
+
+
 @task(help={"host": "lab host to record on (all its interfaces)", "name": NAME_HELP,
             "filter": "a tcpdump (BPF) filter, e.g. 'udp port 69'", "seconds": "stop after N seconds "
             "(default: at Ctrl-C)", "out": "folder for the pcap file (default captures/)"})

@@ -101,6 +101,11 @@ class ImageError(LabError):
     pass
 
 
+class GradingError(LabError):
+    """A class that cannot be graded as asked (no such folder, a broken hidden-checks file), or
+    one submission that cannot (nothing to grade): the latter is that student's line only."""
+
+
 class PictureError(LabError):
     """A picture or report that cannot be made: a missing tool (Graphviz, Chromium), a bad name."""
 
@@ -192,12 +197,18 @@ class ProgramError(LabError):
     """A program in a role misbehaved: evidence for a failed check, never a crash of socklab."""
 
 
+#: Exit statuses of a program a signal ended (128 + the signal), and what usually sent it.
+KILLED = {137: " (killed: SIGKILL, as the kernel does when a host runs out of memory)",
+          152: " (killed: SIGXCPU, its CPU time limit)", 153: " (killed: SIGXFSZ, it wrote too large a file)",
+          -9: " (killed: SIGKILL, as the kernel does when a host runs out of memory)"}
+
+
 class ProgramEndedError(ProgramError):
     def __init__(self, program: str, exit_code: int | None, waiting_for: str, stderr: str) -> None:
         self.exit_code = exit_code
         said = "\n".join(f"    {line}" for line in stderr.strip().splitlines()[-12:]) or "    (nothing)"
-        super().__init__(f"{program} ended with exit status {exit_code} before {waiting_for}; "
-                         f"the end of its stderr:\n{said}")
+        super().__init__(f"{program} ended with exit status {exit_code}{KILLED.get(exit_code or 0, '')} before "
+                         f"{waiting_for}; the end of its stderr:\n{said}")
 
 
 class ProgramHungError(ProgramError):

@@ -40,6 +40,11 @@ def detect() -> tuple[str, ...]:
     return installed()[0]
 
 
+def major() -> int:
+    """1 for docker-compose (v1), 2 for the `docker compose` plugin."""
+    return 1 if detect()[-1].rsplit("/", 1)[-1] == "docker-compose" and len(detect()) == 1 else 2
+
+
 @dataclass(frozen=True)
 class Compose:
     file: Path

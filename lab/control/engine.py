@@ -27,6 +27,7 @@ PROJECT = "com.docker.compose.project"
 SERVICE = "com.docker.compose.service"
 NETWORK = "com.docker.compose.network"
 CONFIG_FILES = "com.docker.compose.project.config_files"  # both Composes: the files it was started from
+VERSION = "com.docker.compose.version"  # the Compose that made a container: 1.29.2, 2.40.3
 
 
 @dataclass(frozen=True)

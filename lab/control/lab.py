@@ -18,9 +18,9 @@ from typing import Any, TypeVar
 import docker.errors
 from docker.models.containers import Container
 
-from lab.control import images, subnets, topology, workspace
+from lab.control import compose, images, subnets, topology, workspace
 from lab.control.compose import Compose
-from lab.control.engine import CONFIG_FILES, NETWORK, SERVICE, Engine, ExecResult
+from lab.control.engine import CONFIG_FILES, NETWORK, SERVICE, VERSION, Engine, ExecResult
 from lab.control.topology import Topology
 from lab.control.wait import wait_until
 from lab.errors import (
@@ -189,9 +189,10 @@ class Lab:
         if mounted and work != mounted:
             raise LabConflictError(self.name, f"mounts the workspace {mounted}")
         for attempt in range(3):
-            if running and self.runs_image(tag):
-                # Nothing to do, and nothing for Compose to do: the other Compose (v1 after v2)
-                # would see its own config hash missing and recreate every host.
+            if running and self.made_by_the_other_compose(tag):
+                # Up already, from this image: the other Compose (v1 after v2) would find its
+                # own config hash missing and recreate every host. (The same Compose is asked:
+                # it changes what the topology file changed, and nothing else.)
                 topo = topology.load(self.compose_file, {"LAB_PREFIX": running})
                 break
             taken = self.engine.subnets_in_use(exclude_project=self.name)
@@ -215,9 +216,12 @@ class Lab:
         self.install_routes(topo)
         return topo
 
-    def runs_image(self, tag: str) -> bool:
-        """Every host runs, from the image ``tag``."""
-        return self.is_up() and all(c.attrs["Config"]["Image"] == tag for c in self.containers().values())
+    def made_by_the_other_compose(self, tag: str) -> bool:
+        """Every host runs from the image ``tag``, made by the Compose we would not use now."""
+        found = self.containers().values()
+        ours = compose.major()
+        return self.is_up() and all(c.attrs["Config"]["Image"] == tag and
+                                    not c.labels.get(VERSION, "").startswith(f"{ours}.") for c in found)
 
     def install_routes(self, topo: Topology) -> None:
         """Each host's static routes to LANs beyond its gateway (several routers), from the topology."""

@@ -196,6 +196,10 @@ x-lab-host: &lab-host
     net.ipv4.ip_unprivileged_port_start: 1024   # Docker's default is 0; the lessons need 1024
     net.ipv4.ip_forward: 0         # only routers forward (Docker's default is 1)
   dns: [127.0.0.1]                 # no name lookups leave the lab; lab names are in /etc/hosts
+  # Limits: a student's fork bomb, memory hog or endless loop stops at its own host.
+  pids_limit: 256                  # processes and threads on this host
+  mem_limit: 512m                  # beyond it the kernel kills the biggest process here
+  cpus: 1.0                        # at most one core
   volumes:
     # The student's workspace (`invoke up --workspace DIR`, default ./work): edited on the
     # Docker host, run on every lab host. The entrypoint gives the host's `student` user the

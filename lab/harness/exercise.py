@@ -10,9 +10,10 @@ in the others, then reports each check with its evidence.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from lab.control import workspace
@@ -93,9 +94,12 @@ class Outcome:
 
 
 def check(lab: Lab, name: str, work: Path, overrides: dict[str, list[str]] | None = None,
-          say: Callable[[str], None] = print, folder: Path | None = None, pcap_folder: Path | None = None) -> Outcome:
+          say: Callable[[str], None] = print, folder: Path | None = None, pcap_folder: Path | None = None,
+          values: Mapping[str, Any] | None = None, extra: ModuleType | None = None,
+          limits: Sequence[str] = scenarios.LIMITS) -> Outcome:
     """Play exercise ``name`` with the student's files from ``folder`` (default ``work/name``)
-    and ``overrides``; the result is remembered for ``invoke exercise`` unless ``folder`` is given."""
+    and ``overrides``; the result is remembered for ``invoke exercise`` unless ``folder`` is given.
+    ``values`` and ``extra`` (more checks, played after the exercise's own) are grading's."""
     students, others = student_files(name, work, folder)
     where = folder or work / name
     if others:
@@ -110,7 +114,8 @@ def check(lab: Lab, name: str, work: Path, overrides: dict[str, list[str]] | Non
         for failure in broken:
             stage.check(*failure)
         return Outcome(name, stage)
-    stage = scenarios.play(lab, name, overrides, say=say, students=students, capture=True, pcap_folder=pcap_folder)
+    stage = scenarios.play(lab, name, overrides, say=say, students=students, capture=True, pcap_folder=pcap_folder,
+                           values=values, extra=extra, limits=limits)
     outcome = Outcome(name, stage)
     if folder is None:
         workspace.record(work, name, {"passed": outcome.passed, "checks": len(stage.checks),

@@ -28,16 +28,19 @@ play with a FAIL for the step it was in, with the diagnosis: never a traceback.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import importlib.util
 import json
 import shlex
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
+from typing import Any, TypeVar
 
 from lab.control.capture import CaptureSet
 from lab.control.lab import ROOT, Lab
@@ -57,7 +60,13 @@ from lab.wire.flows import ladder
 from lab.wire.pcap import Packet
 
 SCENARIOS = ROOT / "scenarios"
+T = TypeVar("T", int, str)
 STUDENT = "student"  # the unprivileged user a student's program runs as
+#: A student's program also runs under limits of its own (its host has limits of processes,
+#: memory and CPU for all of it, see compose.yaml): CPU seconds, address space, file size.
+#: Not processes (RLIMIT_NPROC counts every process of the uid on the machine, and on a
+#: laptop the workspace's owner is the person at it): grading adds that, with a uid per lab.
+LIMITS = ["prlimit", "--cpu=30", "--as=1073741824", "--fsize=67108864", "--core=0"]
 
 
 @dataclass(frozen=True)
@@ -124,6 +133,7 @@ class Check:
     at: float = 0.0  # when it was decided: the ladder of a FAIL stops here
     transcripts: tuple[Transcript, ...] = ()
     ladder: str = ""  # the exchange up to ``at`` (filled in once the capture is decoded)
+    step: bool = False  # a step a program failed (it ended the play), not one of the checks
 
 
 @dataclass(frozen=True)
@@ -235,6 +245,7 @@ class Stage:
         """A program misbehaved during the current step: that step is a FAIL, with the diagnosis."""
         step = self.current
         self.check(step.name, False, str(exc), expected=step.expected, hint=step.hint)
+        self.checks[-1] = replace(self.checks[-1], step=True)
 
     def check(self, name: str, ok: bool, observed: str = "", *, expected: str = "", hint: str = "") -> bool:
         evidence = () if ok else tuple(Transcript.of(p) for p in self.programs)
@@ -265,14 +276,30 @@ def names() -> list[str]:
     return sorted(p.name for p in SCENARIOS.iterdir() if (p / "scenario.py").is_file())
 
 
-def load(name: str) -> ModuleType:
+_VALUES: contextvars.ContextVar[Mapping[str, Any] | None] = contextvars.ContextVar("scenario_values", default=None)
+
+
+def value(key: str, default: T) -> T:
+    """A value a scenario's play may be given instead of its example (``PORT = value("port",
+    9001)``): grading gives each student other ports and payloads, so a program that
+    hard-codes the README's example fails. Read while the scenario module loads."""
+    given = (_VALUES.get() or {}).get(key, default)
+    return type(default)(given)
+
+
+def load(name: str, values: Mapping[str, Any] | None = None) -> ModuleType:
+    """A fresh module of scenario ``name``, its ``value(...)`` taken from ``values``."""
     path = SCENARIOS / name / "scenario.py"
     if not path.is_file():
         raise UnknownScenarioError(name, names())
     spec = importlib.util.spec_from_file_location(f"socklab_scenario_{name.replace('-', '_')}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    token = _VALUES.set(dict(values or {}))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        _VALUES.reset(token)
     return module
 
 
@@ -290,15 +317,18 @@ def parse_overrides(items: Sequence[str]) -> dict[str, list[str]]:
 def play(lab: Lab, name: str, overrides: dict[str, list[str]] | None = None,
          say: Callable[[str], None] = print, flows: bool = False, max_rows: int = 40,
          students: dict[str, str] | None = None, capture: bool | None = None,
-         pcap_folder: Path | None = None) -> Stage:
+         pcap_folder: Path | None = None, values: Mapping[str, Any] | None = None,
+         extra: ModuleType | None = None, limits: Sequence[str] = LIMITS) -> Stage:
     """Play scenario ``name``.
 
     ``overrides``: role -> a command played as root (``--role``); ``students``: role -> the
     path on the hosts of the student's own ``<role>.py``, run as ``student``. Both get the
     role's args. ``capture`` (default: ``flows``) records FLOW for the ladders of FAILs (and
-    keeps the pcap in ``pcap_folder``).
+    keeps the pcap in ``pcap_folder``). ``values``: the scenario's ``value(...)`` (grading's
+    per-student ports and payloads); ``extra``: a module whose ``play(stage)`` adds checks
+    after the scenario's own, on the same stage (grading's hidden checks).
     """
-    module = load(name)
+    module = load(name, values)
     needs = getattr(module, "NEEDS", Needs())
     unmet = needs.unmet(lab.topology())
     if unmet:
@@ -312,7 +342,7 @@ def play(lab: Lab, name: str, overrides: dict[str, list[str]] | None = None,
     for role, path in (students or {}).items():
         if role not in roles:
             raise UnknownRoleError(name, role, roles)
-        stage.own.setdefault(role, (["python3", path], path.rsplit("/", 1)[-1], STUDENT))
+        stage.own.setdefault(role, ([*limits, "python3", path], path.rsplit("/", 1)[-1], STUDENT))
     say(f"== {name}: {module.TITLE}")
     for role_name, spec in roles.items():
         if role_name in stage.own:
@@ -322,12 +352,11 @@ def play(lab: Lab, name: str, overrides: dict[str, list[str]] | None = None,
         say(f"   role {role_name:<10} on {spec.host:<6} {shown}")
     flow = getattr(module, "FLOW", None) if (flows if capture is None else capture) else None
     cap = CaptureSet(lab, [flow[0]], flow[1], folder=pcap_folder) if flow else None
+    plays = [module, *([extra] if extra is not None else [])]
     try:
-        if cap is not None:
-            with cap:
-                _play(module, stage)
-        else:
-            _play(module, stage)
+        with cap if cap is not None else contextlib.nullcontext():
+            for each in plays:
+                _play(each, stage)
     except CaptureIncompleteError as exc:
         say(f"   note: {exc}")
     finally:

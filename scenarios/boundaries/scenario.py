@@ -6,11 +6,11 @@ Exercise: receiver.py PORT (see README.md), driven by the reference sender on b1
 from __future__ import annotations
 
 from lab.control.capture import CaptureSet
-from lab.harness.scenario import Needs, Role, Stage
+from lab.harness.scenario import Needs, Role, Stage, value
 
 TITLE = "TCP has no message boundaries (frame your messages); UDP keeps them but recvfrom(1024) cuts"
 NEEDS = Needs(lan=("srv",), across=("b1",))
-PORT = 9040
+PORT = value("port", 9040)
 BIG = 100_000
 FLOW = ("srv", f"port {PORT}")
 ROLES = {

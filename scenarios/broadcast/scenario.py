@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import itertools
 
-from lab.harness.scenario import Role, Stage
+from lab.harness.scenario import Role, Stage, value
 
 TITLE = "a broadcast reaches every host of the sender's LAN and stops at the router"
-PORT = 9004
+PORT = value("port", 9004)
 FLOW = ("h2", f"udp port {PORT}")
 ROLES = {
     "listener": Role("h1", ["lab", "broadcast-listen", "--port", str(PORT), "--json"]),

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from lab.harness.scenario import Needs, Role, Stage
+from lab.harness.scenario import Needs, Role, Stage, value
 
 TITLE = "full-duplex UDP chat: one thread sends, another receives"
 NEEDS = Needs(lan=("h1",), across=("b1",))
-PORT = 9002
+PORT = value("port", 9002)
 FLOW = ("h1", f"udp port {PORT}")
 ROLES = {
     "left": Role("h1", ["lab", "udp-chat", "--port", str(PORT), "--peer", f"b1:{PORT}", "--json"]),

@@ -5,11 +5,11 @@ Exercise: server.py PORT (see README.md), checked with reference members on h1, 
 
 from __future__ import annotations
 
-from lab.harness.scenario import Needs, Role, Stage
+from lab.harness.scenario import Needs, Role, Stage, value
 
 TITLE = "a UDP chat room server relays each message to every other member"
 NEEDS = Needs(lan=("srv", "h1", "h2", "h3"), across=("b1",))
-PORT = 9003
+PORT = value("port", 9003)
 MEMBERS = {"alice": "h1", "bob": "h2", "carol": "b1"}
 FLOW = ("srv", f"udp port {PORT}")
 ROLES = {
@@ -25,7 +25,7 @@ def chat(program) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def play(stage: Stage) -> None:
-    stage.step("the server binds udp port 9003 on every address", hint="bind(('', port))")
+    stage.step("the server binds the udp port it is given, on every address", hint="bind(('', port))")
     stage.start("server").wait_listening(PORT)
     stage.done()
     members = {}

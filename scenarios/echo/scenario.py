@@ -7,12 +7,13 @@ and b1, the client against the reference server.
 
 from __future__ import annotations
 
-from lab.harness.scenario import Needs, Role, Stage
+from lab.harness.scenario import Needs, Role, Stage, value
 
 TITLE = "a UDP echo server returns every datagram unchanged"
 NEEDS = Needs(lan=("srv", "h1"), across=("b1",))
-PORT = 9001
-LINES = ["hello", "你好，世界", "tab\tand  spaces", "x" * 1400, "exit", "never sent: exit ended the client"]
+PORT = value("port", 9001)
+LINES = [value("greeting", "hello"), "你好，世界", "tab\tand  spaces", "x" * 1400, "exit",
+         "never sent: exit ended the client"]
 FLOW = ("h1", f"udp port {PORT}")
 ROLES = {
     "server": Role("srv", ["lab", "udp-echo-server", "--port", str(PORT), "--json"], args=(str(PORT),)),
@@ -23,7 +24,7 @@ SENT = LINES[: LINES.index("exit")]
 
 def play(stage: Stage) -> None:
     with stage.part("the server, with the reference client on h1 and b1"):
-        stage.step("server: binds udp port 9001 on every address",
+        stage.step("server: binds the udp port it is given, on every address",
                    hint="bind(('', port)) with the port from sys.argv[1]: '' is every address of the host")
         stage.start("server").wait_listening(PORT)
         for host in ("h1", "b1"):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from lab.harness.scenario import Needs, Role, Stage
+from lab.harness.scenario import Needs, Role, Stage, value
 
 TITLE = "text becomes bytes before it is sent; decode with the wrong codec and it garbles"
 NEEDS = Needs(lan=("h1",), across=("b1",))
-PORT = 9005
+PORT = value("port", 9005)
 TEXT = "你好，世界"
 FLOW = ("b1", f"udp port {PORT}")
 ROLES = {

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from lab.control.wait import wait_until
 from lab.errors import WaitTimeoutError
-from lab.harness.scenario import Needs, Role, Stage
+from lab.harness.scenario import Needs, Role, Stage, value
 
 TITLE = "a TCP group chat: everyone gets every message; a killed client leaves, the rest carry on"
 NEEDS = Needs(lan=("srv", "h1", "h2", "h3"), across=("b1", "b2"))
-PORT = 9030
+PORT = value("port", 9030)
 MEMBERS = {"alice": "h1", "bob": "h2", "carol": "b1", "dave": "b2"}
 FLOW = ("srv", f"tcp port {PORT}")
 ROLES = {

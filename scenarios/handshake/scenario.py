@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from lab.control.wait import wait_until
-from lab.harness.scenario import Needs, Role, Stage
+from lab.harness.scenario import Needs, Role, Stage, value
 from lab.harness.tcp import tcp_states
 
 TITLE = "a TCP connection: ESTABLISHED on both ends, TIME_WAIT on the side that closed first"
 NEEDS = Needs(lan=("srv",), across=("b1",))
-PORT = 9010
+PORT = value("port", 9010)
 FLOW = ("b1", f"tcp port {PORT}")
 ROLES = {
     "server": Role("srv", ["lab", "tcp-server", "--port", str(PORT), "--json"]),

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from lab.harness.scenario import Needs, Role, Stage
+from lab.harness.scenario import Needs, Role, Stage, value
 
 TITLE = "who chooses the port: the OS for a client, the program for a server"
 NEEDS = Needs(lan=("srv", "h1"))
-PORT = 9000
+PORT = value("port", 9000)
 FLOW = ("srv", f"udp port {PORT}")
 ROLES = {
     "receiver": Role("srv", ["lab", "udp-recv", "--port", str(PORT), "--json"]),

@@ -7,11 +7,11 @@ the server ends.
 
 from __future__ import annotations
 
-from lab.harness.scenario import Needs, Role, Stage
+from lab.harness.scenario import Needs, Role, Stage, value
 
 TITLE = "one-to-one TCP chat: lines both ways, `bye` from either side ends it"
 NEEDS = Needs(lan=("srv", "h1"))
-PORT = 9011
+PORT = value("port", 9011)
 FLOW = ("h1", f"tcp port {PORT}")
 ROLES = {
     "server": Role("srv", ["lab", "tcp-server", "--port", str(PORT), "--json"], args=(str(PORT),)),

@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 import time
 
-from lab.harness.scenario import Needs, Role, Stage
+from lab.harness.scenario import Needs, Role, Stage, value
 
 TITLE = "a timestamp server replies [time]data, the same over UDP and TCP"
 NEEDS = Needs(lan=("srv",), across=("b1",))
-PORT = 9006
+PORT = value("port", 9006)
 STAMP = re.compile(r"^\[(\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4})\](.*)$")
 LINES = ["hello", "second line", "你好"]
 FLOW = ("b1", f"port {PORT}")

@@ -1,0 +1,3 @@
+# Hostile: never binds, never ends (the grader's time limits end it).
+while True:
+    pass

@@ -1,0 +1,146 @@
+"""`invoke grade` end to end: a class of submissions graded on real labs of their own."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lab.control.engine import Engine
+from lab.control.lab import ROOT
+from lab.control.wait import wait_until
+from lab.harness import grading
+
+pytestmark = pytest.mark.lab
+
+CASES = ROOT / "tests" / "lab" / "exercises" / "echo"
+HOSTILE = ROOT / "tests" / "lab" / "grading"
+GOOD = {"server.py": CASES / "solution" / "server.py", "client.py": CASES / "solution" / "client.py"}
+
+
+def hand_in(folder: Path, student: str, **files: Path) -> None:
+    """A subfolder of ``student``'s files: the good solution for any role not given."""
+    (folder / student).mkdir(parents=True)
+    for name, source in {**GOOD, **{f"{k}.py": v for k, v in files.items()}}.items():
+        shutil.copy(source, folder / student / name)
+
+
+def a_class(folder: Path) -> Path:
+    hand_in(folder, "ref")
+    hand_in(folder, "Upper Case", server=CASES / "upper" / "server.py")
+    hand_in(folder, "small", server=CASES / "small-buffer" / "server.py")
+    hand_in(folder, "hardcoded", server=HOSTILE / "hard-coded-port" / "server.py")
+    hand_in(folder, "noexit", client=CASES / "no-exit" / "client.py")
+    hand_in(folder, "memorised", client=HOSTILE / "memorised" / "client.py")
+    hand_in(folder, "forkbomb", server=HOSTILE / "fork-bomb" / "server.py")
+    hand_in(folder, "hog", server=HOSTILE / "memory-hog" / "server.py")
+    hand_in(folder, "loop", server=HOSTILE / "endless-loop" / "server.py")
+    hand_in(folder, "flood", server=HOSTILE / "broadcast-flood" / "server.py")
+    (folder / "localhost.zip").write_bytes(grading.zipped({
+        "hw1/server.py": (CASES / "localhost" / "server.py").read_bytes(),
+        "hw1/client.py": GOOD["client.py"].read_bytes(), "hw1/notes.py": b"# not a role\n"}))
+    (folder / "broken.zip").write_bytes(b"PK\x03\x04 this is not a zip")
+    return folder
+
+
+EXPECTED = {  # student -> (score out of 8: seven checks of the exercise and one against floods, reason)
+    "ref": (8, ""),
+    "twin": (8, ""),
+    "Upper Case": (6, "got back 'HELLO-"),
+    "small": (6, "(1024 chars)"),
+    "hardcoded": (4, "but it bound"),
+    "localhost": (4, "127.0.0.1"),
+    "noexit": (5, "still running after 8s"),
+    "memorised": (6, "not printed: 'hello-"),
+    "forkbomb": (4, "Resource temporarily unavailable"),
+    "hog": (4, "killed: SIGKILL"),
+    "loop": (4, "should have bound udp port"),
+    "flood": (7, "srv sent 20,0"),
+    "broken": (0, "not reached"),
+}
+
+
+def test_a_class_is_graded_each_in_a_lab_of_its_own(engine: Engine, tmp_path: Path) -> None:
+    folder = a_class(tmp_path / "class")
+    twin = (folder / "ref" / "server.py").read_text().replace("\n", "\n\n# my own work!\n", 2)
+    hand_in(folder, "twin")
+    (folder / "twin" / "server.py").write_text("  # handed in by twin\n" + twin)
+    out = tmp_path / "grades"
+    subs = grading.collect(folder, ["client", "server"])
+    by_id = {s.student: s for s in subs}
+    assert by_id["Upper Case"].id.startswith("upper-case-"), "a name with odd characters, made safe"
+    assert by_id["localhost"].problems == ["not graded (no such role): notes.py"]
+    assert by_id["broken"].problems[0].startswith("broken.zip does not open as a zip")
+    graded = grading.grade(engine, "echo", subs, "s1", grading.Rules(), out, parallel=2, say=print)
+    grading.write_outputs(out, "echo", graded)
+
+    scores = {g.student: (g.score, g.max_score) for g in graded}
+    assert scores == {s: (float(n), 8.0) for s, (n, _) in EXPECTED.items()}
+    for g in graded:
+        reason = EXPECTED[g.student][1]
+        failed = [f"{c['observed']} {g.error}" for c in g.checks if not c["ok"]]
+        assert not reason or any(reason in f for f in failed), (g.student, failed)
+    for sub in subs:
+        lab = f"grade-{sub.id}"
+        assert engine.containers(lab) == [] and engine.networks(lab) == [], \
+            f"{lab} removed: containers, networks and the processes in them"
+
+    for g in graded:  # Gradescope's autograder format
+        results = json.loads((out / g.id / "results.json").read_text())
+        assert isinstance(results["score"], float) and results["score"] == g.score
+        for test in results["tests"]:
+            assert set(test) == {"name", "score", "max_score", "status", "output", "visibility"}
+            assert isinstance(test["name"], str) and isinstance(test["max_score"], float)
+            assert test["status"] in ("passed", "failed") and test["visibility"] == "visible"
+    rows = (out / "grades.csv").read_text().splitlines()
+    assert rows[0].startswith("student,id,score,max_score,") and len(rows) == 1 + len(EXPECTED)
+    junit = (out / "junit.xml").read_text()
+    assert junit.count("<testcase ") == sum(len(g.checks) for g in graded)
+    assert junit.count("<failure ") == sum(not c["ok"] for g in graded for c in g.checks)
+    summary = (out / "index.html").read_text()
+    assert "<b>same source as</b> twin" in summary and "<b>same source as</b> ref" in summary
+    assert summary.count("same source as") == 2
+    page = (out / by_id["hog"].id / "index.html").read_text()
+    assert "killed: SIGKILL" in page and "srv.pcap" in page or "h1.pcap" in page
+
+
+def test_a_second_run_with_the_same_seed_grades_nothing_again(engine: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "class"
+    hand_in(folder, "ref")
+    hand_in(folder, "noexit", client=CASES / "no-exit" / "client.py")
+    first = grading.grade(engine, "echo", grading.collect(folder, ["client", "server"]), "s2", grading.Rules(),
+                          tmp_path / "out", parallel=2, say=print)
+    said: list[str] = []
+    again = grading.grade(engine, "echo", grading.collect(folder, ["client", "server"]), "s2", grading.Rules(),
+                          tmp_path / "out", parallel=2, say=said.append)
+    assert [g.score for g in again] == [g.score for g in first] == [5.0, 8.0]
+    assert all("graded before with this seed" in line for line in said), said
+    assert grading.values_for("s2", "ref") == grading.values_for("s2", "ref") != grading.values_for("s3", "ref")
+
+
+def test_ctrl_c_leaves_nothing_running_and_a_rerun_completes(engine: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "class"
+    for student in ("a", "b", "c"):
+        hand_in(folder, student)
+    argv = [sys.executable, "-m", "invoke", "grade", str(folder), "--exercise", "echo", "--seed", "s4",
+            "--parallel", "1", "--out", str(tmp_path / "out")]
+    grader = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: engine.containers("grade-b"), 120, "the second student's lab to start")
+        grader.send_signal(signal.SIGINT)
+        _, err = grader.communicate(timeout=120)
+    finally:
+        grader.kill()
+    assert grader.returncode == 130, err
+    for lab in ("grade-a", "grade-b", "grade-c"):
+        assert engine.containers(lab) == [] and engine.networks(lab) == [], f"Ctrl-C removed {lab}"
+    rerun = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "a: graded before with this seed (8/8)" in rerun.stdout
+    assert [line.split(",")[:3] for line in (tmp_path / "out" / "grades.csv").read_text().splitlines()[1:]] == [
+        ["a", "a", "8"], ["b", "b", "8"], ["c", "c", "8"]]
