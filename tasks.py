@@ -517,7 +517,7 @@ def impair(c: Context, host: str, name: str = DEFAULT_NAME, loss: float = 0, eve
 
 
 BENCHMARKS = {"lab": "benchmarks/bench_lab.py", "udp": "benchmarks/bench_udp.py", "chat": "benchmarks/bench_chat.py",
-              "tftp": "benchmarks/bench_tftp.py"}
+              "tftp": "benchmarks/bench_tftp.py", "grade": "benchmarks/bench_grade.py"}
 
 
 @task(help={"suite": f"which benchmark: {', '.join(BENCHMARKS)} or all (default)",

@@ -57,12 +57,20 @@ class Engine:
 
     # --- containers ------------------------------------------------------------------
     def containers(self, project: str) -> list[Container]:
-        return list(self.client.containers.list(all=True, filters={"label": f"{PROJECT}={project}"}))
+        """The project's containers, inspected; one removed meanwhile (another lab's `down`,
+        a grading lab ending) is left out, not an error."""
+        found = []
+        for sparse in self.client.containers.list(all=True, sparse=True, filters={"label": f"{PROJECT}={project}"}):
+            try:
+                found.append(self.client.containers.get(sparse.id))
+            except docker.errors.NotFound:
+                pass
+        return found
 
     def projects(self) -> set[str]:
-        """Names of the Compose projects that run a socklab lab."""
-        found = self.client.containers.list(all=True, filters={"label": ["socklab.role", PROJECT]})
-        return {c.labels[PROJECT] for c in found}
+        """Names of the Compose projects that run a socklab lab (one listing, nothing inspected)."""
+        found = self.client.containers.list(all=True, sparse=True, filters={"label": ["socklab.role", PROJECT]})
+        return {c.attrs["Labels"][PROJECT] for c in found}  # a sparse listing keeps labels here
 
     def remove_containers(self, containers: Sequence[Container]) -> None:
         """Force-remove in parallel: hosts keep no state worth a graceful stop."""

@@ -35,6 +35,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import docker.errors
+
 from lab.control.engine import Engine
 from lab.control.lab import Lab, all_labs
 from lab.errors import GradingError, LabError
@@ -248,6 +250,8 @@ def grade_one(engine: Engine, exercise: str, sub: Submission, seed: str, rules: 
         reports.write_stage(folder, outcome.stage, said, lab.topology())
     except LabError as exc:
         graded.error = str(exc)
+    except docker.errors.DockerException as exc:  # this student's lab, not the class: grading goes on
+        graded.error = f"Docker refused: {getattr(exc, 'explanation', None) or exc}"
     finally:
         try:
             lab.down()

@@ -14,6 +14,7 @@ import pytest
 from lab.control.engine import Engine
 from lab.control.lab import ROOT
 from lab.control.wait import wait_until
+from lab.errors import GradingError
 from lab.harness import grading
 
 pytestmark = pytest.mark.lab
@@ -144,3 +145,39 @@ def test_ctrl_c_leaves_nothing_running_and_a_rerun_completes(engine: Engine, tmp
     assert "a: graded before with this seed (8/8)" in rerun.stdout
     assert [line.split(",")[:3] for line in (tmp_path / "out" / "grades.csv").read_text().splitlines()[1:]] == [
         ["a", "a", "8"], ["b", "b", "8"], ["c", "c", "8"]]
+
+
+HIDDEN = '''
+"""Hidden checks for echo: played after the exercise's own, on the same stage."""
+
+WEIGHTS = {"hidden: the server held up on both LANs": 3, "server: a reply for every line from h1": 2}
+VISIBILITY = {"hidden: the server held up on both LANs": "hidden"}
+
+
+def play(stage):
+    held = [c for c in stage.checks if c.name.startswith("server:")]
+    stage.check("hidden: the server held up on both LANs", len(held) == 4 and all(c.ok for c in held),
+                f"{sum(c.ok for c in held)} of {len(held)}")
+'''
+
+
+def test_hidden_checks_with_weights_and_visibility(engine: Engine, tmp_path: Path) -> None:
+    (tmp_path / "checks").mkdir()
+    (tmp_path / "checks" / "echo.py").write_text(HIDDEN)
+    rules = grading.load_rules(tmp_path / "checks", "echo")
+    folder = tmp_path / "class"
+    hand_in(folder, "ref")
+    hand_in(folder, "hardcoded", server=HOSTILE / "hard-coded-port" / "server.py")
+    graded = grading.grade(engine, "echo", grading.collect(folder, ["client", "server"]), "s5", rules,
+                           tmp_path / "out", parallel=2, say=print)
+    grading.write_outputs(tmp_path / "out", "echo", graded)
+    hard, ref = graded
+    assert (ref.score, ref.max_score) == (8 - 1 + 2 + 3, 8 - 1 + 2 + 3), "weights 2 and 3 instead of 1"
+    assert hard.score == 4 + 0, "its server never bound the port asked: the hidden check was not reached"
+    results = json.loads((tmp_path / "out" / ref.id / "results.json").read_text())
+    hidden = [t for t in results["tests"] if t["name"].startswith("hidden:")]
+    assert hidden == [{"name": "hidden: the server held up on both LANs", "score": 3.0, "max_score": 3.0,
+                       "status": "passed", "output": "", "visibility": "hidden"}]
+    with pytest.raises(GradingError, match=r"VISIBILITY must be one of visible, hidden"):
+        (tmp_path / "checks" / "echo.py").write_text(HIDDEN.replace('"hidden"}', '"secret"}'))
+        grading.load_rules(tmp_path / "checks", "echo")
