@@ -7,6 +7,7 @@ and v2 (``proj-svc-1``) look the same.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import ipaddress
 from collections.abc import Iterator, Sequence
@@ -73,9 +74,19 @@ class Engine:
         return {c.attrs["Labels"][PROJECT] for c in found}  # a sparse listing keeps labels here
 
     def remove_containers(self, containers: Sequence[Container]) -> None:
-        """Force-remove in parallel: hosts keep no state worth a graceful stop."""
+        """Force-remove in parallel: hosts keep no state worth a graceful stop. Each is first
+        taken off its networks while it still exists: Docker 20.10, removing many containers of
+        a network at once, can keep an endpoint it no longer lists, and the network can then
+        never be removed (seen when grading makes and removes labs one after another)."""
 
         def remove(c: Container) -> None:
+            try:
+                c.kill()
+            except docker.errors.APIError:
+                pass  # not running, or gone: removal below says which
+            for net in (c.attrs.get("NetworkSettings") or {}).get("Networks") or {}:
+                with contextlib.suppress(docker.errors.APIError):
+                    self.client.api.disconnect_container_from_network(c.id, net, force=True)
             try:
                 c.remove(force=True, v=True)
             except docker.errors.NotFound:
@@ -108,11 +119,13 @@ class Engine:
     def networks(self, project: str) -> list[Network]:
         return list(self.client.networks.list(filters={"label": f"{PROJECT}={project}"}))
 
-    def remove_networks(self, networks: Sequence[Network], timeout: float = 15) -> None:
+    def remove_networks(self, networks: Sequence[Network], timeout: float = 15, were: Sequence[str] = ()) -> None:
         """Remove each network. One whose containers are still being removed (by us a moment ago,
         or by another `down`) has "active endpoints" for a while: wait for them to go. An endpoint
         whose container is already gone is stale (Docker 20.10 can leave one behind when containers
-        on a network are removed at once) and never goes by itself: disconnect it by force."""
+        on a network are removed at once) and never goes by itself: disconnect it by force, also
+        by the names of the containers that ``were`` there (Docker 20.10 sometimes keeps an
+        endpoint it no longer lists: seen when many labs come and go, as grading makes them)."""
 
         def gone(net: Network) -> bool:
             try:
@@ -122,7 +135,10 @@ class Engine:
             except docker.errors.APIError as exc:
                 if "active endpoints" not in str(exc):
                     raise
-                self.drop_stale_endpoints(net)
+                if not self.drop_stale_endpoints(net):
+                    for name in were:
+                        with contextlib.suppress(docker.errors.APIError):
+                            net.disconnect(name, force=True)
                 return False
             return True
 

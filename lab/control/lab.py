@@ -39,6 +39,7 @@ COMPOSE_FILE = ROOT / "compose.yaml"
 DEFAULT_WORKSPACE = ROOT / "work"
 DEFAULT_NAME = "socklab"
 READY = "socklab: ready"
+ATTEMPTS = 8  # subnet choices when other labs, started at the same moment, take ours
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 T = TypeVar("T")
 
@@ -188,14 +189,15 @@ class Lab:
         work = workspace.prepare(workspace_dir or mounted or DEFAULT_WORKSPACE)
         if mounted and work != mounted:
             raise LabConflictError(self.name, f"mounts the workspace {mounted}")
-        for attempt in range(3):
+        lost: dict[str, list[ipaddress.IPv4Network]] = {}  # prefixes another lab took as we tried
+        for attempt in range(ATTEMPTS):
             if running and self.made_by_the_other_compose(tag):
                 # Up already, from this image: the other Compose (v1 after v2) would find its
                 # own config hash missing and recreate every host. (The same Compose is asked:
                 # it changes what the topology file changed, and nothing else.)
                 topo = topology.load(self.compose_file, {"LAB_PREFIX": running})
                 break
-            taken = self.engine.subnets_in_use(exclude_project=self.name)
+            taken = {**self.engine.subnets_in_use(exclude_project=self.name), **lost}
             chosen = running or subnets.choose_prefix(self.compose_file, taken, prefix)
             topo = topology.load(self.compose_file, {"LAB_PREFIX": chosen})
             compose = Compose(self.compose_file, self.name,
@@ -206,10 +208,11 @@ class Lab:
             except ComposeError as exc:
                 if "overlaps" not in exc.output:
                     raise
-                # Another lab took the subnet between our check and Compose's create (two labs
-                # started at once): choose again, unless the prefix was the user's choice.
-                if running or prefix or attempt == 2:
+                # Another lab took the subnet between our check and Compose's create (labs
+                # started at once): choose again, another one, unless the prefix was the user's.
+                if running or prefix or attempt == ATTEMPTS - 1:
                     raise SubnetTakenError(f"{chosen}.x.x", "(created concurrently)") from None
+                lost[f"(taken as we tried {chosen})"] = subnets.lab_subnets(self.compose_file, chosen)
                 self.engine.remove_networks(self.engine.networks(self.name))
         self._topology, self._containers = topo, None
         self.wait_ready(topo, timeout)
@@ -249,7 +252,7 @@ class Lab:
         containers = self.engine.containers(self.name)
         self.engine.remove_containers(containers)
         networks = self.engine.networks(self.name)
-        self.engine.remove_networks(networks)
+        self.engine.remove_networks(networks, were=[c.name for c in containers])
         return len(containers), len(networks)
 
     # --- commands on hosts -----------------------------------------------------------

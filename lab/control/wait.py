@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from lab.errors import ProgramError, WaitTimeoutError
+from lab.errors import HostNotRunningError, LabNotRunningError, ProgramError, WaitTimeoutError
 
 T = TypeVar("T")
 
@@ -20,7 +20,8 @@ def wait_until(
     """Call ``check`` until it returns a truthy value and return that value.
 
     ``check`` may raise to mean "not yet"; the last exception is reported if time runs out.
-    A ProgramError (the program waited on has ended or misbehaved) is final: it propagates.
+    A ProgramError (the program waited on has ended or misbehaved), and a lab or host that is
+    not running (removed under the waiter, as grading's Ctrl-C does) are final: they propagate.
     Raises WaitTimeoutError naming ``what`` after ``timeout`` seconds.
     """
     __tracebackhide__ = True
@@ -29,8 +30,8 @@ def wait_until(
     while True:
         try:
             value = check()
-        except ProgramError:
-            raise
+        except (ProgramError, LabNotRunningError, HostNotRunningError):
+            raise  # final: a program that ended, a lab or host removed, will not come back by waiting
         except Exception as exc:  # noqa: BLE001 - "not yet", remembered for the report
             last = f"{type(exc).__name__}: {exc}"
         else:

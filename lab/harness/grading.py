@@ -27,6 +27,7 @@ import json
 import os
 import re
 import time
+import uuid
 import zipfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -181,6 +182,7 @@ class Graded:
     problems: list[str]
     error: str = ""  # what stopped the play (the lab would not start, ...)
     seconds: float = 0.0
+    lab: str = ""  # the lab it was played in
 
     @property
     def score(self) -> float:
@@ -222,8 +224,10 @@ def default_parallel() -> int:
     return max(1, min(os.cpu_count() or 1, memory // 2))
 
 
-def grade_one(engine: Engine, exercise: str, sub: Submission, seed: str, rules: Rules, out: Path) -> Graded:
-    """Play one submission in a fresh lab of its own, then remove the lab (always)."""
+def grade_one(engine: Engine, exercise: str, sub: Submission, seed: str, rules: Rules, out: Path,
+              labs: set[str] | None = None) -> Graded:
+    """Play one submission in a fresh lab of its own, then remove the lab (always). The lab's
+    name goes into ``labs`` before it starts (what Ctrl-C removes)."""
     folder = out / sub.id
     work = folder / "work"
     mine = work / exercise
@@ -240,7 +244,13 @@ def grade_one(engine: Engine, exercise: str, sub: Submission, seed: str, rules: 
     try:
         if not sub.files:
             raise GradingError("nothing to grade: " + "; ".join(sub.problems))
-        lab.down()  # a leftover of an interrupted run
+        try:
+            lab.down()  # a leftover of an interrupted run
+        except LabError:  # one Docker cannot remove (a network it keeps): grade under another name
+            lab = Lab(engine, f"{PREFIX}{sub.id}-{uuid.uuid4().hex[:4]}")
+        graded.lab = lab.name
+        if labs is not None:
+            labs.add(lab.name)
         lab.up(workspace_dir=work)
         before = sent(lab)
         outcome = exercises.check(lab, exercise, work, say=said.append, folder=mine, pcap_folder=folder / "pcaps",
@@ -255,8 +265,8 @@ def grade_one(engine: Engine, exercise: str, sub: Submission, seed: str, rules: 
     finally:
         try:
             lab.down()
-        except LabError as exc:
-            graded.error = graded.error or f"the lab could not be removed: {exc}"
+        except LabError as exc:  # the grade stands; what is left is Docker's, and named
+            graded.problems.append(f"its lab was not removed whole: {exc}")
     graded.seconds = time.monotonic() - started
     (folder / "graded.json").write_text(json.dumps(asdict(graded), indent=1, default=str))
     return graded
@@ -293,7 +303,8 @@ def previous(out: Path, sub: Submission, seed: str) -> Graded | None:
 
 def grade(engine: Engine, exercise: str, subs: list[Submission], seed: str, rules: Rules, out: Path,
           parallel: int, force: bool = False, say: Callable[[str], None] = print) -> list[Graded]:
-    """Every submission, ``parallel`` labs at once; Ctrl-C removes every grading lab."""
+    """Every submission, ``parallel`` labs at once; Ctrl-C removes the labs this grading
+    started (not another grading's running beside it)."""
     results: dict[str, Graded] = {}
     todo = []
     for sub in subs:
@@ -305,18 +316,19 @@ def grade(engine: Engine, exercise: str, subs: list[Submission], seed: str, rule
         else:
             todo.append(sub)
     pool = ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="grade")
+    made: set[str] = set()
     futures: dict[Future[Graded], Submission] = {}
     try:
-        futures = {pool.submit(grade_one, engine, exercise, sub, seed, rules, out): sub for sub in todo}
+        futures = {pool.submit(grade_one, engine, exercise, sub, seed, rules, out, made): sub for sub in todo}
         for future, sub in futures.items():
             results[sub.id] = future.result()
             g = results[sub.id]
-            say(f"{sub.student}: {g.score:g}/{g.max_score:g}" + (f"  ({g.error})" if g.error else ""))
+            say(f"{sub.student}: {g.score:g} points" + (f"  ({g.error})" if g.error else ""))
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
-        remove_labs(engine)
+        remove_labs(engine, made)
         pool.shutdown(wait=True)
-        remove_labs(engine)  # what a play that was still starting made meanwhile
+        remove_labs(engine, made)  # what a play that was still starting made meanwhile
         raise
     pool.shutdown()
     return complete([results[s.id] for s in subs], rules)
@@ -336,10 +348,12 @@ def complete(graded: list[Graded], rules: Rules) -> list[Graded]:
     return graded
 
 
-def remove_labs(engine: Engine) -> int:
+def remove_labs(engine: Engine, names: Iterable[str] | None = None) -> int:
+    """The grading labs ``names`` (default: every grading lab on this machine); how many."""
     removed = 0
+    wanted = set(names) if names is not None else None
     for lab in all_labs(engine):
-        if lab.name.startswith(PREFIX):
+        if lab.name.startswith(PREFIX) and (wanted is None or lab.name in wanted):
             try:
                 lab.down()
                 removed += 1

@@ -1,19 +1,18 @@
-"""`invoke grade` end to end: a class of submissions graded on real labs of their own."""
+"""`invoke grade` end to end: a class of submissions graded on real labs of their own.
+
+One lab at a time here: the other test worker's lab runs beside it, and a 2-core machine
+crowded with more labs than cores grades unfairly (benchmarks/README.md, grading)."""
 
 from __future__ import annotations
 
 import json
 import shutil
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from lab.control.engine import Engine
 from lab.control.lab import ROOT
-from lab.control.wait import wait_until
 from lab.errors import GradingError
 from lab.harness import grading
 
@@ -77,7 +76,7 @@ def test_a_class_is_graded_each_in_a_lab_of_its_own(engine: Engine, tmp_path: Pa
     assert by_id["Upper Case"].id.startswith("upper-case-"), "a name with odd characters, made safe"
     assert by_id["localhost"].problems == ["not graded (no such role): notes.py"]
     assert by_id["broken"].problems[0].startswith("broken.zip does not open as a zip")
-    graded = grading.grade(engine, "echo", subs, "s1", grading.Rules(), out, parallel=2, say=print)
+    graded = grading.grade(engine, "echo", subs, "s1", grading.Rules(), out, parallel=1, say=print)
     grading.write_outputs(out, "echo", graded)
 
     scores = {g.student: (g.score, g.max_score) for g in graded}
@@ -86,10 +85,13 @@ def test_a_class_is_graded_each_in_a_lab_of_its_own(engine: Engine, tmp_path: Pa
         reason = EXPECTED[g.student][1]
         failed = [f"{c['observed']} {g.error}" for c in g.checks if not c["ok"]]
         assert not reason or any(reason in f for f in failed), (g.student, failed)
-    for sub in subs:
-        lab = f"grade-{sub.id}"
-        assert engine.containers(lab) == [] and engine.networks(lab) == [], \
-            f"{lab} removed: containers, networks and the processes in them"
+    for g in graded:
+        if g.student == "broken":
+            assert g.lab == "", "nothing to grade, no lab"
+            continue
+        assert g.lab.startswith(f"grade-{g.id}")
+        assert engine.containers(g.lab) == [] and engine.networks(g.lab) == [], \
+            f"{g.lab} removed: containers, networks and the processes in them"
 
     for g in graded:  # Gradescope's autograder format
         results = json.loads((out / g.id / "results.json").read_text())
@@ -108,43 +110,6 @@ def test_a_class_is_graded_each_in_a_lab_of_its_own(engine: Engine, tmp_path: Pa
     assert summary.count("same source as") == 2
     page = (out / by_id["hog"].id / "index.html").read_text()
     assert "killed: SIGKILL" in page and "srv.pcap" in page or "h1.pcap" in page
-
-
-def test_a_second_run_with_the_same_seed_grades_nothing_again(engine: Engine, tmp_path: Path) -> None:
-    folder = tmp_path / "class"
-    hand_in(folder, "ref")
-    hand_in(folder, "noexit", client=CASES / "no-exit" / "client.py")
-    first = grading.grade(engine, "echo", grading.collect(folder, ["client", "server"]), "s2", grading.Rules(),
-                          tmp_path / "out", parallel=2, say=print)
-    said: list[str] = []
-    again = grading.grade(engine, "echo", grading.collect(folder, ["client", "server"]), "s2", grading.Rules(),
-                          tmp_path / "out", parallel=2, say=said.append)
-    assert [g.score for g in again] == [g.score for g in first] == [5.0, 8.0]
-    assert all("graded before with this seed" in line for line in said), said
-    assert grading.values_for("s2", "ref") == grading.values_for("s2", "ref") != grading.values_for("s3", "ref")
-
-
-def test_ctrl_c_leaves_nothing_running_and_a_rerun_completes(engine: Engine, tmp_path: Path) -> None:
-    folder = tmp_path / "class"
-    for student in ("a", "b", "c"):
-        hand_in(folder, student)
-    argv = [sys.executable, "-m", "invoke", "grade", str(folder), "--exercise", "echo", "--seed", "s4",
-            "--parallel", "1", "--out", str(tmp_path / "out")]
-    grader = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        wait_until(lambda: engine.containers("grade-b"), 120, "the second student's lab to start")
-        grader.send_signal(signal.SIGINT)
-        _, err = grader.communicate(timeout=120)
-    finally:
-        grader.kill()
-    assert grader.returncode == 130, err
-    for lab in ("grade-a", "grade-b", "grade-c"):
-        assert engine.containers(lab) == [] and engine.networks(lab) == [], f"Ctrl-C removed {lab}"
-    rerun = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
-    assert rerun.returncode == 0, rerun.stderr
-    assert "a: graded before with this seed (8/8)" in rerun.stdout
-    assert [line.split(",")[:3] for line in (tmp_path / "out" / "grades.csv").read_text().splitlines()[1:]] == [
-        ["a", "a", "8"], ["b", "b", "8"], ["c", "c", "8"]]
 
 
 HIDDEN = '''
@@ -169,7 +134,7 @@ def test_hidden_checks_with_weights_and_visibility(engine: Engine, tmp_path: Pat
     hand_in(folder, "ref")
     hand_in(folder, "hardcoded", server=HOSTILE / "hard-coded-port" / "server.py")
     graded = grading.grade(engine, "echo", grading.collect(folder, ["client", "server"]), "s5", rules,
-                           tmp_path / "out", parallel=2, say=print)
+                           tmp_path / "out", parallel=1, say=print)
     grading.write_outputs(tmp_path / "out", "echo", graded)
     hard, ref = graded
     assert (ref.score, ref.max_score) == (8 - 1 + 2 + 3, 8 - 1 + 2 + 3), "weights 2 and 3 instead of 1"
