@@ -74,19 +74,9 @@ class Engine:
         return {c.attrs["Labels"][PROJECT] for c in found}  # a sparse listing keeps labels here
 
     def remove_containers(self, containers: Sequence[Container]) -> None:
-        """Force-remove in parallel: hosts keep no state worth a graceful stop. Each is first
-        taken off its networks while it still exists: Docker 20.10, removing many containers of
-        a network at once, can keep an endpoint it no longer lists, and the network can then
-        never be removed (seen when grading makes and removes labs one after another)."""
+        """Force-remove in parallel: hosts keep no state worth a graceful stop."""
 
         def remove(c: Container) -> None:
-            try:
-                c.kill()
-            except docker.errors.APIError:
-                pass  # not running, or gone: removal below says which
-            for net in (c.attrs.get("NetworkSettings") or {}).get("Networks") or {}:
-                with contextlib.suppress(docker.errors.APIError):
-                    self.client.api.disconnect_container_from_network(c.id, net, force=True)
             try:
                 c.remove(force=True, v=True)
             except docker.errors.NotFound:

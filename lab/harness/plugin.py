@@ -15,6 +15,7 @@ Unit tests use none of these and need no Docker.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from lab.control.engine import Engine
 from lab.control.lab import DEFAULT_NAME, Lab
 from lab.control.programs import HostProgram
 from lab.control.topology import Topology
+from lab.errors import LabError
 from lab.harness import artifacts
 
 PROGRAMS = pytest.StashKey[list[HostProgram]]()
@@ -88,7 +90,11 @@ def lab(engine: Engine, request: pytest.FixtureRequest) -> Iterator[Lab]:
     the_lab.up(say=say)
     yield the_lab
     if not was_up and not request.config.getoption("--keep-lab"):
-        the_lab.down()
+        try:
+            the_lab.down()
+        except LabError as exc:  # Docker 20.10 now and then keeps a network it lists no endpoint of
+            say(f"WARNING: lab {the_lab.name} not removed whole: {exc}")
+            warnings.warn(f"lab {the_lab.name} not removed whole: {exc}", stacklevel=1)
 
 
 @pytest.fixture(scope="session")
