@@ -62,8 +62,9 @@ def reports_errors(body: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def open_lab(name: str) -> Lab:
-    return Lab(Engine.connect(), name)
+def open_lab(name: str, topology: str = "") -> Lab:
+    """Lab ``name``; ``topology`` only when starting it (later tasks find it from the lab)."""
+    return Lab(Engine.connect(), name, compose_file=topologies.compose_file(topology) if topology else None)
 
 
 @task(help={"force": "rebuild even if an image with this content exists"})
@@ -85,7 +86,7 @@ TOPOLOGY_HELP = "a shipped topology (`invoke topologies` lists them) or a Compos
 def up(c: Context, name: str = DEFAULT_NAME, prefix: str = "", timeout: float = 90, workspace: str = "",
        topology: str = "") -> None:
     """Build if needed, start the lab, and return when every host is ready."""
-    lab = Lab(Engine.connect(), name, compose_file=topologies.compose_file(topology) if topology else None)
+    lab = open_lab(name, topology)
     started = time.monotonic()
     lab.up(prefix=prefix or None, timeout=timeout, say=say, workspace_dir=Path(workspace) if workspace else None)
     print_status(console, lab.name, lab.running_prefix(), lab.status())
@@ -490,7 +491,7 @@ def graph(c: Context, name: str = DEFAULT_NAME, out: str = "topology.svg", topol
     """Draw the lab's topology: hosts with roles and addresses, LANs with subnets, routers."""
     from lab.report import draw
 
-    lab = Lab(Engine.connect(), name, compose_file=topologies.compose_file(topology) if topology else None)
+    lab = open_lab(name, topology)
     say(f"wrote {draw.write_topology(lab.topology(), Path(out))}")
 
 

@@ -7,7 +7,6 @@ and v2 (``proj-svc-1``) look the same.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import ipaddress
 from collections.abc import Iterator, Sequence
@@ -109,13 +108,12 @@ class Engine:
     def networks(self, project: str) -> list[Network]:
         return list(self.client.networks.list(filters={"label": f"{PROJECT}={project}"}))
 
-    def remove_networks(self, networks: Sequence[Network], timeout: float = 15, were: Sequence[str] = ()) -> None:
+    def remove_networks(self, networks: Sequence[Network], timeout: float = 15) -> None:
         """Remove each network. One whose containers are still being removed (by us a moment ago,
         or by another `down`) has "active endpoints" for a while: wait for them to go. An endpoint
         whose container is already gone is stale (Docker 20.10 can leave one behind when containers
-        on a network are removed at once) and never goes by itself: disconnect it by force, also
-        by the names of the containers that ``were`` there (Docker 20.10 sometimes keeps an
-        endpoint it no longer lists: seen when many labs come and go, as grading makes them)."""
+        on a network are removed at once) and never goes by itself: disconnect it by force. (One
+        it no longer lists cannot be disconnected at all: the caller hears of it.)"""
 
         def gone(net: Network) -> bool:
             try:
@@ -125,10 +123,7 @@ class Engine:
             except docker.errors.APIError as exc:
                 if "active endpoints" not in str(exc):
                     raise
-                if not self.drop_stale_endpoints(net):
-                    for name in were:
-                        with contextlib.suppress(docker.errors.APIError):
-                            net.disconnect(name, force=True)
+                self.drop_stale_endpoints(net)
                 return False
             return True
 

@@ -252,7 +252,7 @@ class Lab:
         containers = self.engine.containers(self.name)
         self.engine.remove_containers(containers)
         networks = self.engine.networks(self.name)
-        self.engine.remove_networks(networks, were=[c.name for c in containers])
+        self.engine.remove_networks(networks)
         return len(containers), len(networks)
 
     # --- commands on hosts -----------------------------------------------------------

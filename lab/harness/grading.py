@@ -20,7 +20,9 @@ Hidden checks (``--checks DIR``): ``DIR/<exercise>.py`` in the form of a scenari
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import html
 import importlib.util
 import io
 import json
@@ -35,6 +37,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from xml.etree import ElementTree as ET
 
 import docker.errors
 
@@ -397,10 +400,6 @@ def _evidence(c: dict[str, Any]) -> str:
 
 def write_outputs(out: Path, exercise: str, graded: list[Graded]) -> list[Path]:
     """grades.csv, per student results.json, junit.xml and the class page (index.html)."""
-    import csv
-    import html
-    from xml.etree import ElementTree as ET
-
     out.mkdir(parents=True, exist_ok=True)
     names = columns(graded)
     with (out / "grades.csv").open("w", newline="") as f:

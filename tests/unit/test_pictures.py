@@ -9,7 +9,6 @@ import re
 import shutil
 from pathlib import Path
 
-import graphviz
 import pytest
 
 from lab.control import topologies, topology
@@ -115,7 +114,6 @@ def test_a_missing_graphviz_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) ->
     topo = topology.load(topologies.compose_file("default"))
     with pytest.raises(PictureError, match=r"Graphviz's `dot` is not installed: `apt-get install graphviz`"):
         draw.render_graph(draw.topology_graph(topo), "svg")
-    assert isinstance(graphviz.ExecutableNotFound, type)
 
 
 def test_a_picture_name_says_its_format(tmp_path: Path) -> None:
