@@ -30,6 +30,9 @@ if [ -d /work ]; then
         usermod -o -u "$uid" -g "$gid" student
     fi
 fi
+# Its home is a small tmpfs (compose): bounded, and fresh at every start.
+cp -rT /etc/skel /home/student
+chown -R student:student /home/student
 mkdir -p /run/socklab
 echo "socklab: ready $host"
 exec sleep infinity

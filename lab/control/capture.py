@@ -43,7 +43,9 @@ BUFFER_KIB = 16384  # the kernel's ring for the capture: about 8,000 packets at 
 class Capture:
     def __init__(self, lab: Lab, host: str, bpf: str = "") -> None:
         self.lab, self.host, self.bpf = lab, host, bpf
-        self.remote = f"/tmp/socklab-{uuid.uuid4().hex[:10]}.pcap"
+        # Root's own folder (the entrypoint makes it): not on /tmp, a tmpfs that a student's
+        # program may fill and that `docker cp` (get_archive) cannot read from.
+        self.remote = f"/run/socklab/capture-{uuid.uuid4().hex[:10]}.pcap"
         self.program: HostProgram | None = None
         self.data = b""
         self.dropped = 0  # packets the kernel dropped because tcpdump fell behind

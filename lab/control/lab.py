@@ -173,11 +173,12 @@ class Lab:
         return None
 
     def up(self, prefix: str | None = None, timeout: float = 90,
-           say: Callable[[str], None] = _quiet, workspace_dir: Path | None = None) -> Topology:
+           say: Callable[[str], None] = _quiet, workspace_dir: Path | None = None,
+           read_only: bool = False) -> Topology:
         """Build if needed, start (or repair) the lab, and return once every host is ready.
 
         ``workspace_dir`` is mounted at /work on every host (default: the one the lab
-        already mounts, else ``work/``)."""
+        already mounts, else ``work/``), ``read_only`` for grading."""
         tag = self.build(say=say)
         running = self.running_prefix()
         if running and prefix and prefix != running:
@@ -201,7 +202,8 @@ class Lab:
             chosen = running or subnets.choose_prefix(self.compose_file, taken, prefix)
             topo = topology.load(self.compose_file, {"LAB_PREFIX": chosen})
             compose = Compose(self.compose_file, self.name,
-                              {"LAB_PREFIX": chosen, "LAB_HOST_IMAGE": tag, "LAB_WORKSPACE": str(work)})
+                              {"LAB_PREFIX": chosen, "LAB_HOST_IMAGE": tag, "LAB_WORKSPACE": str(work),
+                               "LAB_WORKSPACE_MODE": "ro" if read_only else "rw"})
             try:
                 compose.up()
                 break

@@ -14,7 +14,6 @@ synchronise: every wait is on a condition.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import socket
@@ -31,7 +30,6 @@ from lab.control.lab import Lab
 from lab.control.wait import wait_until
 from lab.errors import (
     HostNotRunningError,
-    LabError,
     LabNotRunningError,
     NotListeningError,
     ProgramEndedError,
@@ -58,7 +56,9 @@ class HostProgram:
         self.stdin: list[str] = []  # what was typed into it, for the transcript
         self.cut = {STDOUT: 0, STDERR: 0}  # bytes of output dropped past the budget
         self._kept = {STDOUT: 0, STDERR: 0}
-        self.pidfile = f"/tmp/socklab-{uuid.uuid4().hex[:12]}.pid"  # the program records its pid here
+        # In the program's environment and its children's: how its processes are found on the
+        # host (no pidfile, which a program that fills the disk would keep from being written).
+        self.mark = f"SOCKLAB_RUN={uuid.uuid4().hex[:12]}"
         self._out: dict[int, list[str]] = {STDOUT: [], STDERR: []}
         self._partial = {STDOUT: b"", STDERR: b""}
         self._changed = threading.Condition()
@@ -77,8 +77,8 @@ class HostProgram:
 
     # --- lifecycle -------------------------------------------------------------------
     def start(self) -> HostProgram:
-        wrapped = ["sh", "-c", f'echo $$ > {self.pidfile}; exec "$@"', "sh", *self.argv]
-        self._exec_id, self._sock = self.lab.exec_stream(self.host, wrapped, user=self.user, workdir=self.workdir)
+        marked = ["env", self.mark, *self.argv]
+        self._exec_id, self._sock = self.lab.exec_stream(self.host, marked, user=self.user, workdir=self.workdir)
         self._reader = threading.Thread(target=self._read, name=f"read {self!r}", daemon=True)
         self._reader.start()
         return self
@@ -140,11 +140,17 @@ class HostProgram:
         assert self.exit_code is not None
         return self.exit_code
 
+    def _pids(self) -> str:
+        """Shell: the pids of the program's processes (those carrying its mark), as its own user
+        (who alone may read their environment: the hosts' root has no CAP_SYS_PTRACE)."""
+        return f"grep -lxzF '{self.mark}' /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3"
+
     def signal(self, sig: str = "TERM") -> None:
-        """Send ``sig`` to the program's process group (it leads one: its children get it too)."""
-        # procps kill: `-SIG -- -PGID`; a pid that is not a number > 1 is never passed on (kill -1: everyone)
-        script = f'p=$(cat {self.pidfile}) && [ "$p" -gt 1 ] && exec /bin/kill -{sig} -- -"$p"'
-        self.lab.exec(self.host, ["sh", "-c", script])
+        """Send ``sig`` to the program's processes and the process groups they lead (a child that
+        dropped the mark from its environment is still in its parent's group)."""
+        # procps kill: `-SIG -- PID -PGID`; a list that is empty is never passed on (kill -1: everyone)
+        script = f'p=$({self._pids()}) && [ -n "$p" ] && exec /bin/kill -{sig} -- $p $(printf " -%s" $p)'
+        self.lab.exec(self.host, ["sh", "-c", script], user=self.user)
 
     def stop(self, timeout: float = 5) -> int | None:
         """SIGTERM to its process group, then SIGKILL if it does not end within ``timeout``;
@@ -167,8 +173,6 @@ class HostProgram:
         finally:
             self._stopped = True
             self._close()
-            with contextlib.suppress(LabError, docker.errors.APIError):
-                self.lab.exec(self.host, ["rm", "-f", self.pidfile])
 
     def _close(self) -> None:
         if self._sock is not None:
@@ -319,9 +323,10 @@ class HostProgram:
             raise WaitTimeoutError(exc.what, timeout, f"`ss` on {self.host} shows {seen}") from None
 
     def peak_memory_kib(self) -> int:
-        """The program's peak resident memory so far (VmHWM), in KiB."""
-        status = self.lab.exec(self.host, ["sh", "-c", f"cat /proc/$(cat {self.pidfile})/status"], check=True).stdout
-        return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+        """The peak resident memory so far (VmHWM) of the program's biggest process, in KiB."""
+        script = f"for p in $({self._pids()}); do cat /proc/$p/status; done"
+        status = self.lab.exec(self.host, ["sh", "-c", script], user=self.user, check=True).stdout
+        return max(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
 
     def sockets(self) -> str:
         """The listening sockets on this program's host, as ``ss`` shows them (for diagnoses)."""

@@ -200,11 +200,19 @@ x-lab-host: &lab-host
   pids_limit: 256                  # processes and threads on this host
   mem_limit: 512m                  # beyond it the kernel kills the biggest process here
   cpus: 1.0                        # at most one core
+  # What the unprivileged `student` may write, each bounded and in memory (counted in
+  # mem_limit, gone with the host): a loop writing files fills these, never the disk.
+  tmpfs:
+    - /tmp:size=64m,mode=1777
+    - /var/tmp:size=16m,mode=1777
+    - /run/lock:size=1m,mode=1777
+    - /home/student:size=16m,mode=0700
   volumes:
     # The student's workspace (`invoke up --workspace DIR`, default ./work): edited on the
     # Docker host, run on every lab host. The entrypoint gives the host's `student` user the
     # folder owner's uid, so files are editable from both sides.
-    - "${LAB_WORKSPACE:-./work}:/work"
+    # `invoke grade` mounts it read-only (LAB_WORKSPACE_MODE=ro): a submission writes only above.
+    - "${LAB_WORKSPACE:-./work}:/work:${LAB_WORKSPACE_MODE:-rw}"
 """
 
 _BRIDGE_TEMPLATE = """

@@ -254,7 +254,7 @@ def grade_one(engine: Engine, exercise: str, sub: Submission, seed: str, rules: 
         graded.lab = lab.name
         if labs is not None:
             labs.add(lab.name)
-        lab.up(workspace_dir=work)
+        lab.up(workspace_dir=work, read_only=True)
         before = sent(lab)
         outcome = exercises.check(lab, exercise, work, say=said.append, folder=mine, pcap_folder=folder / "pcaps",
                                   values=values_for(seed, sub.id), extra=rules.extra, limits=LIMITS)

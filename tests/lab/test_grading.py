@@ -41,6 +41,9 @@ def a_class(folder: Path) -> Path:
     hand_in(folder, "hog", server=HOSTILE / "memory-hog" / "server.py")
     hand_in(folder, "loop", server=HOSTILE / "endless-loop" / "server.py")
     hand_in(folder, "flood", server=HOSTILE / "broadcast-flood" / "server.py")
+    hand_in(folder, "filler", server=HOSTILE / "disk-filler" / "server.py")
+    hand_in(folder, "killer", server=HOSTILE / "process-killer" / "server.py")
+    hand_in(folder, "escaper", server=HOSTILE / "escaper" / "server.py")
     (folder / "localhost.zip").write_bytes(grading.zipped({
         "hw1/server.py": (CASES / "localhost" / "server.py").read_bytes(),
         "hw1/client.py": GOOD["client.py"].read_bytes(), "hw1/notes.py": b"# not a role\n"}))
@@ -61,6 +64,10 @@ EXPECTED = {  # student -> (score out of 8: seven checks of the exercise and one
     "hog": (4, "killed: SIGKILL"),
     "loop": (4, "should have bound udp port"),
     "flood": (7, "srv sent 20,0"),
+    "filler": (4, "No space left on device; /var/tmp: No space left on device; /home/student: No space left "
+                  "on device; /work: Read-only file system"),
+    "killer": (4, "PermissionError: [Errno 1] Operation not permitted"),
+    "escaper": (4, "No route to host"),
     "broken": (0, "not reached"),
 }
 

@@ -43,6 +43,24 @@ def test_hosts_are_confined(lab: Lab) -> None:
         assert held == {"NET_ADMIN", "NET_RAW"}, (name, held)
 
 
+def test_student_writes_only_to_bounded_places(lab: Lab) -> None:
+    """Beside the workspace, all `student` may write is small tmpfs: a program writing files
+    in a loop fills those (and its host's memory limit), never the Docker host's disk."""
+    found = lab.exec("h1", ["sh", "-c", "find / -xdev -writable ! -path '/proc/*' 2>/dev/null"], user="student")
+    writable = set(found.stdout.split()) - {"/work", "/var/lock"}  # /var/lock: a link to /run/lock
+    assert writable == {"/tmp", "/var/tmp", "/run/lock", "/home/student"}, writable
+    sizes = lab.exec("h1", ["df", "--output=target,fstype,size", *sorted(writable)], check=True).stdout
+    for line in sizes.splitlines()[1:]:
+        target, fstype, kib = line.split()
+        assert fstype == "tmpfs" and int(kib) <= 64 * 1024, line
+    fill = "head -c 100M /dev/zero > /tmp/fill; echo $?"
+    result = lab.exec("h1", ["sh", "-c", fill], user="student")
+    assert "No space left on device" in result.stderr, result.output
+    lab.exec("h1", ["rm", "-f", "/tmp/fill"], check=True)
+    home = lab.exec("h1", ["sh", "-c", "cd && pwd && ls -A && touch mine"], user="student")
+    assert home.exit_code == 0 and ".bashrc" in home.stdout, home.output
+
+
 def test_tools_and_programs_on_every_host(topo: Topology, hosts: dict[str, testinfra.host.Host]) -> None:
     for name in topo.hosts:
         host = hosts[name]
