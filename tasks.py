@@ -12,6 +12,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,11 +21,12 @@ from invoke import Context, Exit, task
 from rich.console import Console
 
 from lab.control import compose, topologies
+from lab.control import doctor as doctor_
 from lab.control import images as images_
 from lab.control import workspace as ws
 from lab.control.engine import Engine
-from lab.control.lab import COMPOSE_FILE, DEFAULT_NAME, DEFAULT_WORKSPACE, ROOT, Lab, all_labs
-from lab.control.report import print_status
+from lab.control.lab import COMPOSE_FILE, DEFAULT_NAME, DEFAULT_WORKSPACE, ROOT, Lab, all_labs, overview
+from lab.control.report import labs_table, print_status
 from lab.control.workspace import MOUNT
 from lab.errors import LabError
 
@@ -88,26 +90,60 @@ def up(c: Context, name: str = DEFAULT_NAME, prefix: str = "", timeout: float = 
     """Build if needed, start the lab, and return when every host is ready."""
     lab = open_lab(name, topology)
     started = time.monotonic()
+    checked = doctor_.preflight(lab.engine)
+    for finding in checked:
+        if finding.verdict != doctor_.OK:
+            say(f"{finding.verdict}: {finding.check}: {finding.detail}" + (f" ({finding.advice})" if finding.advice
+                                                                               else ""))
+    if doctor_.failed(checked):
+        raise Exit("socklab: this machine cannot run a lab as it is: see above, or `invoke doctor`", code=1)
     lab.up(prefix=prefix or None, timeout=timeout, say=say, workspace_dir=Path(workspace) if workspace else None)
     print_status(console, lab.name, lab.running_prefix(), lab.status())
     say(f"lab {name} ready in {time.monotonic() - started:.1f}s; your workspace {lab.workspace()} is /work "
         "on every host; `invoke shell h1` opens a shell on h1")
 
 
-@task(help={"name": NAME_HELP})
+@task
 @reports_errors
-def down(c: Context, name: str = DEFAULT_NAME) -> None:
+def doctor(c: Context) -> None:
+    """Say what will and will not work on this machine, and what to do (exit 1 if a lab cannot)."""
+    from rich.table import Table
+
+    findings = doctor_.examine()
+    table = Table(title="socklab doctor", title_justify="left")
+    for column in ("check", "", "what was found", "what to do"):
+        table.add_column(column)
+    style = {doctor_.OK: "green", doctor_.WARN: "yellow", doctor_.FAIL: "bold red"}
+    for f in findings:
+        table.add_row(f.check, f"[{style[f.verdict]}]{f.verdict}[/]", f.detail, f.advice)
+    console.print(table)
+    if doctor_.failed(findings):
+        raise Exit("socklab: a lab cannot work on this machine as it is (the lines marked fail)", code=1)
+
+
+@task(help={"name": NAME_HELP, "all": "every socklab lab on this Docker engine"})
+@reports_errors
+def down(c: Context, name: str = DEFAULT_NAME, all_: bool = False) -> None:
     """Remove the lab's containers and networks (only this lab's; safe to run twice)."""
-    containers, networks = open_lab(name).down()
-    say(f"lab {name}: removed {containers} containers and {networks} networks")
+    for lab in all_labs(Engine.connect()) if all_ else [open_lab(name)]:
+        containers, networks = lab.down()
+        say(f"lab {lab.name}: removed {containers} containers and {networks} networks")
 
 
-@task(help={"name": NAME_HELP, "json": "print JSON: per host its service, container, state, networks, impairments"})
+@task(help={"name": NAME_HELP, "json": "print JSON: per host its service, container, state, networks, impairments",
+            "all": "every socklab lab on this Docker engine, a line each"})
 @reports_errors
-def status(c: Context, name: str = DEFAULT_NAME, json_: bool = False) -> None:
+def status(c: Context, name: str = DEFAULT_NAME, json_: bool = False, all_: bool = False) -> None:
     """Show the lab's hosts, their state, addresses and active impairments."""
     from lab.control import impair as impairments
 
+    if all_:
+        labs = overview(Engine.connect())
+        if json_:
+            print(json.dumps([asdict(lab) for lab in labs], indent=2))
+        else:
+            console.print(labs_table(labs) if labs else "no socklab lab runs on this Docker engine")
+        return
     lab = open_lab(name)
     report = lab.status_json()
     active = impairments.report(lab)
@@ -216,9 +252,7 @@ def test(c: Context, unit: bool = False, keep: bool = False, name: str = DEFAULT
 def clean(c: Context, images: bool = False) -> None:
     """Remove every socklab lab on this machine (and with --images, its images)."""
     engine = Engine.connect()
-    for lab in all_labs(engine):
-        containers, networks = lab.down()
-        say(f"lab {lab.name}: removed {containers} containers and {networks} networks")
+    down(c, all_=True)
     if images:
         for tag in engine.remove_images(images_.PREFIXES):
             say(f"removed image {tag}")

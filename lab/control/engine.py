@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -48,29 +49,46 @@ class Engine:
 
     @classmethod
     def connect(cls) -> Engine:
+        """The engine DOCKER_HOST names (unix://, tcp://, ssh://), else the current `docker
+        context`'s, else this machine's: the one the docker CLI and Compose v2 use too."""
         try:
-            client = docker.from_env(timeout=120)
+            where = None if os.environ.get("DOCKER_HOST") else _context_host()
+            client = docker.DockerClient(base_url=where, timeout=120) if where else docker.from_env(timeout=120)
             client.ping()
         except docker.errors.DockerException as exc:
             raise DockerUnavailableError(str(exc).split("(")[0].strip() or type(exc).__name__) from None
         return cls(client)
 
+    @property
+    def local(self) -> bool:
+        """Does the engine run on this machine (its unix socket)? Else its routes, disk and
+        modules are another machine's, and a workspace must be a folder there."""
+        return str(self.api.base_url).startswith("http+docker://localhost")
+
     # --- containers ------------------------------------------------------------------
-    def containers(self, project: str) -> list[Container]:
+    def containers(self, project: str, inspect: bool = True) -> list[Container]:
         """The project's containers, inspected; one removed meanwhile (another lab's `down`,
-        a grading lab ending) is left out, not an error."""
+        a grading lab ending) is left out, not an error. ``inspect=False``: one listing, with
+        ids, labels and state, nothing more."""
+        listed = self.client.containers.list(all=True, sparse=True, filters={"label": f"{PROJECT}={project}"})
+        if not inspect:
+            return listed
         found = []
-        for sparse in self.client.containers.list(all=True, sparse=True, filters={"label": f"{PROJECT}={project}"}):
+        for sparse in listed:
             try:
                 found.append(self.client.containers.get(sparse.id))
             except docker.errors.NotFound:
                 pass
         return found
 
+    def lab_containers(self) -> list[Container]:
+        """Every socklab host of every lab, in one listing (ids, labels, state, mounts; nothing
+        inspected: a sparse listing keeps the labels in ``attrs["Labels"]``)."""
+        return list(self.client.containers.list(all=True, sparse=True, filters={"label": ["socklab.role", PROJECT]}))
+
     def projects(self) -> set[str]:
-        """Names of the Compose projects that run a socklab lab (one listing, nothing inspected)."""
-        found = self.client.containers.list(all=True, sparse=True, filters={"label": ["socklab.role", PROJECT]})
-        return {c.attrs["Labels"][PROJECT] for c in found}  # a sparse listing keeps labels here
+        """Names of the Compose projects that run a socklab lab."""
+        return {c.attrs["Labels"][PROJECT] for c in self.lab_containers()}
 
     def remove_containers(self, containers: Sequence[Container]) -> None:
         """Force-remove in parallel: hosts keep no state worth a graceful stop."""
@@ -206,3 +224,12 @@ class Engine:
     def follow_logs(self, container: Container) -> Iterator[bytes]:
         """A container's log, then every new line, until the caller stops reading (or Ctrl-C)."""
         yield from container.logs(stream=True, follow=True)
+
+
+def _context_host() -> str | None:
+    """The current `docker context`'s endpoint, unless it is the default (this machine's)."""
+    try:
+        context = docker.ContextAPI.get_current_context()
+    except docker.errors.DockerException:
+        return None
+    return None if context is None or context.name == "default" else context.Host

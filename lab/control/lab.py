@@ -20,7 +20,7 @@ from docker.models.containers import Container
 
 from lab.control import compose, images, subnets, topology, workspace
 from lab.control.compose import Compose
-from lab.control.engine import CONFIG_FILES, NETWORK, SERVICE, VERSION, Engine, ExecResult
+from lab.control.engine import CONFIG_FILES, NETWORK, PROJECT, SERVICE, VERSION, Engine, ExecResult
 from lab.control.topology import Topology
 from lab.control.wait import wait_until
 from lab.errors import (
@@ -198,7 +198,8 @@ class Lab:
                 # it changes what the topology file changed, and nothing else.)
                 topo = topology.load(self.compose_file, {"LAB_PREFIX": running})
                 break
-            taken = {**self.engine.subnets_in_use(exclude_project=self.name), **lost}
+            taken = {**self.engine.subnets_in_use(exclude_project=self.name), **lost,
+                     **(subnets.machine_routes() if self.engine.local else {})}
             chosen = running or subnets.choose_prefix(self.compose_file, taken, prefix)
             topo = topology.load(self.compose_file, {"LAB_PREFIX": chosen})
             compose = Compose(self.compose_file, self.name,
@@ -237,16 +238,30 @@ class Lab:
                 self.exec(host, ["sh", "-ec", script], check=True)
 
     def wait_ready(self, topo: Topology, timeout: float = 90) -> None:
-        """Every host is running and has said READY in its current run."""
+        """Every host is running and has said READY in its current run.
+
+        Each round lists the lab's containers once and reads the logs of only those not seen
+        ready yet, less often as the wait goes on: thirty labs starting at once do not ask
+        Docker for every host's logs twenty times a second."""
+        seen: set[str] = set()  # containers (ids) that said READY
 
         def all_ready() -> bool:
-            found = self.containers()
-            pending = sorted(h for h in topo.hosts if h not in found or not _ready(found[h]))
+            pending = []
+            listed = {c.attrs["Labels"].get(SERVICE): c for c in self.engine.containers(self.name, inspect=False)}
+            for host in topo.hosts:
+                c = listed.get(host)
+                if c is None or c.status != "running":
+                    pending.append(host)
+                elif c.id not in seen:
+                    if _ready(self.engine.client.containers.get(c.id)):
+                        seen.add(c.id)
+                    else:
+                        pending.append(host)
             if pending:
-                raise LabError(f"not ready: {', '.join(pending)}")  # reported if time runs out
+                raise LabError(f"not ready: {', '.join(sorted(pending))}")  # reported if time runs out
             return True
 
-        wait_until(all_ready, timeout, f"lab `{self.name}` hosts to be ready", interval=0.05)
+        wait_until(all_ready, timeout, f"lab `{self.name}` hosts to be ready", interval=0.05, backoff=1.3)
 
     def down(self) -> tuple[int, int]:
         """Remove this lab's containers, then its networks. Safe to run twice."""
@@ -302,3 +317,37 @@ def _timestamp(docker_time: str) -> float:
 
 def all_labs(engine: Engine) -> list[Lab]:
     return [Lab(engine, name) for name in sorted(engine.projects())]
+
+
+@dataclass(frozen=True)
+class LabSummary:
+    name: str
+    running: int  # hosts running
+    hosts: int  # hosts it has
+    prefix: str  # its LAB_PREFIX ("" when it has no network left)
+    topology: str  # the Compose file it was started from
+    compose: str  # the Compose that made it (1.29.2, 2.40.3)
+    workspace: str  # the folder mounted at /work
+
+
+def overview(engine: Engine) -> list[LabSummary]:
+    """Every lab on the engine, from one listing of containers and one of networks (thirty
+    labs are two API calls, not two hundred)."""
+    hosts: dict[str, list[Container]] = {}
+    for c in engine.lab_containers():
+        hosts.setdefault(c.attrs["Labels"][PROJECT], []).append(c)
+    prefixes: dict[str, str] = {}
+    for net in engine.client.networks.list(filters={"label": PROJECT}):
+        for cfg in (net.attrs.get("IPAM") or {}).get("Config") or []:
+            subnet = ipaddress.ip_network(cfg.get("Subnet", "0.0.0.0/32"), strict=False)
+            if isinstance(subnet, ipaddress.IPv4Network) and subnet.prefixlen:
+                prefixes.setdefault(net.attrs["Labels"][PROJECT], subnets.prefix_of(subnet))
+    out = []
+    for name, found in sorted(hosts.items()):
+        labels = found[0].attrs["Labels"]
+        mounts = [m.get("Source", "") for c in found for m in c.attrs.get("Mounts") or []
+                  if m.get("Destination") == workspace.MOUNT]
+        out.append(LabSummary(name, sum(c.status == "running" for c in found), len(found), prefixes.get(name, ""),
+                              labels.get(CONFIG_FILES, "").split(",")[0], labels.get(VERSION, "?"),
+                              mounts[0] if mounts else ""))
+    return out

@@ -95,7 +95,7 @@ class HostProgram:
                 with self._changed:
                     self._keep(stream, chunk)
                     self._changed.notify_all()
-        except OSError:
+        except (OSError, ValueError):  # ValueError: closed by stop() meanwhile
             pass  # the connection closed under us: the program is gone
         finally:
             with self._changed:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.console import Console
 from rich.table import Table
 
-from lab.control.lab import HostStatus
+from lab.control.lab import HostStatus, LabSummary
 
 STATE_STYLE = {"running": "green", "exited": "red", "created": "yellow"}
 
@@ -27,3 +29,24 @@ def print_status(console: Console, lab_name: str, prefix: str | None, rows: list
         console.print(f"lab {lab_name} is not running: run `invoke up`")
         return
     console.print(status_table(lab_name, prefix, rows))
+
+
+def labs_table(labs: list[LabSummary]) -> Table:
+    """Every lab on the engine, a row each (`invoke status --all`)."""
+    table = Table(title=f"{len(labs)} labs", title_justify="left")
+    for column in ("lab", "hosts", "subnets", "topology", "compose", "workspace"):
+        table.add_column(column)
+    for lab in labs:
+        style = "green" if lab.running == lab.hosts else "yellow"
+        table.add_row(lab.name, f"[{style}]{lab.running}/{lab.hosts} running[/]",
+                      f"{lab.prefix}.0.0/16" if lab.prefix else "none", _short(lab.topology), lab.compose,
+                      _short(lab.workspace))
+    return table
+
+
+def _short(path: str) -> str:
+    """A path relative to the working folder when it is inside it."""
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return path

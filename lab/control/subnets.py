@@ -1,7 +1,10 @@
 """Choosing a lab's address prefix so that labs side by side never share a subnet.
 
 A lab's compose file builds every subnet from LAB_PREFIX (two octets, e.g. ``10.201``).
-These functions are pure: they take the subnets Docker already has and return a prefix.
+A prefix is free when none of its subnets overlaps a Docker network's nor a route of the
+machine the engine runs on (a VPN's 10.x, a LAN): a lab there would hide that network from
+the machine. The choice is pure: it takes what is taken and returns a prefix; Docker's own
+default address pools play no part (every lab subnet is given explicitly).
 """
 
 from __future__ import annotations
@@ -53,6 +56,32 @@ def choose_prefix(compose_file: Path, taken: Taken, wanted: str | None = None) -
         if conflict(lab_subnets(compose_file, prefix), taken) is None:
             return prefix
     raise NoFreeSubnetError(len(CANDIDATES))
+
+
+def parse_routes(text: str) -> dict[str, list[ipaddress.IPv4Network]]:
+    """The machine's routes from /proc/net/route (all but the default route), by a name that
+    says where each leads, e.g. "the machine's route via tun0"."""
+    found: dict[str, list[ipaddress.IPv4Network]] = {}
+    for line in text.splitlines()[1:]:
+        cols = line.split()
+        if len(cols) < 8:
+            continue
+        try:  # little-endian hex, as the kernel writes them
+            dest, mask = (ipaddress.IPv4Address(int(x, 16).to_bytes(4, "little")) for x in (cols[1], cols[7]))
+            net = ipaddress.IPv4Network(f"{dest}/{mask}", strict=False)
+        except ValueError:
+            continue
+        if net.prefixlen:
+            found.setdefault(f"the machine's route via {cols[0]}", []).append(net)
+    return found
+
+
+def machine_routes(path: Path = Path("/proc/net/route")) -> dict[str, list[ipaddress.IPv4Network]]:
+    """This machine's routes (none where there is no /proc/net/route)."""
+    try:
+        return parse_routes(path.read_text())
+    except OSError:
+        return {}
 
 
 def prefix_of(subnet: ipaddress.IPv4Network) -> str:

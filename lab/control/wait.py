@@ -16,13 +16,15 @@ def wait_until(
     timeout: float,
     what: str,
     interval: float = 0.05,
+    backoff: float = 1.0,
 ) -> T:
     """Call ``check`` until it returns a truthy value and return that value.
 
     ``check`` may raise to mean "not yet"; the last exception is reported if time runs out.
     A ProgramError (the program waited on has ended or misbehaved), and a lab or host that is
     not running (removed under the waiter, as grading's Ctrl-C does) are final: they propagate.
-    Raises WaitTimeoutError naming ``what`` after ``timeout`` seconds.
+    Raises WaitTimeoutError naming ``what`` after ``timeout`` seconds. ``backoff`` > 1: each
+    pause that many times the last, up to half a second (a check that costs many API calls).
     """
     __tracebackhide__ = True
     deadline = time.monotonic() + timeout
@@ -40,3 +42,4 @@ def wait_until(
         if time.monotonic() >= deadline:
             raise WaitTimeoutError(what, timeout, last)
         time.sleep(interval)
+        interval = min(interval * backoff, max(interval, 0.5))

@@ -41,11 +41,13 @@ from xml.etree import ElementTree as ET
 
 import docker.errors
 
+from lab.control import topologies
 from lab.control.engine import Engine
-from lab.control.lab import Lab, all_labs
+from lab.control.lab import COMPOSE_FILE, Lab, all_labs
 from lab.errors import GradingError, LabError
 from lab.harness import exercise as exercises
 from lab.harness import reports
+from lab.harness import scenario as scenarios
 from lab.harness.scenario import LIMITS as scenario_limits
 from lab.harness.scenario import Check
 
@@ -227,10 +229,19 @@ def default_parallel() -> int:
     return max(1, min(os.cpu_count() or 1, memory // 2))
 
 
+def lab_file(exercise: str, rules: Rules, out: Path) -> Path:
+    """The topology a submission is played on: compose.yaml with only the hosts the exercise
+    (and the hidden checks) name, when they name them, and the routers; all of it otherwise."""
+    named = scenarios.hosts_named(scenarios.load(exercise), rules.extra)
+    if named is None:
+        return COMPOSE_FILE
+    return topologies.trimmed(COMPOSE_FILE, named, out / "lab.compose.yaml")
+
+
 def grade_one(engine: Engine, exercise: str, sub: Submission, seed: str, rules: Rules, out: Path,
-              labs: set[str] | None = None) -> Graded:
-    """Play one submission in a fresh lab of its own, then remove the lab (always). The lab's
-    name goes into ``labs`` before it starts (what Ctrl-C removes)."""
+              labs: set[str] | None = None, topology: Path = COMPOSE_FILE) -> Graded:
+    """Play one submission in a fresh lab of its own (of ``topology``), then remove the lab
+    (always). The lab's name goes into ``labs`` before it starts (what Ctrl-C removes)."""
     folder = out / sub.id
     work = folder / "work"
     mine = work / exercise
@@ -242,7 +253,7 @@ def grade_one(engine: Engine, exercise: str, sub: Submission, seed: str, rules: 
     _own(work, student_uid(sub.id))
     graded = Graded(sub.student, sub.id, seed, sub.digest, [], list(sub.problems))
     started = time.monotonic()
-    lab = Lab(engine, f"{PREFIX}{sub.id}")
+    lab = Lab(engine, f"{PREFIX}{sub.id}", topology)
     said: list[str] = []
     try:
         if not sub.files:
@@ -250,7 +261,7 @@ def grade_one(engine: Engine, exercise: str, sub: Submission, seed: str, rules: 
         try:
             lab.down()  # a leftover of an interrupted run
         except LabError:  # one Docker cannot remove (a network it keeps): grade under another name
-            lab = Lab(engine, f"{PREFIX}{sub.id}-{uuid.uuid4().hex[:4]}")
+            lab = Lab(engine, f"{PREFIX}{sub.id}-{uuid.uuid4().hex[:4]}", topology)
         graded.lab = lab.name
         if labs is not None:
             labs.add(lab.name)
@@ -318,11 +329,13 @@ def grade(engine: Engine, exercise: str, subs: list[Submission], seed: str, rule
             results[sub.id] = kept
         else:
             todo.append(sub)
+    topology = lab_file(exercise, rules, out)
     pool = ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="grade")
     made: set[str] = set()
     futures: dict[Future[Graded], Submission] = {}
     try:
-        futures = {pool.submit(grade_one, engine, exercise, sub, seed, rules, out, made): sub for sub in todo}
+        futures = {pool.submit(grade_one, engine, exercise, sub, seed, rules, out, made, topology): sub
+                   for sub in todo}
         for future, sub in futures.items():
             results[sub.id] = future.result()
             g = results[sub.id]

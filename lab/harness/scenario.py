@@ -82,9 +82,13 @@ class Needs:
         said += [f"{' and '.join(self.across)} on another, behind a router"] if self.across else []
         return "; ".join(said) or "nothing"
 
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        return (*self.lan, *self.across)
+
     def unmet(self, topo: Topology) -> str | None:
         """What ``topo`` lacks of this, or None."""
-        missing = [h for h in (*self.lan, *self.across) if h not in topo.hosts]
+        missing = [h for h in self.hosts if h not in topo.hosts]
         if missing:
             return f"it has no host {', '.join(missing)}"
         apart = [h for h in self.lan[1:] if not topo.same_lan(h, self.lan[0])]
@@ -301,6 +305,19 @@ def load(name: str, values: Mapping[str, Any] | None = None) -> ModuleType:
     finally:
         _VALUES.reset(token)
     return module
+
+
+def hosts_named(*modules: ModuleType | None) -> set[str] | None:
+    """Every host these scenarios (and hidden checks) name in NEEDS and ROLES: a lab of only
+    those (and the routers) plays them. None when one of them names none: it picks its hosts
+    from whatever topology runs."""
+    named: set[str] = set()
+    for module in filter(None, modules):
+        needs = getattr(module, "NEEDS", None)
+        if not isinstance(needs, Needs):
+            return None
+        named |= {*needs.hosts, *(r.host for r in getattr(module, "ROLES", {}).values())}
+    return named
 
 
 def parse_overrides(items: Sequence[str]) -> dict[str, list[str]]:

@@ -33,7 +33,7 @@ def test_hosts_are_confined(lab: Lab) -> None:
         assert {"NET_ADMIN", "NET_RAW"} <= caps(hc["CapAdd"]), name
         assert not {"SYS_ADMIN", "SYS_MODULE", "SYS_PTRACE", "ALL"} & caps(hc["CapAdd"]), name
         # Limits: a fork bomb, a memory hog or a busy loop stops at its own host.
-        assert (hc["PidsLimit"], hc["Memory"], hc["NanoCpus"]) == (256, 512 * 2**20, 10**9), name
+        assert (hc["PidsLimit"], hc["Memory"], hc["MemorySwap"], hc["NanoCpus"]) == (256, 2**29, 2**29, 10**9), name
         mounts = [m.get("Source", "") for m in container.attrs["Mounts"]]
         assert not any("docker.sock" in m for m in mounts), name
         # What the processes really hold, whatever the configuration says:

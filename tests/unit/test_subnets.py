@@ -43,3 +43,24 @@ def test_bad_prefix(bad: str) -> None:
 
 def test_prefix_read_back_from_a_subnet() -> None:
     assert subnets.prefix_of(net("10.207.2.0/24")) == "10.207"
+
+
+ROUTES = """Iface	Destination	Gateway 	Flags	RefCnt	Use	Metric	Mask		MTU	Window	IRTT
+eth0	00000000	010200C0	0003	0	0	0	00000000	0	0	0
+tun0	0000C90A	00000000	0001	0	0	0	0000FFFF	0	0	0
+docker0	000011AC	00000000	0001	0	0	0	0000FFFF	0	0	0
+"""
+
+
+def test_the_machines_routes_are_read_without_the_default_route() -> None:
+    """/proc/net/route: little-endian hex; a VPN's 10.201.0.0/16 on tun0, Docker's docker0."""
+    assert subnets.parse_routes(ROUTES) == {"the machine's route via tun0": [net("10.201.0.0/16")],
+                                            "the machine's route via docker0": [net("172.17.0.0/16")]}
+    assert subnets.parse_routes("Iface\tDestination\ngarbage line\n") == {}
+
+
+def test_a_vpn_on_the_default_prefix_moves_the_lab_elsewhere() -> None:
+    taken = subnets.parse_routes(ROUTES)
+    assert subnets.choose_prefix(COMPOSE_FILE, taken) == "10.202"
+    with pytest.raises(SubnetTakenError, match=r"10\.201\.1\.0/24.*the machine's route via tun0"):
+        subnets.choose_prefix(COMPOSE_FILE, taken, "10.201")
