@@ -552,7 +552,8 @@ def impair(c: Context, host: str, name: str = DEFAULT_NAME, loss: float = 0, eve
 
 
 BENCHMARKS = {"lab": "benchmarks/bench_lab.py", "udp": "benchmarks/bench_udp.py", "chat": "benchmarks/bench_chat.py",
-              "tftp": "benchmarks/bench_tftp.py", "grade": "benchmarks/bench_grade.py"}
+              "tftp": "benchmarks/bench_tftp.py", "grade": "benchmarks/bench_grade.py",
+              "class": "benchmarks/bench_class.py"}
 
 
 @task(help={"suite": f"which benchmark: {', '.join(BENCHMARKS)} or all (default)",
