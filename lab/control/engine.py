@@ -86,6 +86,17 @@ class Engine:
         inspected: a sparse listing keeps the labels in ``attrs["Labels"]``)."""
         return list(self.client.containers.list(all=True, sparse=True, filters={"label": ["socklab.role", PROJECT]}))
 
+    def inspect(self, container_id: str) -> Container:
+        return self.client.containers.get(container_id)
+
+    def lab_networks(self) -> list[Network]:
+        """Every Compose project's networks, in one listing."""
+        return list(self.client.networks.list(filters={"label": PROJECT}))
+
+    def facts(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The engine's `docker version` and `docker info`."""
+        return self.client.version(), self.client.info()
+
     def projects(self) -> set[str]:
         """Names of the Compose projects that run a socklab lab."""
         return {c.attrs["Labels"][PROJECT] for c in self.lab_containers()}

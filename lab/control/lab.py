@@ -253,7 +253,7 @@ class Lab:
                 if c is None or c.status != "running":
                     pending.append(host)
                 elif c.id not in seen:
-                    if _ready(self.engine.client.containers.get(c.id)):
+                    if _ready(self.engine.inspect(c.id)):
                         seen.add(c.id)
                     else:
                         pending.append(host)
@@ -337,7 +337,7 @@ def overview(engine: Engine) -> list[LabSummary]:
     for c in engine.lab_containers():
         hosts.setdefault(c.attrs["Labels"][PROJECT], []).append(c)
     prefixes: dict[str, str] = {}
-    for net in engine.client.networks.list(filters={"label": PROJECT}):
+    for net in engine.lab_networks():
         for cfg in (net.attrs.get("IPAM") or {}).get("Config") or []:
             subnet = ipaddress.ip_network(cfg.get("Subnet", "0.0.0.0/32"), strict=False)
             if isinstance(subnet, ipaddress.IPv4Network) and subnet.prefixlen:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import types
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,24 @@ def test_a_scenario_on_a_topology_without_its_hosts_stops_before_it_starts() -> 
     with pytest.raises(ScenarioNeedsError, match=r"scenario `echo` needs srv and h1 on one LAN; b1 on another, "
                        r"behind a router; this lab runs lan50.compose.yaml, and it has no host b1\. Play it on"):
         scenario.play(LabOfFifty(), "echo")  # type: ignore[arg-type]
+
+
+def test_a_trimmed_topology_keeps_the_hosts_named_and_every_router(tmp_path: Path) -> None:
+    """What grading starts for echo: srv, h1 and b1, the router between their LANs."""
+    file = topologies.trimmed(COMPOSE_FILE, ["srv", "h1", "b1"], tmp_path / "lab.compose.yaml")
+    topo = topology.load(file, {"LAB_PREFIX": "10.230"})  # validated like any topology
+    assert sorted(topo.hosts) == ["b1", "h1", "router", "srv"] and sorted(topo.lans) == ["lan_a", "lan_b"]
+    assert topo.hops("h1", "b1") == 1
+    full = topology.load(COMPOSE_FILE, {"LAB_PREFIX": "10.230"})
+    assert all(topo.hosts[h] == full.hosts[h] for h in topo.hosts), "the same addresses, roles and gateways"
+    text = file.read_text()
+    assert "h2:" not in text and "&id" not in text, "no host it does not keep, no YAML anchors"
+    with pytest.raises(TopologyError, match="has no host nosuch"):
+        topologies.trimmed(COMPOSE_FILE, ["srv", "nosuch"], tmp_path / "x.yaml")
+
+
+def test_the_hosts_a_lesson_names() -> None:
+    assert scenario.hosts_named(scenario.load("echo")) == {"srv", "h1", "b1"}
+    anywhere = types.ModuleType("picks_its_hosts")  # no NEEDS: it runs on whatever topology runs
+    assert scenario.hosts_named(scenario.load("echo"), anywhere) is None
+    assert scenario.hosts_named(scenario.load("echo"), None) == {"srv", "h1", "b1"}, "no hidden checks"
