@@ -16,14 +16,24 @@ from pathlib import Path
 
 from lab.errors import ComposeError, ComposeNotFoundError
 
+#: Where the docker CLI looks for its plugins (docs.docker.com, "CLI plugins"): finding the
+#: Compose plugin here spares a `docker compose version` (a tenth of a second) on every task.
+PLUGIN_DIRS = ("{config}/cli-plugins", "/usr/local/lib/docker/cli-plugins", "/usr/local/libexec/docker/cli-plugins",
+               "/usr/lib/docker/cli-plugins", "/usr/libexec/docker/cli-plugins")
+
+
+def _plugin() -> bool:
+    config = os.environ.get("DOCKER_CONFIG") or os.path.expanduser("~/.docker")
+    return any(os.access(Path(d.format(config=config)) / "docker-compose", os.X_OK) for d in PLUGIN_DIRS)
+
 
 @cache
 def installed() -> list[tuple[str, ...]]:
     """The Compose commands on this machine, v2 (``docker compose``) first."""
     found: list[tuple[str, ...]] = []
     if shutil.which("docker"):
-        probe = subprocess.run(["docker", "compose", "version"], capture_output=True, check=False)
-        if probe.returncode == 0:
+        probe = ["docker", "compose", "version"]
+        if _plugin() or subprocess.run(probe, capture_output=True, check=False).returncode == 0:
             found.append(("docker", "compose"))
     if shutil.which("docker-compose"):
         found.append(("docker-compose",))

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,9 @@ DEFAULT = "default"
 _RANGE = re.compile(r"^(?P<stem>[a-z][a-z0-9_-]*)\{(?P<first>\d+)\.\.(?P<last>\d+)\}$")
 _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 P = "${LAB_PREFIX:-10.201}"
+#: Each host's limits unless a description's ``limits:`` says otherwise: a student's fork bomb,
+#: memory hog or endless loop stops at its own host.
+LIMITS = {"pids": 256, "memory": "512m", "cpus": 1.0}
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class Description:
     lans: dict[str, int]  # LAN -> N of ${LAB_PREFIX}.N.0/24
     hosts: dict[str, tuple[str, str, int]]  # host -> (role, LAN, last octet), ranges expanded
     routers: dict[str, dict[str, int]]  # router -> {LAN: last octet}
+    limits: dict[str, Any] = field(default_factory=lambda: dict(LIMITS))  # every host's: pids, memory, cpus
 
 
 def names() -> list[str]:
@@ -88,8 +92,11 @@ def describe(name: str) -> Description:
     for router, joins in routers.items():
         if not isinstance(joins, dict) or not set(joins) <= set(lans):
             raise fail(f"routers.{router}", f"maps LANs ({', '.join(lans)}) to the router's last octet")
+    limits = {**LIMITS, **(doc.get("limits") or {})}
+    if set(limits) != set(LIMITS) or not re.fullmatch(r"\d+[kmg]", str(limits["memory"])):
+        raise fail("limits", "sets pids (a number), memory (like 512m) and cpus (like 1.0), each optional")
     file = ROOT / str(doc.get("file", f"lab/topologies/{name}.compose.yaml"))
-    return Description(name, str(doc.get("title", name)), file, dict(lans), hosts, dict(routers))
+    return Description(name, str(doc.get("title", name)), file, dict(lans), hosts, dict(routers), limits)
 
 
 def _expand(key: str, fail: Any) -> list[str]:
@@ -137,7 +144,7 @@ def compose_text(d: Description) -> str:
         "# hosts route only through the lab's routers, and no router has a route out of the lab.",
         "# So broadcast works on each LAN and nothing reaches the host or the outside world.",
         "",
-        _HOST_TEMPLATE.strip("\n"),
+        _HOST_TEMPLATE.strip("\n").format(**d.limits),
         "  extra_hosts: &lab-names",
         *[f'    - "{h}:{P}.{d.lans[lan]}.{o}"' for h, (lan, o) in first.items()],
         "  stop_grace_period: 2s",
@@ -209,7 +216,7 @@ def stale(name: str) -> bool:
 
 _HOST_TEMPLATE = """
 x-lab-host: &lab-host
-  image: ${LAB_HOST_IMAGE:-socklab/host:latest}
+  image: ${{LAB_HOST_IMAGE:-socklab/host:latest}}
   init: true                       # tini as PID 1: SIGTERM stops a host at once
   cap_drop: [ALL]
   cap_add:
@@ -227,11 +234,12 @@ x-lab-host: &lab-host
     net.ipv4.ip_unprivileged_port_start: 1024   # Docker's default is 0; the lessons need 1024
     net.ipv4.ip_forward: 0         # only routers forward (Docker's default is 1)
   dns: [127.0.0.1]                 # no name lookups leave the lab; lab names are in /etc/hosts
-  # Limits: a student's fork bomb, memory hog or endless loop stops at its own host.
-  pids_limit: 256                  # processes and threads on this host
-  mem_limit: 512m                  # beyond it the kernel kills the biggest process here
-  memswap_limit: 512m              # and no swap on top (Docker's default would double it)
-  cpus: 1.0                        # at most one core
+  # Limits (a description's `limits:`): a student's fork bomb, memory hog or endless loop
+  # stops at its own host.
+  pids_limit: {pids:<20} # processes and threads on this host
+  mem_limit: {memory:<21} # beyond it the kernel kills the biggest process here
+  memswap_limit: {memory:<17} # and no swap on top (Docker's default would double it)
+  cpus: {cpus:<26} # at most this many cores
   # What the unprivileged `student` may write, each bounded and in memory (counted in
   # mem_limit, gone with the host): a loop writing files fills these, never the disk.
   tmpfs:
@@ -244,7 +252,7 @@ x-lab-host: &lab-host
     # Docker host, run on every lab host. The entrypoint gives the host's `student` user the
     # folder owner's uid, so files are editable from both sides.
     # `invoke grade` mounts it read-only (LAB_WORKSPACE_MODE=ro): a submission writes only above.
-    - "${LAB_WORKSPACE:-./work}:/work:${LAB_WORKSPACE_MODE:-rw}"
+    - "${{LAB_WORKSPACE:-./work}}:/work:${{LAB_WORKSPACE_MODE:-rw}}"
 """
 
 _BRIDGE_TEMPLATE = """

@@ -22,6 +22,8 @@ def fake(bin_dir: Path, name: str, exit_code: int) -> None:
 def path_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv("SOCKLAB_COMPOSE", raising=False)
+    monkeypatch.setattr(compose, "PLUGIN_DIRS", ("{config}/cli-plugins",))
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "config"))
     compose.installed.cache_clear()
     yield tmp_path
     compose.installed.cache_clear()
@@ -37,6 +39,13 @@ def test_both_installed_are_listed_v2_first(path_only: Path) -> None:
     fake(path_only, "docker", 0)
     fake(path_only, "docker-compose", 0)
     assert compose.installed() == [("docker", "compose"), ("docker-compose",)]
+
+
+def test_the_plugin_found_where_the_cli_looks_needs_no_probe(path_only: Path) -> None:
+    fake(path_only, "docker", 1)  # a probe would fail: the plugin's file is what counts
+    (path_only / "config" / "cli-plugins").mkdir(parents=True)
+    fake(path_only / "config" / "cli-plugins", "docker-compose", 0)
+    assert compose.detect() == ("docker", "compose")
 
 
 def test_v1_when_docker_has_no_compose_plugin(path_only: Path) -> None:

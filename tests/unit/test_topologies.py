@@ -140,3 +140,14 @@ def test_the_hosts_a_lesson_names() -> None:
     anywhere = types.ModuleType("picks_its_hosts")  # no NEEDS: it runs on whatever topology runs
     assert scenario.hosts_named(scenario.load("echo"), anywhere) is None
     assert scenario.hosts_named(scenario.load("echo"), None) == {"srv", "h1", "b1"}, "no hidden checks"
+
+
+def test_limits_per_topology(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert topologies.describe("default").limits == {"pids": 256, "memory": "512m", "cpus": 1.0}
+    lan50 = topologies.describe("lan50")
+    assert lan50.limits["memory"] == "256m" and "  mem_limit: 256m " in topologies.compose_text(lan50)
+    assert "  memswap_limit: 256m " in topologies.compose_text(lan50), "no swap beyond the memory limit"
+    monkeypatch.setattr(topologies, "FOLDER", tmp_path)
+    (tmp_path / "bad.yaml").write_text("lans: {lan: 1}\nhosts: {srv: [server, lan, 10]}\nlimits: {memory: lots}\n")
+    with pytest.raises(TopologyError, match="limits: sets pids"):
+        topologies.describe("bad")
