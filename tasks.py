@@ -26,7 +26,7 @@ from lab.control import images as images_
 from lab.control import workspace as ws
 from lab.control.engine import Engine
 from lab.control.lab import COMPOSE_FILE, DEFAULT_NAME, DEFAULT_WORKSPACE, ROOT, Lab, all_labs, overview
-from lab.control.report import labs_table, print_status
+from lab.control.report import findings_table, labs_table, print_status
 from lab.control.workspace import MOUNT
 from lab.errors import LabError
 
@@ -93,8 +93,7 @@ def up(c: Context, name: str = DEFAULT_NAME, prefix: str = "", timeout: float = 
     checked = doctor_.preflight(lab.engine)
     for finding in checked:
         if finding.verdict != doctor_.OK:
-            say(f"{finding.verdict}: {finding.check}: {finding.detail}" + (f" ({finding.advice})" if finding.advice
-                                                                               else ""))
+            say(str(finding))
     if doctor_.failed(checked):
         raise Exit("socklab: this machine cannot run a lab as it is: see above, or `invoke doctor`", code=1)
     lab.up(prefix=prefix or None, timeout=timeout, say=say, workspace_dir=Path(workspace) if workspace else None)
@@ -107,16 +106,8 @@ def up(c: Context, name: str = DEFAULT_NAME, prefix: str = "", timeout: float = 
 @reports_errors
 def doctor(c: Context) -> None:
     """Say what will and will not work on this machine, and what to do (exit 1 if a lab cannot)."""
-    from rich.table import Table
-
     findings = doctor_.examine()
-    table = Table(title="socklab doctor", title_justify="left")
-    for column in ("check", "", "what was found", "what to do"):
-        table.add_column(column)
-    style = {doctor_.OK: "green", doctor_.WARN: "yellow", doctor_.FAIL: "bold red"}
-    for f in findings:
-        table.add_row(f.check, f"[{style[f.verdict]}]{f.verdict}[/]", f.detail, f.advice)
-    console.print(table)
+    console.print(findings_table(findings))
     if doctor_.failed(findings):
         raise Exit("socklab: a lab cannot work on this machine as it is (the lines marked fail)", code=1)
 

@@ -42,6 +42,9 @@ class Finding:
     detail: str
     advice: str = ""
 
+    def __str__(self) -> str:
+        return f"{self.verdict}: {self.check}: {self.detail}" + (f" ({self.advice})" if self.advice else "")
+
 
 # --- judging (pure) ---------------------------------------------------------------------
 def judge_docker(version: Mapping[str, str], local: bool, url: str) -> Finding:

@@ -7,6 +7,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from lab.control.doctor import FAIL, OK, WARN, Finding
 from lab.control.lab import HostStatus, LabSummary
 
 STATE_STYLE = {"running": "green", "exited": "red", "created": "yellow"}
@@ -50,3 +51,14 @@ def _short(path: str) -> str:
         return str(Path(path).relative_to(Path.cwd()))
     except ValueError:
         return path
+
+
+def findings_table(findings: list[Finding]) -> Table:
+    """`invoke doctor`: a row per check, its verdict, what was found and what to do."""
+    table = Table(title="socklab doctor", title_justify="left")
+    for column in ("check", "", "what was found", "what to do"):
+        table.add_column(column)
+    style = {OK: "green", WARN: "yellow", FAIL: "bold red"}
+    for f in findings:
+        table.add_row(f.check, f"[{style[f.verdict]}]{f.verdict}[/]", f.detail, f.advice)
+    return table
