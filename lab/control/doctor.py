@@ -68,8 +68,8 @@ def judge_subnets(taken: subnets.Taken, routes_known: bool) -> Finding:
     free = [p for p in subnets.CANDIDATES if subnets.conflict(subnets.lab_subnets(COMPOSE_FILE, p), taken) is None]
     blocked = sorted({name for name, nets in taken.items()
                       if any(n.overlaps(c) for n in nets for c in _candidate_space())})
-    seen = "Docker's networks" + (" and this machine's routes" if routes_known else " (the engine's machine's "
-                                                                                    "routes are not known here)")
+    seen = "Docker's networks and " + ("this machine's routes and addresses" if routes_known
+                                       else "not the engine's machine's routes (not known here)")
     detail = f"{len(free)} of {len(subnets.CANDIDATES)} lab prefixes free against {seen}"
     if blocked:
         more = f" and {len(blocked) - 4} more" if len(blocked) > 4 else ""

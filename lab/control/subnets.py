@@ -76,12 +76,29 @@ def parse_routes(text: str) -> dict[str, list[ipaddress.IPv4Network]]:
     return found
 
 
-def machine_routes(path: Path = Path("/proc/net/route")) -> dict[str, list[ipaddress.IPv4Network]]:
-    """This machine's routes (none where there is no /proc/net/route)."""
-    try:
-        return parse_routes(path.read_text())
-    except OSError:
-        return {}
+def parse_local_addresses(fib_trie: str) -> dict[str, list[ipaddress.IPv4Network]]:
+    """The machine's own addresses from /proc/net/fib_trie (the "/32 host LOCAL" entries), but
+    loopback's: an address with no route of its own (a VPN's point-to-point end) counts too."""
+    found: set[ipaddress.IPv4Address] = set()
+    last = None
+    for line in fib_trie.splitlines():
+        text = line.strip()
+        if text.startswith("|-- "):
+            last = text[4:]
+        elif text == "/32 host LOCAL" and last is not None:
+            found.add(ipaddress.IPv4Address(last))
+    return {f"the machine's address {a}": [ipaddress.IPv4Network(a)] for a in sorted(found) if not a.is_loopback}
+
+
+def machine_routes(proc: Path = Path("/proc/net")) -> dict[str, list[ipaddress.IPv4Network]]:
+    """This machine's routes and own addresses (none where /proc/net does not tell)."""
+    found: dict[str, list[ipaddress.IPv4Network]] = {}
+    for name, parse in (("route", parse_routes), ("fib_trie", parse_local_addresses)):
+        try:
+            found |= parse((proc / name).read_text())
+        except (OSError, ValueError):
+            pass
+    return found
 
 
 def prefix_of(subnet: ipaddress.IPv4Network) -> str:

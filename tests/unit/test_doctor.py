@@ -33,7 +33,7 @@ def test_a_vpn_over_all_of_10_leaves_no_lab_a_subnet() -> None:
     assert "via tun0" in vpn.detail
     some = doctor.judge_subnets({f"lab{n}_lan": [net(f"10.{n}.1.0/24")] for n in range(201, 231)}, True)
     assert some.verdict == doctor.WARN and some.detail.startswith("20 of 50") and "and 26 more" in some.detail
-    assert doctor.judge_subnets({}, False).detail.endswith("(the engine's machine's routes are not known here)")
+    assert doctor.judge_subnets({}, False).detail.endswith("not the engine's machine's routes (not known here)")
 
 
 def test_disk_netem_image_and_capacity() -> None:

@@ -64,3 +64,24 @@ def test_a_vpn_on_the_default_prefix_moves_the_lab_elsewhere() -> None:
     assert subnets.choose_prefix(COMPOSE_FILE, taken) == "10.202"
     with pytest.raises(SubnetTakenError, match=r"10\.201\.1\.0/24.*the machine's route via tun0"):
         subnets.choose_prefix(COMPOSE_FILE, taken, "10.201")
+
+
+FIB_TRIE = """Main:
+  +-- 0.0.0.0/0 3 0 4
+     +-- 127.0.0.0/8 2 0 2
+           |-- 127.0.0.1
+              /32 host LOCAL
+     |-- 10.201.7.2
+        /32 host LOCAL
+        |-- 172.17.255.255
+           /32 link BROADCAST
+"""
+
+
+def test_the_machines_own_addresses_count_even_without_a_route() -> None:
+    """A VPN's point-to-point address (10.201.7.2, no connected route): 10.201 is not free."""
+    taken = subnets.parse_local_addresses(FIB_TRIE)
+    assert taken == {"the machine's address 10.201.7.2": [net("10.201.7.2/32")]}
+    assert subnets.choose_prefix(COMPOSE_FILE, taken) == "10.201", "10.201.7.x is no lab subnet: still free"
+    vpn = subnets.parse_local_addresses(FIB_TRIE.replace("10.201.7.2", "10.201.1.2"))
+    assert subnets.choose_prefix(COMPOSE_FILE, vpn) == "10.202"
