@@ -29,8 +29,7 @@ from lab.errors import LabError
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 GIB = 2**30
-#: Memory an idle default lab takes (benchmarks/README.md, 30 labs) and what its hosts may
-#: take at most (7 hosts, mem_limit 512m each): a machine's share of labs lies between.
+#: Memory an idle default lab takes, rounded up (benchmarks/README.md: 30 labs, about 41 MiB).
 IDLE_LAB_MIB = 45
 MODULES = Path("/sys/module")
 

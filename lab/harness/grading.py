@@ -16,6 +16,10 @@ Hidden checks (``--checks DIR``): ``DIR/<exercise>.py`` in the form of a scenari
 ``play(stage)`` that adds checks after the exercise's own, and ``WEIGHTS`` and
 ``VISIBILITY`` for any check by name (default weight 1, "visible"; Gradescope's
 "hidden" and "after_due_date" are the others).
+
+A submission's lab holds only the hosts the exercise's ``NEEDS`` and ``ROLES`` name, and the
+routers (echo: srv, h1, b1, router); hidden checks that use other hosts say so in a
+``NEEDS`` of their own, and without one the lab is the whole default topology.
 """
 
 from __future__ import annotations
