@@ -22,6 +22,15 @@ class DockerUnavailableError(LabError):
         )
 
 
+class NetworkKeptError(LabError):
+    """Docker keeps a removed lab's network: it has an endpoint, and lists none (Docker 20.10
+    now and then, when containers on it are removed at once). Docker's fault, not the lab's."""
+
+    def __init__(self, network: str, timeout: float) -> None:
+        super().__init__(f"network {network} still has containers attached after {timeout:g}s: none listed "
+                         "(Docker keeps an endpoint it no longer lists; restarting dockerd clears it)")
+
+
 class ComposeNotFoundError(LabError):
     def __init__(self) -> None:
         super().__init__(

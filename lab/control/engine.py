@@ -22,7 +22,7 @@ from docker.models.containers import Container
 from docker.models.networks import Network
 
 from lab.control.wait import wait_until
-from lab.errors import DockerUnavailableError, LabError, WaitTimeoutError
+from lab.errors import DockerUnavailableError, LabError, NetworkKeptError, WaitTimeoutError
 
 PROJECT = "com.docker.compose.project"
 SERVICE = "com.docker.compose.service"
@@ -162,8 +162,10 @@ class Engine:
                            interval=0.2)
             except WaitTimeoutError:
                 attached = sorted(e.get("Name", "?") for e in (net.attrs.get("Containers") or {}).values())
+                if not attached:
+                    raise NetworkKeptError(net.name, timeout) from None
                 raise LabError(f"network {net.name} still has containers attached after {timeout:g}s: "
-                               f"{', '.join(attached) or 'none listed'}") from None
+                               f"{', '.join(attached)}") from None
 
     def drop_stale_endpoints(self, net: Network) -> list[str]:
         """Force-disconnect the endpoints of `net` whose container no longer exists; their names.

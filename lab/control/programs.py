@@ -146,10 +146,13 @@ class HostProgram:
         return f"grep -lxzF '{self.mark}' /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3"
 
     def signal(self, sig: str = "TERM") -> None:
-        """Send ``sig`` to the program's processes and the process groups they lead (a child that
-        dropped the mark from its environment is still in its parent's group)."""
-        # procps kill: `-SIG -- PID -PGID`; a list that is empty is never passed on (kill -1: everyone)
-        script = f'p=$({self._pids()}) && [ -n "$p" ] && exec /bin/kill -{sig} -- $p $(printf " -%s" $p)'
+        """Send ``sig`` to the process groups of the program's processes: each process once (a
+        second SIGINT would cut a clean shutdown short), and a child that dropped the mark from
+        its environment still gets it through its parent's group."""
+        # procps kill: `-SIG -- -PGID ...`; an empty list, or group 1, is never passed on (kill -1: everyone)
+        groups = "ps -o pgid= -p \"$p\" | sort -u | awk '$1 > 1 {printf \" -%s\", $1}'"
+        script = f'p=$({self._pids()} | paste -sd,) && [ -n "$p" ] && g=$({groups}) && [ -n "$g" ] ' \
+                 f'&& exec /bin/kill -{sig} -- $g'
         self.lab.exec(self.host, ["sh", "-c", script], user=self.user)
 
     def stop(self, timeout: float = 5) -> int | None:

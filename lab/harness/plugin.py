@@ -30,7 +30,7 @@ from lab.control.engine import Engine
 from lab.control.lab import DEFAULT_NAME, Lab
 from lab.control.programs import HostProgram
 from lab.control.topology import Topology
-from lab.errors import LabError
+from lab.errors import NetworkKeptError
 from lab.harness import artifacts
 
 PROGRAMS = pytest.StashKey[list[HostProgram]]()
@@ -90,11 +90,17 @@ def lab(engine: Engine, request: pytest.FixtureRequest) -> Iterator[Lab]:
     the_lab.up(say=say)
     yield the_lab
     if not was_up and not request.config.getoption("--keep-lab"):
-        try:
-            the_lab.down()
-        except LabError as exc:  # Docker 20.10 now and then keeps a network it lists no endpoint of
-            say(f"WARNING: lab {the_lab.name} not removed whole: {exc}")
-            warnings.warn(f"lab {the_lab.name} not removed whole: {exc}", stacklevel=1)
+        remove(the_lab, say)
+
+
+def remove(lab: Lab, say: Callable[[str], None] = print) -> None:
+    """A lab a test made, removed; a network Docker keeps is a warning (Docker's fault, not the
+    test's): the next lab chooses other subnets, and a lab of a name of its own is not hurt."""
+    try:
+        lab.down()
+    except NetworkKeptError as exc:
+        say(f"WARNING: lab {lab.name} not removed whole: {exc}")
+        warnings.warn(f"lab {lab.name} not removed whole: {exc}", stacklevel=1)
 
 
 @pytest.fixture(scope="session")

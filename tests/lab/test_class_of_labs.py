@@ -7,6 +7,7 @@ limit fails the test without taking the machine down."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from lab.control.engine import Engine
 from lab.control.lab import Lab
 from lab.control.programs import HostProgram
 from lab.harness import scenario as scenarios
+from lab.harness.plugin import remove
 
 pytestmark = pytest.mark.lab
 
@@ -24,10 +26,10 @@ HOSTILE = Path(__file__).parent / "hostile"
 
 @pytest.fixture(scope="module")
 def noisy(engine: Engine, lab: Lab) -> Iterator[Lab]:
-    other = Lab(engine, f"{lab.name}-noisy", lab.compose_file)
+    other = Lab(engine, f"{lab.name}-noisy-{uuid.uuid4().hex[:4]}", lab.compose_file)
     other.up()
     yield other
-    other.down()
+    remove(other)
 
 
 def test_one_labs_fork_bomb_and_memory_hog_leave_another_lab_working(lab: Lab, noisy: Lab) -> None:
@@ -41,7 +43,7 @@ def test_one_labs_fork_bomb_and_memory_hog_leave_another_lab_working(lab: Lab, n
             stage = scenarios.play(lab, lesson, say=lambda _: None)
             assert stage.passed, [c for c in stage.checks if not c.ok]
     finally:
-        noisy.down()  # from outside: the bomb's host has no process left to run `kill` with
+        remove(noisy)  # from outside: the bomb's host has no process left to run `kill` with
     forks, refused = (int(n) for n in granted.split()[1::2])
     assert refused > 0 and forks < 256, f"the pids limit held the bomb at its host: {granted}"
     assert "holding 512 MiB" not in hog.stdout, "memory beyond mem_limit was granted"
