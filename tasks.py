@@ -116,9 +116,20 @@ def doctor(c: Context) -> None:
 @reports_errors
 def down(c: Context, name: str = DEFAULT_NAME, all_: bool = False) -> None:
     """Remove the lab's containers and networks (only this lab's; safe to run twice)."""
-    for lab in all_labs(Engine.connect()) if all_ else [open_lab(name)]:
-        containers, networks = lab.down()
-        say(f"lab {lab.name}: removed {containers} containers and {networks} networks")
+    if not all_:
+        containers, networks = open_lab(name).down()
+        say(f"lab {name}: removed {containers} containers and {networks} networks")
+        return
+    failed = []
+    for lab in all_labs(Engine.connect()):  # one that cannot be removed does not keep the others
+        try:
+            containers, networks = lab.down()
+            say(f"lab {lab.name}: removed {containers} containers and {networks} networks")
+        except LabError as exc:
+            failed.append(lab.name)
+            say(f"lab {lab.name}: {exc}")
+    if failed:
+        raise Exit(f"socklab: not removed whole: {', '.join(failed)}", code=1)
 
 
 @task(help={"name": NAME_HELP, "json": "print JSON: per host its service, container, state, networks, impairments",

@@ -29,6 +29,7 @@ SERVICE = "com.docker.compose.service"
 NETWORK = "com.docker.compose.network"
 CONFIG_FILES = "com.docker.compose.project.config_files"  # both Composes: the files it was started from
 VERSION = "com.docker.compose.version"  # the Compose that made a container: 1.29.2, 2.40.3
+ISOLATED = "com.docker.network.bridge.inhibit_ipv4"  # every socklab LAN has it (docs/topologies.md)
 
 
 @dataclass(frozen=True)
@@ -90,16 +91,20 @@ class Engine:
         return self.client.containers.get(container_id)
 
     def lab_networks(self) -> list[Network]:
-        """Every Compose project's networks, in one listing."""
-        return list(self.client.networks.list(filters={"label": PROJECT}))
+        """Every lab's networks (a Compose project's, isolated as socklab's LANs are), in one
+        listing: also those of a lab whose containers are gone."""
+        return [n for n in self.client.networks.list(filters={"label": PROJECT})
+                if (n.attrs.get("Options") or {}).get(ISOLATED) == "true"]
 
     def facts(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """The engine's `docker version` and `docker info`."""
         return self.client.version(), self.client.info()
 
     def projects(self) -> set[str]:
-        """Names of the Compose projects that run a socklab lab."""
-        return {c.attrs["Labels"][PROJECT] for c in self.lab_containers()}
+        """Names of the Compose projects that are socklab labs: by their hosts, or by networks
+        left without hosts (an interrupted `down`, a network Docker keeps)."""
+        return {c.attrs["Labels"][PROJECT] for c in self.lab_containers()} | \
+            {n.attrs["Labels"][PROJECT] for n in self.lab_networks()}
 
     def remove_containers(self, containers: Sequence[Container]) -> None:
         """Force-remove in parallel: hosts keep no state worth a graceful stop."""

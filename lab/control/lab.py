@@ -338,13 +338,14 @@ def overview(engine: Engine) -> list[LabSummary]:
         hosts.setdefault(c.attrs["Labels"][PROJECT], []).append(c)
     prefixes: dict[str, str] = {}
     for net in engine.lab_networks():
+        hosts.setdefault(net.attrs["Labels"][PROJECT], [])  # a lab of networks only: shown, with no host
         for cfg in (net.attrs.get("IPAM") or {}).get("Config") or []:
             subnet = ipaddress.ip_network(cfg.get("Subnet", "0.0.0.0/32"), strict=False)
             if isinstance(subnet, ipaddress.IPv4Network) and subnet.prefixlen:
                 prefixes.setdefault(net.attrs["Labels"][PROJECT], subnets.prefix_of(subnet))
     out = []
     for name, found in sorted(hosts.items()):
-        labels = found[0].attrs["Labels"]
+        labels = found[0].attrs["Labels"] if found else {}
         mounts = [m.get("Source", "") for c in found for m in c.attrs.get("Mounts") or []
                   if m.get("Destination") == workspace.MOUNT]
         out.append(LabSummary(name, sum(c.status == "running" for c in found), len(found), prefixes.get(name, ""),

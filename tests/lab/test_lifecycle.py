@@ -17,7 +17,7 @@ import pytest
 
 from lab.control import topologies
 from lab.control.engine import Engine
-from lab.control.lab import ROOT, Lab
+from lab.control.lab import ROOT, Lab, overview
 from lab.errors import HostNotRunningError, LabConflictError, SubnetTakenError
 from lab.harness.plugin import remove
 
@@ -62,6 +62,20 @@ def test_down_leaves_nothing_and_is_idempotent(scratch: Callable[[str], Lab], en
     assert engine.containers(lab.name) == []
     assert engine.networks(lab.name) == []
     assert lab.down() == (0, 0)
+
+
+def test_a_lab_of_networks_only_is_still_a_lab(scratch: Callable[[str], Lab], engine: Engine) -> None:
+    """Its containers gone (a `down` interrupted between containers and networks): status --all
+    still lists it, with its subnets, and `down --all` would find it."""
+    lab = scratch("netonly")
+    lab.up()
+    prefix = lab.running_prefix()
+    engine.remove_containers(engine.containers(lab.name))
+    assert lab.name in engine.projects()
+    (row,) = [r for r in overview(engine) if r.name == lab.name]
+    assert (row.running, row.hosts, row.prefix) == (0, 0, prefix)
+    lab.down()
+    assert lab.name not in engine.projects()
 
 
 def test_a_lab_left_by_a_killed_run_is_recovered(scratch: Callable[[str], Lab], engine: Engine) -> None:
