@@ -50,6 +50,7 @@ def play(stage: Stage) -> None:
         server = stage.start("server", reference=True)
         server.wait_listening(PORT)
         client = stage.run("client", lines=LINES, timeout=8)
+        server.stop()  # it says "echoed" after it replies: once it has ended, all it said is read
         received = [e["text"] for e in server.events() if e["event"] == "echoed"]
         stage.check("client: each line crossed as one datagram, in order", received == SENT,
                     _first_difference(SENT, received),
