@@ -25,7 +25,7 @@ from lab.control import doctor as doctor_
 from lab.control import images as images_
 from lab.control import workspace as ws
 from lab.control.engine import Engine
-from lab.control.lab import COMPOSE_FILE, DEFAULT_NAME, DEFAULT_WORKSPACE, ROOT, Lab, all_labs, overview
+from lab.control.lab import COMPOSE_FILE, DEFAULT_NAME, DEFAULT_WORKSPACE, ROOT, Lab, down_all, overview
 from lab.control.report import findings_table, labs_table, print_status
 from lab.control.workspace import MOUNT
 from lab.errors import LabError
@@ -116,18 +116,19 @@ def doctor(c: Context) -> None:
 @reports_errors
 def down(c: Context, name: str = DEFAULT_NAME, all_: bool = False) -> None:
     """Remove the lab's containers and networks (only this lab's; safe to run twice)."""
-    if not all_:
-        containers, networks = open_lab(name).down()
-        say(f"lab {name}: removed {containers} containers and {networks} networks")
+    if all_:
+        _down_all(Engine.connect())
         return
-    failed = []
-    for lab in all_labs(Engine.connect()):  # one that cannot be removed does not keep the others
-        try:
-            containers, networks = lab.down()
-            say(f"lab {lab.name}: removed {containers} containers and {networks} networks")
-        except LabError as exc:
-            failed.append(lab.name)
-            say(f"lab {lab.name}: {exc}")
+    containers, networks = open_lab(name).down()
+    say(f"lab {name}: removed {containers} containers and {networks} networks")
+
+
+def _down_all(engine: Engine) -> None:
+    removed, failed = down_all(engine)
+    for lab, (containers, networks) in removed.items():
+        say(f"lab {lab}: removed {containers} containers and {networks} networks")
+    for lab, exc in failed.items():
+        say(f"lab {lab}: {exc}")
     if failed:
         raise Exit(f"socklab: not removed whole: {', '.join(failed)}", code=1)
 
@@ -254,7 +255,7 @@ def test(c: Context, unit: bool = False, keep: bool = False, name: str = DEFAULT
 def clean(c: Context, images: bool = False) -> None:
     """Remove every socklab lab on this machine (and with --images, its images)."""
     engine = Engine.connect()
-    down(c, all_=True)
+    _down_all(engine)
     if images:
         for tag in engine.remove_images(images_.PREFIXES):
             say(f"removed image {tag}")

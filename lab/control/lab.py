@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import docker.errors
 from docker.models.containers import Container
+from docker.models.networks import Network
 
 from lab.control import compose, images, subnets, topology, workspace
 from lab.control.compose import Compose
@@ -91,12 +92,7 @@ class Lab:
 
     def running_prefix(self) -> str | None:
         """The LAB_PREFIX the existing project's networks were made with, if any."""
-        for net in self.engine.networks(self.name):
-            for cfg in (net.attrs.get("IPAM") or {}).get("Config") or []:
-                subnet = ipaddress.ip_network(cfg["Subnet"], strict=False)
-                if isinstance(subnet, ipaddress.IPv4Network):
-                    return subnets.prefix_of(subnet)
-        return None
+        return next(filter(None, (_prefix(net) for net in self.engine.networks(self.name))), None)
 
     def topology(self) -> Topology:
         """The lab as it runs: hosts, roles, and addresses from the prefix its networks were made
@@ -315,8 +311,32 @@ def _timestamp(docker_time: str) -> float:
     return stamp + float("0." + (frac or "0")[:6])
 
 
+def _prefix(net: Network) -> str | None:
+    """The LAB_PREFIX a lab network was made with (from its IPv4 subnet)."""
+    for cfg in (net.attrs.get("IPAM") or {}).get("Config") or []:
+        subnet = ipaddress.ip_network(cfg.get("Subnet", "::/128"), strict=False)
+        if isinstance(subnet, ipaddress.IPv4Network):
+            return subnets.prefix_of(subnet)
+    return None
+
+
 def all_labs(engine: Engine) -> list[Lab]:
     return [Lab(engine, name) for name in sorted(engine.projects())]
+
+
+def down_all(engine: Engine, wanted: Callable[[str], bool] = lambda _: True
+             ) -> tuple[dict[str, tuple[int, int]], dict[str, LabError]]:
+    """Remove every lab whose name is ``wanted``; one that cannot be removed does not keep the
+    others. (Removed: name -> containers and networks; failed: name -> why.)"""
+    removed: dict[str, tuple[int, int]] = {}
+    failed: dict[str, LabError] = {}
+    for lab in all_labs(engine):
+        if wanted(lab.name):
+            try:
+                removed[lab.name] = lab.down()
+            except LabError as exc:
+                failed[lab.name] = exc
+    return removed, failed
 
 
 @dataclass(frozen=True)
@@ -338,11 +358,9 @@ def overview(engine: Engine) -> list[LabSummary]:
         hosts.setdefault(c.attrs["Labels"][PROJECT], []).append(c)
     prefixes: dict[str, str] = {}
     for net in engine.lab_networks():
-        hosts.setdefault(net.attrs["Labels"][PROJECT], [])  # a lab of networks only: shown, with no host
-        for cfg in (net.attrs.get("IPAM") or {}).get("Config") or []:
-            subnet = ipaddress.ip_network(cfg.get("Subnet", "0.0.0.0/32"), strict=False)
-            if isinstance(subnet, ipaddress.IPv4Network) and subnet.prefixlen:
-                prefixes.setdefault(net.attrs["Labels"][PROJECT], subnets.prefix_of(subnet))
+        project = net.attrs["Labels"][PROJECT]
+        hosts.setdefault(project, [])  # a lab of networks only: shown, with no host
+        prefixes.setdefault(project, _prefix(net) or "")
     out = []
     for name, found in sorted(hosts.items()):
         labels = found[0].attrs["Labels"] if found else {}

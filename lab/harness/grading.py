@@ -47,8 +47,8 @@ import docker.errors
 
 from lab.control import topologies
 from lab.control.engine import Engine
-from lab.control.lab import COMPOSE_FILE, Lab, all_labs
-from lab.errors import GradingError, LabError
+from lab.control.lab import COMPOSE_FILE, Lab, down_all
+from lab.errors import GradingError, LabError, NetworkKeptError
 from lab.harness import exercise as exercises
 from lab.harness import reports
 from lab.harness import scenario as scenarios
@@ -264,7 +264,7 @@ def grade_one(engine: Engine, exercise: str, sub: Submission, seed: str, rules: 
             raise GradingError("nothing to grade: " + "; ".join(sub.problems))
         try:
             lab.down()  # a leftover of an interrupted run
-        except LabError:  # one Docker cannot remove (a network it keeps): grade under another name
+        except NetworkKeptError:  # a network Docker keeps (its fault): grade under another name
             lab = Lab(engine, f"{PREFIX}{sub.id}-{uuid.uuid4().hex[:4]}", topology)
         graded.lab = lab.name
         if labs is not None:
@@ -370,16 +370,9 @@ def complete(graded: list[Graded], rules: Rules) -> list[Graded]:
 
 def remove_labs(engine: Engine, names: Iterable[str] | None = None) -> int:
     """The grading labs ``names`` (default: every grading lab on this machine); how many."""
-    removed = 0
     wanted = set(names) if names is not None else None
-    for lab in all_labs(engine):
-        if lab.name.startswith(PREFIX) and (wanted is None or lab.name in wanted):
-            try:
-                lab.down()
-                removed += 1
-            except LabError:
-                pass
-    return removed
+    removed, _ = down_all(engine, lambda name: name.startswith(PREFIX) and (wanted is None or name in wanted))
+    return len(removed)
 
 
 def zipped(files: dict[str, bytes]) -> bytes:

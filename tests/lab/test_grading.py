@@ -116,7 +116,7 @@ def test_a_class_is_graded_each_in_a_lab_of_its_own(engine: Engine, tmp_path: Pa
     assert "<b>same source as</b> twin" in summary and "<b>same source as</b> ref" in summary
     assert summary.count("same source as") == 2
     page = (out / by_id["hog"].id / "index.html").read_text()
-    assert "killed: SIGKILL" in page and "srv.pcap" in page or "h1.pcap" in page
+    assert "killed: SIGKILL" in page and ("srv.pcap" in page or "h1.pcap" in page)
 
 
 HIDDEN = '''
