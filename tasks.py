@@ -387,16 +387,15 @@ def check(c: Context, exercise: str, name: str = DEFAULT_NAME, role: list[str] |
         print(json.dumps(outcome.as_json(), indent=1, ensure_ascii=False))
     else:
         console.print(exercises_.render(outcome), markup=False, soft_wrap=True, highlight=False)
-    failed = [c for c in outcome.stage.checks if not c.ok]
-    if failed:
-        raise Exit("" if json_ else f"socklab: {len(failed)} of {len(outcome.stage.checks)} checks failed", code=1)
+    if not outcome.passed:
+        raise Exit("" if json_ else f"socklab: {outcome.summary}", code=1)
     if not json_:
-        say(f"all {len(outcome.stage.checks)} checks pass")
+        say(outcome.summary)
 
 
 @task(help={"submissions": "a folder with one subfolder or zip per student, each with its <role>.py files",
             "exercise": "the exercise graded (`invoke exercises` lists them)",
-            "checks": "a folder with <exercise>.py: hidden checks, WEIGHTS and VISIBILITY (default: none)",
+            "checks": "a folder with <exercise>.py: hidden checks (play, CHECKS), WEIGHTS, VISIBILITY (default: none)",
             "seed": "derives each student's ports and payloads (the same seed grades the same)",
             "parallel": "labs at once (default: from cores and memory)",
             "out": "where results go (default grades/<exercise>)",
@@ -409,8 +408,10 @@ def grade(c: Context, submissions: str, exercise: str, checks: str = "", seed: s
 
     from lab.harness import exercise as exercises_
     from lab.harness import grading
+    from lab.harness.submissions import collect
+    from lab.report import grades
 
-    subs = grading.collect(Path(submissions), exercises_.roles(exercise))
+    subs = collect(Path(submissions), exercises_.roles(exercise))
     for sub in subs:
         for problem in sub.problems:
             say(f"{sub.student}: {problem}")
@@ -420,19 +421,19 @@ def grade(c: Context, submissions: str, exercise: str, checks: str = "", seed: s
     Lab(engine).build(say=say)
     labs = parallel or grading.default_parallel()
     say(f"grading {len(subs)} submissions of {exercise}, {labs} labs at once, seed {seed!r}")
-    graded = grading.grade(engine, exercise, subs, seed, rules, folder, labs, force, say)
-    grading.write_outputs(folder, exercise, graded)
-    names = grading.columns(graded)
+    run = grading.Grading(engine, exercise, seed, rules, folder)
+    graded = grading.grade(run, subs, labs, force, say)
+    grades.write(folder, exercise, graded)
     table = Table(title=f"{exercise}: {len(graded)} submissions", title_justify="left")
-    for column in ("student", "score", *[f"{i + 1}" for i in range(len(names))]):
+    for column in ("student", "score", *[f"{i + 1}" for i in range(len(run.checks))]):
         table.add_column(column)
+    marks = {"passed": "[green]✔[/]", "failed": "[red]✘[/]", "not reached": "[red]·[/]", "not handed in": "-"}
     for g in graded:
-        by = {ch["name"]: ch["ok"] for ch in g.checks}
-        marks = ["[green]✔[/]" if by.get(n) else "[red]✘[/]" if n in by else "-" for n in names]
-        table.add_row(g.student, f"{g.score:g}/{g.max_score:g}", *marks)
+        table.add_row(g.student, f"{g.score:g}/{g.max_score:g}", *[marks[ch.status] for ch in g.checks])
     console.print(table)
-    for i, n in enumerate(names):
-        console.print(f"  {i + 1}. {n}", markup=False)
+    for i, d in enumerate(run.checks):
+        console.print(f"  {i + 1}. {d.name} ({d.points:g})", markup=False)
+    console.print("  ✔ passed, ✘ failed, · not reached, - not handed in", markup=False)
     say(f"results in {folder}/: grades.csv, junit.xml, index.html, <student>/results.json and index.html")
 
 

@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from lab.control.engine import Engine  # noqa: E402
 from lab.control.lab import Lab  # noqa: E402
 from lab.harness import grading  # noqa: E402
+from lab.harness.submissions import Submission, collect  # noqa: E402
 
 CASES = ROOT / "tests" / "lab" / "exercises" / "echo"
 MIX = [{}, {"server": "upper"}, {}, {"server": "small-buffer"}, {}, {"client": "no-exit"}, {"server": "localhost"}]
@@ -65,7 +66,7 @@ class Sampler(threading.Thread):
             self.most_labs = max(self.most_labs, len(labs))
 
 
-def run(engine: Engine, subs: list[grading.Submission], parallel: int, out: Path, whole: bool = False
+def run(engine: Engine, subs: list[Submission], parallel: int, out: Path, whole: bool = False
         ) -> dict[str, Any]:
     """``whole``: the baseline, each submission in a lab of the whole default topology, one
     after another; else `invoke grade`'s way, ``parallel`` labs at once."""
@@ -73,11 +74,11 @@ def run(engine: Engine, subs: list[grading.Submission], parallel: int, out: Path
     base = used_mib()
     sampler.start()
     start = time.perf_counter()
+    grader = grading.Grading(engine, "echo", "bench", grading.Rules(), out)
     if whole:
-        graded = [grading.grade_one(engine, "echo", sub, "bench", grading.Rules(), out) for sub in subs]
+        graded = [grading.grade_one(grader, sub) for sub in subs]
     else:
-        graded = grading.grade(engine, "echo", subs, "bench", grading.Rules(), out, parallel, force=True,
-                               say=lambda _: None)
+        graded = grading.grade(grader, subs, parallel, force=True, say=lambda _: None)
     seconds = time.perf_counter() - start
     sampler.done.set()
     sampler.join()
@@ -86,7 +87,7 @@ def run(engine: Engine, subs: list[grading.Submission], parallel: int, out: Path
 
 
 def _failed(g: grading.Graded) -> list[str]:
-    return [f"{c['name']}: {c['observed'][:100]}" for c in g.checks if not c["ok"]]
+    return [f"{c.name}: {c.observed[:100]}" for c in g.checks if not c.ok]
 
 
 def main() -> None:
@@ -100,7 +101,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "class"
         make_class(folder, args.students)
-        subs = grading.collect(folder, ["client", "server"])
+        subs = collect(folder, ["client", "server"])
         runs = {"whole labs, one by one": run(engine, subs, 1, Path(tmp) / "whole", whole=True),
                 "grade, one by one": run(engine, subs, 1, Path(tmp) / "serial"),
                 f"grade, {args.parallel} at once": run(engine, subs, args.parallel, Path(tmp) / "parallel")}

@@ -192,6 +192,16 @@ class WaitTimeoutError(LabError):
         super().__init__(f"timed out after {timeout:g}s waiting for {what}{detail}")
 
 
+class ProgramSilentError(WaitTimeoutError):
+    """A program did not say what a step waited for: in plain words, with the last it said."""
+
+    def __init__(self, program: str, missed: str, timeout: float, last: str = "") -> None:
+        self.what = missed
+        self.timeout = timeout
+        said = f"the last thing it printed was {last}" if last else "it printed nothing"
+        LabError.__init__(self, f"{program} {missed} within {timeout:g} s; {said}")
+
+
 class CaptureIncompleteError(LabError):
     def __init__(self, dropped: dict[str, int]) -> None:
         self.dropped = dropped

@@ -34,6 +34,7 @@ from lab.errors import (
     NotListeningError,
     ProgramEndedError,
     ProgramError,
+    ProgramSilentError,
     WaitTimeoutError,
 )
 
@@ -232,7 +233,7 @@ class HostProgram:
         """The first line (already printed or still to come) that matches (``what`` describes it)."""
         __tracebackhide__ = True
         test = (lambda line: re.search(match, line) is not None) if isinstance(match, str) else match
-        what = what or f"a line matching {match!r}"
+        what = what or f"line matching ‘{match}’"
 
         def found() -> str | None:
             with self._changed:
@@ -242,9 +243,9 @@ class HostProgram:
                 return hit
 
         try:
-            return wait_until(found, timeout, f"{what} from {self!r}", interval=0)
-        except WaitTimeoutError as exc:
-            raise WaitTimeoutError(exc.what, timeout, self.transcript(tail=20)) from None
+            return wait_until(found, timeout, f"{what} from {self.label}", interval=0)
+        except WaitTimeoutError:
+            raise ProgramSilentError(self.label, f"printed no {what}", timeout, self.last_said()) from None
 
     def wait_event(self, event: str, timeout: float = 10, count: int = 1, **fields: Any) -> list[dict[str, Any]]:
         """Wait until ``count`` --json events named ``event`` (with these field values) arrived."""
@@ -263,9 +264,11 @@ class HostProgram:
             return None
 
         try:
-            return wait_until(enough, timeout, f"{count} `{event}` event(s) {fields or ''} from {self!r}", interval=0)
-        except WaitTimeoutError as exc:
-            raise WaitTimeoutError(exc.what, timeout, self.transcript(tail=20)) from None
+            return wait_until(enough, timeout, f"{count} `{event}` event(s) from {self.label}", interval=0)
+        except WaitTimeoutError:
+            missed = f"did not report {event} {quoted(fields['text'])}" if "text" in fields else \
+                f"reported {len(matching())} of the {count} `{event}` events waited for"
+            raise ProgramSilentError(self.label, missed, timeout, self.last_said()) from None
 
     def _wait_for_output(self, what: str) -> None:
         """Under ``_changed``: wait a little for more output; none will come once it ended."""
@@ -341,6 +344,11 @@ class HostProgram:
                 rows.append(f"{cols[0]} {cols[4]}" + (f" ({', '.join(users)})" if users else ""))
         return "; ".join(rows) or "no listening sockets at all"
 
+    def last_said(self) -> str:
+        """The last line it printed, in words (a --json event as its name and fields)."""
+        lines = self.lines(STDOUT) or self.lines(STDERR)
+        return in_words(lines[-1]) if lines else ""
+
     def transcript(self, tail: int = 0) -> str:
         out = [f"out| {line}" for line in self.lines(STDOUT)] + [f"err| {line}" for line in self.lines(STDERR)]
         out += [f"...| {note}" for note in self.notes()]
@@ -351,3 +359,20 @@ class HostProgram:
         return [f"output cut: {n} more bytes on {name} (a flood of output)"
                 for name, n in (("stdout", self.cut[STDOUT]), ("stderr", self.cut[STDERR])) if n]
 
+
+def quoted(text: object) -> str:
+    return f"‘{text}’"
+
+
+def in_words(line: str) -> str:
+    """A line of output as a person reads it: a --json event ``{"event": "connected", "peer":
+    "srv:9030"}`` as ``connected (peer srv:9030)``, any other line quoted as it is."""
+    try:
+        event = json.loads(line)
+    except ValueError:
+        event = None
+    if not isinstance(event, dict) or "event" not in event:
+        return quoted(line[:160])
+    text = f" {quoted(event['text'])}" if "text" in event else ""
+    rest = ", ".join(f"{k} {v}" for k, v in event.items() if k not in ("event", "text", "t", "time"))
+    return f"{event['event']}{text}" + (f" ({rest})" if rest else "")

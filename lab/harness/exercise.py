@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -88,9 +88,23 @@ class Outcome:
     def passed(self) -> bool:
         return self.stage.passed
 
+    @property
+    def summary(self) -> str:
+        """One line: how many of the student's checks pass, and what the reference played."""
+        counted = self.stage.counted
+        failed = sum(not c.ok for c in counted)
+        said = f"{failed} of {len(counted)} checks failed" if failed else f"all {len(counted)} checks pass"
+        if self.stage.reference:
+            played = [r for r in roles(self.exercise) if r not in self.stage.own]
+            said += (f"; {len(self.stage.reference)} more checks of {', '.join(p + '.py' for p in played)} "
+                     "(played by the reference program: no file of yours) are not counted")
+        return said
+
     def as_json(self) -> dict[str, Any]:
-        return {"exercise": self.exercise, "passed": self.passed,
-                "yours": sorted(self.stage.own), "checks": [asdict(c) for c in self.stage.checks]}
+        return {"exercise": self.exercise, "passed": self.passed, "summary": self.summary,
+                "yours": sorted(self.stage.own),
+                "checks": [{**asdict(c), "by": "reference" if c.name in self.stage.reference else "you"}
+                           for c in self.stage.checks]}
 
 
 def check(lab: Lab, name: str, work: Path, overrides: dict[str, list[str]] | None = None,
@@ -111,8 +125,9 @@ def check(lab: Lab, name: str, work: Path, overrides: dict[str, list[str]] | Non
     broken = [c for role, path in students.items() if (c := _compiles(lab, module.ROLES[role].host, path))]
     if broken:
         stage = Stage(lab, dict(module.ROLES), say, name=name)
-        for failure in broken:
+        for failure in broken:  # a step that failed: the role's checks were not reached
             stage.check(*failure)
+            stage.checks[-1] = replace(stage.checks[-1], step=True)
         return Outcome(name, stage)
     stage = scenarios.play(lab, name, overrides, say=say, students=students, capture=True, pcap_folder=pcap_folder,
                            values=values, extra=extra, limits=limits)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from lab.control.capture import CaptureSet
@@ -22,12 +22,13 @@ def text(t: Transcript) -> str:
     return "\n".join(line.removeprefix("  ") for line in transcript_lines(t))
 
 
-def write_stage(folder: Path, stage: Stage, narration: Sequence[str], topo: Topology | None = None) -> Path:
+def write_stage(folder: Path, stage: Stage, narration: Sequence[str], topo: Topology | None = None,
+                missing: Callable[[str], None] = print) -> Path:
     """A scenario's or `invoke check`'s page: narration, checks with evidence, every program's
     transcript, the exchange FLOW captured, the topology."""
     transcripts = [text(Transcript.of(p)) for p in stage.programs]
     return page.write(folder, f"{stage.name}: {stage.title}", narration, [evidence(c) for c in stage.checks],
-                      stage.packets, topo, stage.pcaps, transcripts)
+                      stage.packets, topo, stage.pcaps, transcripts, missing=missing)
 
 
 def write_failure(folder: Path, test: str, programs: Sequence[HostProgram], captures: Sequence[CaptureSet],

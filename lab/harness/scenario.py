@@ -56,6 +56,7 @@ from lab.errors import (
     UnknownScenarioError,
     WaitTimeoutError,
 )
+from lab.harness.scoring import Declared, declare
 from lab.wire.flows import ladder
 from lab.wire.pcap import Packet
 
@@ -162,6 +163,9 @@ class Stage:
     title: str = ""
     packets: list[Packet] = field(default_factory=list)  # FLOW's capture, when one was made
     pcaps: dict[str, Path] = field(default_factory=dict)  # host -> its pcap, when kept
+    #: checks of roles the reference played although the student writes them (no file of
+    #: theirs): shown as "ref", not counted as the student's
+    reference: frozenset[str] = frozenset()
     _scratch_on: set[str] = field(default_factory=set)
 
     def role(self, name: str) -> Role:
@@ -190,8 +194,10 @@ class Stage:
             argv = [*command, *(r.args if args is None else args)]
             program = HostProgram(self.lab, where, argv, user=user, workdir=self.workdir(where), label=label)
         else:
-            program = HostProgram(self.lab, where, [*r.command, *extra], user=r.user,
-                                  label=" ".join(r.command[:2]))
+            argv = [*r.command, *extra]
+            named = argv[argv.index("--name") + 1] if "--name" in argv[:-1] else ""
+            label = f"{named}'s {r.command[1]}" if named else " ".join(r.command[:2])  # "bob's chat-client"
+            program = HostProgram(self.lab, where, argv, user=r.user, label=label)
         self.programs.append(program.start())
         return program
 
@@ -254,7 +260,7 @@ class Stage:
     def check(self, name: str, ok: bool, observed: str = "", *, expected: str = "", hint: str = "") -> bool:
         evidence = () if ok else tuple(Transcript.of(p) for p in self.programs)
         self.checks.append(Check(name, bool(ok), observed, expected, hint, time.time(), evidence))
-        mark = "ok  " if ok else "FAIL"
+        mark = "FAIL" if not ok else "ref " if name in self.reference else "ok  "
         self.say(f"  [{mark}] {name}" + (f": {observed}" if observed else ""))
         return bool(ok)
 
@@ -265,15 +271,20 @@ class Stage:
 
     def wait_printed(self, program: HostProgram, text: str, timeout: float = 5) -> None:
         """Wait until ``program`` prints a line containing ``text`` (as ``printed``)."""
-        program.wait_line(lambda line: _shows(line, text), timeout, what=f"a line with {text!r}")
+        program.wait_line(lambda line: _shows(line, text), timeout, what=f"line with ‘{text}’")
 
     def stop_all(self) -> None:
         for program in reversed(self.programs):
             program.stop()
 
     @property
+    def counted(self) -> list[Check]:
+        """The checks that are the student's (or, with no student, everyone's): not ``reference``."""
+        return [c for c in self.checks if c.name not in self.reference]
+
+    @property
     def passed(self) -> bool:
-        return bool(self.checks) and all(c.ok for c in self.checks)
+        return bool(self.counted) and all(c.ok for c in self.checks)
 
 
 def names() -> list[str]:
@@ -320,6 +331,12 @@ def hosts_named(*modules: ModuleType | None) -> set[str] | None:
     return named
 
 
+def declared(module: ModuleType) -> list[Declared]:
+    """A lesson's fixed list of checks (``CHECKS``, {role: names}; ``POINTS``, {name: points}
+    where a check is worth other than 1): what a student of its exercise is scored on."""
+    return declare(getattr(module, "CHECKS", {}), getattr(module, "POINTS", {}))
+
+
 def parse_overrides(items: Sequence[str]) -> dict[str, list[str]]:
     """``ROLE=COMMAND`` strings -> {role: argv}."""
     out = {}
@@ -360,6 +377,8 @@ def play(lab: Lab, name: str, overrides: dict[str, list[str]] | None = None,
         if role not in roles:
             raise UnknownRoleError(name, role, roles)
         stage.own.setdefault(role, ([*limits, "python3", path], path.rsplit("/", 1)[-1], STUDENT))
+    if stage.own:
+        stage.reference = frozenset(d.name for d in declared(module) if d.role not in stage.own)
     say(f"== {name}: {module.TITLE}")
     for role_name, spec in roles.items():
         if role_name in stage.own:

@@ -13,11 +13,12 @@ from __future__ import annotations
 import base64
 import html
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from lab.control.topology import Topology
+from lab.errors import PictureError
 from lab.report import draw
 from lab.wire import pictures
 from lab.wire.pcap import Packet
@@ -49,8 +50,10 @@ class Figure:
         return f"data:{MIME[self.file.rsplit('.', 1)[1]]};base64,{base64.b64encode(self.data).decode()}"
 
 
-def figures(packets: Sequence[Packet], topo: Topology | None, hosts: Sequence[str] = ()) -> list[Figure]:
-    """The sequence diagram and (when data moved) the timeline of ``packets``; the topology."""
+def figures(packets: Sequence[Packet], topo: Topology | None, hosts: Sequence[str] = (),
+            missing: Callable[[str], None] = print) -> list[Figure]:
+    """The sequence diagram and (when data moved) the timeline of ``packets``; the topology,
+    unless Graphviz is missing: then ``missing`` is told why, and the page goes without it."""
     made = []
     if packets:
         seq = pictures.diagram(packets, hosts)
@@ -62,7 +65,10 @@ def figures(packets: Sequence[Packet], topo: Topology | None, hosts: Sequence[st
             made.append(Figure(f"Over time ({resent} retransmissions marked in red)", "timeline.png",
                                draw.figure_bytes(draw.timeline_figure(series), "png")))
     if topo is not None:
-        made.append(Figure("The lab", "topology.svg", draw.render_graph(draw.topology_graph(topo), "svg")))
+        try:
+            made.append(Figure("The lab", "topology.svg", draw.render_graph(draw.topology_graph(topo), "svg")))
+        except PictureError as exc:
+            missing(f"pages go without the picture of the lab: {exc}")
     return made
 
 
@@ -128,10 +134,11 @@ def page(title: str, narration: Sequence[str], checks: Sequence[Evidence], shown
 
 def write(folder: Path, title: str, narration: Sequence[str], checks: Sequence[Evidence],
           packets: Sequence[Packet] = (), topo: Topology | None = None, pcaps: Mapping[str, Path] | None = None,
-          transcripts: Sequence[str] = (), index: str = "index.html") -> Path:
-    """``folder``/``index``, with its pictures and pcaps beside it."""
+          transcripts: Sequence[str] = (), index: str = "index.html", missing: Callable[[str], None] = print) -> Path:
+    """``folder``/``index``, with its pictures and pcaps beside it (``missing``: told of a
+    picture that a missing tool leaves out)."""
     folder.mkdir(parents=True, exist_ok=True)
-    shown = figures(packets, topo)
+    shown = figures(packets, topo, missing=missing)
     for fig in shown:
         (folder / fig.file).write_bytes(fig.data)
     names = []

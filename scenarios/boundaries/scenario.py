@@ -22,6 +22,13 @@ WANT = ["1 one", "2 two", "3 three", f"4 {'x' * BIG}"]
 HINT = ("keep the bytes of recv() in a buffer and answer each complete line (up to b'\\n'); one recv() may hold "
         "two lines, part of one, or part of a long one (sock.makefile('rb') frames lines for you)")
 
+CHECKS = {  # what a student is scored on (1 point each)
+    "receiver": ["the receiver binds the tcp port it is given, on every address",
+                 "two messages in one send() get two replies", "a message split over two send()s gets one reply",
+                 f"a {BIG}-byte message (many recv()s) gets one whole reply",
+                 "the receiver closed after the sender's end (no more, no fewer replies)"],
+}
+
 
 def sizes(program) -> list[int]:  # type: ignore[no-untyped-def]
     return [e["size"] for e in program.events() if e["event"] == "recv"]
@@ -31,8 +38,9 @@ def play(stage: Stage) -> None:
     if not stage.own:
         lesson(stage)
     with stage.part("the receiver, with the reference sender on b1"):
-        stage.step(f"the receiver binds tcp port {PORT} on every address", hint="bind(('', port)), listen()")
+        stage.step(CHECKS["receiver"][0], hint="bind(('', port)), listen()")
         stage.start("receiver").wait_listening(PORT, "tcp")
+        stage.done()
         stage.step("the receiver answers every message and closes after the sender's end", hint=HINT)
         sender = stage.run("sender", timeout=15)
         # a long reply is printed cut to 60 bytes, with its size: rebuild it from those

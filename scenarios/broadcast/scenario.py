@@ -14,6 +14,8 @@ from lab.harness.scenario import Role, Stage, value
 TITLE = "a broadcast reaches every host of the sender's LAN and stops at the router"
 PORT = value("port", 9004)
 FLOW = ("h2", f"udp port {PORT}")
+#: What a student is scored on (1 point each), with the default lab's senders (the first host of each LAN).
+CHECKS = {"sender": [f"limited broadcast from {h} reached exactly its LAN" for h in ("h1", "b1")]}
 ROLES = {
     "listener": Role("h1", ["lab", "broadcast-listen", "--port", str(PORT), "--json"]),
     "sender": Role("h1", ["lab", "broadcast-send", str(PORT), "--json"], args=(str(PORT), "MESSAGE")),

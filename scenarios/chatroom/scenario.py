@@ -18,6 +18,15 @@ ROLES = {
        for name, host in MEMBERS.items()},
 }
 WAIT = 5  # seconds for a datagram that should arrive within milliseconds
+CHECKS = {  # what a student is scored on (1 point each)
+    "server": ["the server binds the udp port it is given, on every address",
+               *(f"the server welcomes {name}" for name in MEMBERS),
+               *(f"{name} gets the others' messages" for name in MEMBERS),
+               "a member's second line is relayed too",
+               *(f"{name} got the others' messages and not its own" for name in MEMBERS),
+               "carol's program ends cleanly", "alice and bob are told carol left",
+               "the server forgot the member who left"],
+}
 
 
 def chat(program) -> list[str]:  # type: ignore[no-untyped-def]

@@ -20,13 +20,21 @@ ROLES = {
     "client": Role("h1", ["lab", "udp-echo-client", "srv", str(PORT), "--json"], args=("srv", str(PORT))),
 }
 SENT = LINES[: LINES.index("exit")]
+BIND = "server: binds the udp port it is given, on every address"
+CHECKS = {  # what a student is scored on, role by role (1 point each)
+    "server": [BIND,
+               "server: a reply for every line from h1", "server: replies from h1 byte-identical to what was sent",
+               "server: a reply for every line from b1", "server: replies from b1 byte-identical to what was sent"],
+    "client": ["client: each line crossed as one datagram, in order", "client: printed every reply",
+               "client: `exit` ended it, with exit status 0"],
+}
 
 
 def play(stage: Stage) -> None:
     with stage.part("the server, with the reference client on h1 and b1"):
-        stage.step("server: binds the udp port it is given, on every address",
-                   hint="bind(('', port)) with the port from sys.argv[1]: '' is every address of the host")
+        stage.step(BIND, hint="bind(('', port)) with the port from sys.argv[1]: '' is every address of the host")
         stage.start("server").wait_listening(PORT)
+        stage.done()
         for host in ("h1", "b1"):
             where = "same LAN" if host == "h1" else "across the router"
             stage.say(f"{host} ({where}) sends {len(SENT)} lines, then `exit`")

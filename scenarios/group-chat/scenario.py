@@ -24,6 +24,17 @@ ROLES = {
     "member": Role("h2", ["lab", "chat-client", "srv", str(PORT), "--json"]),
 }
 WAIT = 5  # seconds for a line that should arrive within milliseconds
+CHECKS = {  # what a student is scored on, role by role (1 point each)
+    "server": ["server: binds the tcp port it is given, on every address", "server: accepts every client",
+               "server: each line reaches every other client", "server: a client's second line reaches the others too",
+               "server: each client got every other line once, as sent, and never its own",
+               "server: closes the connection of a client that vanished", "server: the others carry on",
+               "server: closes the connection of a client that says bye", "server: the rest carry on after a bye"],
+    "client": ["client: connects to the server", "client: sends each typed line as `alice说:<line>`",
+               "client: prints every line it receives",
+               "client: `bye` is sent as `alice说:bye` and ends it with exit status 0",
+               "client: ends when the server closes the connection"],
+}
 
 
 def received(program) -> list[str]:  # type: ignore[no-untyped-def]
@@ -45,7 +56,7 @@ def play(stage: Stage) -> None:
 
 
 def server_part(stage: Stage) -> None:
-    stage.step(f"server: binds tcp port {PORT} on every address", hint="bind(('', port)), listen()")
+    stage.step("server: binds the tcp port it is given, on every address", hint="bind(('', port)), listen()")
     server = stage.start("server")
     server.wait_listening(PORT, "tcp")
     stage.done()

@@ -21,6 +21,23 @@ HELLO, REPLY, MORE = "hello server", "hello client, 你好", "one more thing"
 WAIT = 5  # seconds for a line that should arrive within milliseconds
 
 
+def checks_of(role: str) -> list[str]:
+    """What a student's ``role`` is scored on (1 point each): two conversations, one each side
+    ends; where the reference program is the side that did not type bye, it says whether the
+    bye came as a line of its own."""
+    names = []
+    for closer in ("client", "server"):
+        other = "server" if closer == "client" else "client"
+        names += [f"{role} ({closer} ends): {what}" for what in (
+            "the server binds the tcp port it is given, on every address", "the server gets the client's line",
+            "the client gets the server's line, in UTF-8", f"`bye` from the {closer} ends both programs",
+            *([f"the {other} got the `bye` as a line of its own"] if other != role else []))]
+    return names
+
+
+CHECKS = {role: checks_of(role) for role in ("server", "client")}
+
+
 def play(stage: Stage) -> None:
     tested = [role for role in ("server", "client") if stage.mine(role)] or [""]
     for role in tested:
@@ -32,7 +49,8 @@ def play(stage: Stage) -> None:
 def conversation(stage: Stage, tested: str, closer: str) -> None:
     """The student's ``tested`` role (or no one's) against the reference program for the other."""
     p = f"{tested} ({closer} ends): " if tested else f"{closer} ends: "
-    stage.step(f"{p}the server binds tcp port {PORT} on every address", hint="bind(('', port)), then listen()")
+    stage.step(f"{p}the server binds the tcp port it is given, on every address",
+               hint="bind(('', port)), then listen()")
     server = stage.start("server", reference=tested != "server")
     server.wait_listening(PORT, "tcp")
     stage.done()

@@ -19,6 +19,12 @@ ROLES = {
 # name -> size: three blocks with a short last one; an exact multiple of 512 (an empty last
 # block ends it); an empty file (DATA 1 of 0 bytes)
 FILES = {"lesson.bin": 1500, "exact.bin": 1024, "empty.bin": 0}
+CHECKS = {  # what a student is scored on (1 point each)
+    "client": [*(f"{name} ({size} bytes): {what}" for name, size in FILES.items()
+                 for what in ("arrived byte-identical", "every block ACKed once, the last one too")),
+               "the transfer was RRQ, then DATA 1-3 (512, 512, 476 bytes), each ACKed",
+               "the server answered from a new port (its transfer ID), not 69"],
+}
 HINT_END = "a DATA shorter than 516 bytes (4 header + 512) is the last: write it, ACK it, then stop"
 
 

@@ -27,13 +27,21 @@ ROLES = {
 }
 HINT = "reply f'[{time.ctime()}]'.encode() + data: the data exactly as it came, after the time"
 
+CHECKS = {  # what a student is scored on, role by role (1 point each)
+    f"{proto}_server": [f"{proto}: the server binds the {proto} port it is given, on every address",
+                        f"{proto}: every reply is [time]data", f"{proto}: the data comes back after the time",
+                        f"{proto}: the time is the server's (now, to the minute)"]
+    for proto in ("udp", "tcp")
+}
+
 
 def play(stage: Stage) -> None:
     for proto in ("udp", "tcp"):
         with stage.part(f"the {proto.upper()} server, with the reference client on b1"):
-            stage.step(f"{proto}: the server binds {proto} port {PORT} on every address",
+            stage.step(f"{proto}: the server binds the {proto} port it is given, on every address",
                        hint="bind(('', port)) with the port from sys.argv[1]")
             stage.start(f"{proto}_server").wait_listening(PORT, proto)
+            stage.done()
             stage.step(f"{proto}: the server answers every message")
             client = stage.run(f"{proto}_client", lines=LINES, timeout=15)
             replies = [e["text"] for e in client.events() if e["event"] == "reply"]

@@ -5,6 +5,7 @@ crowded with more labs than cores grades unfairly (benchmarks/README.md, grading
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 from pathlib import Path
@@ -15,6 +16,8 @@ from lab.control.engine import Engine
 from lab.control.lab import ROOT
 from lab.errors import GradingError
 from lab.harness import grading
+from lab.harness.submissions import collect, zipped
+from lab.report import grades
 
 pytestmark = pytest.mark.lab
 
@@ -44,31 +47,37 @@ def a_class(folder: Path) -> Path:
     hand_in(folder, "filler", server=HOSTILE / "disk-filler" / "server.py")
     hand_in(folder, "killer", server=HOSTILE / "process-killer" / "server.py")
     hand_in(folder, "escaper", server=HOSTILE / "escaper" / "server.py")
-    (folder / "localhost.zip").write_bytes(grading.zipped({
+    hand_in(folder, "exits", server=CASES / "exits-at-once" / "server.py")
+    (folder / "solo").mkdir()
+    shutil.copy(GOOD["server.py"], folder / "solo" / "server.py")
+    (folder / "localhost.zip").write_bytes(zipped({
         "hw1/server.py": (CASES / "localhost" / "server.py").read_bytes(),
         "hw1/client.py": GOOD["client.py"].read_bytes(), "hw1/notes.py": b"# not a role\n"}))
     (folder / "broken.zip").write_bytes(b"PK\x03\x04 this is not a zip")
     return folder
 
 
-EXPECTED = {  # student -> (score out of 8: seven checks of the exercise and one against floods, reason)
-    "ref": (8, ""),
-    "twin": (8, ""),
-    "Upper Case": (6, "got back 'HELLO-"),
-    "small": (6, "(1024 chars)"),
+EXPECTED = {  # student -> (score out of 9: eight checks of the exercise and one against floods, reason)
+    "ref": (9, ""),
+    "twin": (9, ""),
+    "Upper Case": (7, "got back 'HELLO-"),
+    "small": (7, "(1024 chars)"),
     "hardcoded": (4, "but it bound"),
     "localhost": (4, "127.0.0.1"),
-    "noexit": (5, "still running after 8s"),
-    "memorised": (6, "not printed: 'hello-"),
+    "exits": (4, "not reached: server: binds the udp port it is given, on every address failed (server.py on srv "
+                 "ended with exit status 0"),
+    "solo": (6, "not handed in: client.py"),
+    "noexit": (6, "still running after 8s"),
+    "memorised": (8, "not printed: 'hello-"),
     "forkbomb": (4, "Resource temporarily unavailable"),
     "hog": (4, "killed: SIGKILL"),
     "loop": (4, "should have bound udp port"),
-    "flood": (7, "srv sent 20,0"),
+    "flood": (8, "srv sent 20,0"),
     "filler": (4, "No space left on device; /var/tmp: No space left on device; /home/student: No space left "
                   "on device; /work: Read-only file system"),
     "killer": (4, "PermissionError: [Errno 1] Operation not permitted"),
     "escaper": (4, "No route to host"),
-    "broken": (0, "not reached"),
+    "broken": (0, "not handed in: no program of any role"),
 }
 
 
@@ -78,20 +87,26 @@ def test_a_class_is_graded_each_in_a_lab_of_its_own(engine: Engine, tmp_path: Pa
     hand_in(folder, "twin")
     (folder / "twin" / "server.py").write_text("  # handed in by twin\n" + twin)
     out = tmp_path / "grades"
-    subs = grading.collect(folder, ["client", "server"])
+    subs = collect(folder, ["client", "server"])
     by_id = {s.student: s for s in subs}
     assert by_id["Upper Case"].id.startswith("upper-case-"), "a name with odd characters, made safe"
     assert by_id["localhost"].problems == ["not graded (no such role): notes.py"]
-    assert by_id["broken"].problems[0].startswith("broken.zip does not open as a zip")
-    graded = grading.grade(engine, "echo", subs, "s1", grading.Rules(), out, parallel=1, say=print)
-    grading.write_outputs(out, "echo", graded)
+    assert by_id["broken"].problems[0].startswith("not graded: broken.zip is not a zip that opens")
+    said: list[str] = []
+    graded = grading.grade(grading.Grading(engine, "echo", "s1", grading.Rules(), out), subs, 1, say=said.append)
+    grades.write(out, "echo", graded)
 
     scores = {g.student: (g.score, g.max_score) for g in graded}
-    assert scores == {s: (float(n), 8.0) for s, (n, _) in EXPECTED.items()}
+    assert scores == {s: (float(n), 9.0) for s, (n, _) in EXPECTED.items()}
+    names = [c.name for c in graded[0].checks]
     for g in graded:
+        assert [c.name for c in g.checks] == names, "every student is scored on the same list"
         reason = EXPECTED[g.student][1]
-        failed = [f"{c['observed']} {g.error}" for c in g.checks if not c["ok"]]
+        failed = [f"{c.observed} {g.error}" for c in g.checks if not c.ok]
         assert not reason or any(reason in f for f in failed), (g.student, failed)
+    server_checks = [c for c in by_name(graded, "exits").checks if c.role == "server"]
+    assert len(server_checks) == 5 and all(c.score == 0 for c in server_checks)
+    assert {c.status for c in by_name(graded, "solo").checks if c.role == "client"} == {"not handed in"}
     for g in graded:
         if g.student == "broken":
             assert g.lab == "", "nothing to grade, no lab"
@@ -100,27 +115,39 @@ def test_a_class_is_graded_each_in_a_lab_of_its_own(engine: Engine, tmp_path: Pa
         assert engine.containers(g.lab) == [] and engine.networks(g.lab) == [], \
             f"{g.lab} removed: containers, networks and the processes in them"
 
-    for g in graded:  # Gradescope's autograder format
-        results = json.loads((out / g.id / "results.json").read_text())
+    for g in graded:  # Gradescope's autograder format; the grader machine's problems are not the student's
+        text = (out / g.id / "results.json").read_text()
+        assert "Graphviz" not in text and "not removed whole" not in text
+        results = json.loads(text)
         assert isinstance(results["score"], float) and results["score"] == g.score
         for test in results["tests"]:
             assert set(test) == {"name", "score", "max_score", "status", "output", "visibility"}
             assert isinstance(test["name"], str) and isinstance(test["max_score"], float)
             assert test["status"] in ("passed", "failed") and test["visibility"] == "visible"
-    rows = (out / "grades.csv").read_text().splitlines()
-    assert rows[0].startswith("student,id,score,max_score,") and len(rows) == 1 + len(EXPECTED)
+    rows = list(csv.reader((out / "grades.csv").open()))
+    assert rows[0][:4] == ["student", "id", "score", "max_score"] and len(rows) == 1 + len(EXPECTED)
+    assert all(len(row) == 5 + len(names) and all(row[2:-1]) for row in rows), "every column filled"
     junit = (out / "junit.xml").read_text()
-    assert junit.count("<testcase ") == sum(len(g.checks) for g in graded)
-    assert junit.count("<failure ") == sum(not c["ok"] for g in graded for c in g.checks)
+    assert junit.count("<testcase ") == len(EXPECTED) * len(names)
+    assert junit.count("<failure ") == sum(not c.ok for g in graded for c in g.checks)
     summary = (out / "index.html").read_text()
     assert "<b>same source as</b> twin" in summary and "<b>same source as</b> ref" in summary
     assert summary.count("same source as") == 2
     page = (out / by_id["hog"].id / "index.html").read_text()
+    if shutil.which("dot") is None:
+        assert said.count("note (this machine, not the students): pages go without the picture of the lab: "
+                          "Graphviz's `dot` is not installed: `apt-get install graphviz`") == 1
     assert "killed: SIGKILL" in page and ("srv.pcap" in page or "h1.pcap" in page)
+
+
+def by_name(graded: list[grading.Graded], student: str) -> grading.Graded:
+    return next(g for g in graded if g.student == student)
 
 
 HIDDEN = '''
 """Hidden checks for echo: played after the exercise's own, on the same stage."""
+
+CHECKS = ["hidden: the server held up on both LANs"]
 
 WEIGHTS = {"hidden: the server held up on both LANs": 3, "server: a reply for every line from h1": 2}
 VISIBILITY = {"hidden: the server held up on both LANs": "hidden"}
@@ -128,7 +155,7 @@ VISIBILITY = {"hidden: the server held up on both LANs": "hidden"}
 
 def play(stage):
     held = [c for c in stage.checks if c.name.startswith("server:")]
-    stage.check("hidden: the server held up on both LANs", len(held) == 4 and all(c.ok for c in held),
+    stage.check("hidden: the server held up on both LANs", len(held) == 5 and all(c.ok for c in held),
                 f"{sum(c.ok for c in held)} of {len(held)}")
 '''
 
@@ -140,16 +167,19 @@ def test_hidden_checks_with_weights_and_visibility(engine: Engine, tmp_path: Pat
     folder = tmp_path / "class"
     hand_in(folder, "ref")
     hand_in(folder, "hardcoded", server=HOSTILE / "hard-coded-port" / "server.py")
-    graded = grading.grade(engine, "echo", grading.collect(folder, ["client", "server"]), "s5", rules,
-                           tmp_path / "out", parallel=1, say=print)
-    grading.write_outputs(tmp_path / "out", "echo", graded)
+    run = grading.Grading(engine, "echo", "s5", rules, tmp_path / "out")
+    graded = grading.grade(run, collect(folder, ["client", "server"]), 1, say=print)
+    grades.write(tmp_path / "out", "echo", graded)
     hard, ref = graded
-    assert (ref.score, ref.max_score) == (8 - 1 + 2 + 3, 8 - 1 + 2 + 3), "weights 2 and 3 instead of 1"
-    assert hard.score == 4 + 0, "its server never bound the port asked: the hidden check was not reached"
+    assert (ref.score, ref.max_score) == (9 - 1 + 2 + 3, 9 - 1 + 2 + 3), "weights 2 and 3 instead of 1"
+    assert (hard.score, hard.max_score) == (4 + 0, ref.max_score), "its server never bound the port asked"
     results = json.loads((tmp_path / "out" / ref.id / "results.json").read_text())
     hidden = [t for t in results["tests"] if t["name"].startswith("hidden:")]
     assert hidden == [{"name": "hidden: the server held up on both LANs", "score": 3.0, "max_score": 3.0,
                        "status": "passed", "output": "", "visibility": "hidden"}]
     with pytest.raises(GradingError, match=r"VISIBILITY must be one of visible, hidden"):
         (tmp_path / "checks" / "echo.py").write_text(HIDDEN.replace('"hidden"}', '"secret"}'))
+        grading.load_rules(tmp_path / "checks", "echo")
+    with pytest.raises(GradingError, match=r"CHECKS must name the checks its play\(\) decides"):
+        (tmp_path / "checks" / "echo.py").write_text(HIDDEN.replace("CHECKS = ", "NAMES = "))
         grading.load_rules(tmp_path / "checks", "echo")

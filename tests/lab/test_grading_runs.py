@@ -14,6 +14,7 @@ from lab.control.engine import Engine
 from lab.control.lab import ROOT
 from lab.control.wait import wait_until
 from lab.harness import grading
+from lab.harness.submissions import collect
 
 pytestmark = pytest.mark.lab
 
@@ -22,13 +23,12 @@ def test_a_second_run_with_the_same_seed_grades_nothing_again(engine: Engine, tm
     folder = tmp_path / "class"
     hand_in(folder, "ref")
     hand_in(folder, "noexit", client=CASES / "no-exit" / "client.py")
-    first = grading.grade(engine, "echo", grading.collect(folder, ["client", "server"]), "s2", grading.Rules(),
-                          tmp_path / "out", parallel=1, say=print)
+    run = grading.Grading(engine, "echo", "s2", grading.Rules(), tmp_path / "out")
+    first = grading.grade(run, collect(folder, ["client", "server"]), 1, say=print)
     said: list[str] = []
-    again = grading.grade(engine, "echo", grading.collect(folder, ["client", "server"]), "s2", grading.Rules(),
-                          tmp_path / "out", parallel=1, say=said.append)
-    assert [g.score for g in again] == [g.score for g in first] == [5.0, 8.0]
-    assert all("graded before with this seed" in line for line in said), said
+    again = grading.grade(run, collect(folder, ["client", "server"]), 1, say=said.append)
+    assert [g.score for g in again] == [g.score for g in first] == [6.0, 9.0]
+    assert all("graded before with this seed" in line or "this machine" in line for line in said), said
     assert grading.values_for("s2", "ref") == grading.values_for("s2", "ref") != grading.values_for("s3", "ref")
 
 
@@ -50,6 +50,6 @@ def test_ctrl_c_leaves_nothing_running_and_a_rerun_completes(engine: Engine, tmp
         assert engine.containers(lab) == [] and engine.networks(lab) == [], f"Ctrl-C removed {lab}"
     rerun = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert rerun.returncode == 0, rerun.stderr
-    assert "a: graded before with this seed (8/8)" in rerun.stdout
+    assert "a: graded before with this seed (9/9)" in rerun.stdout
     assert [line.split(",")[:3] for line in (tmp_path / "out" / "grades.csv").read_text().splitlines()[1:]] == [
-        ["a", "a", "8"], ["b", "b", "8"], ["c", "c", "8"]]
+        ["a", "a", "9"], ["b", "b", "9"], ["c", "c", "9"]]

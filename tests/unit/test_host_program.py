@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from lab.control.programs import HostProgram
-from lab.errors import ProgramError
+from lab.control.programs import HostProgram, in_words
+from lab.errors import ProgramError, ProgramSilentError
 
 
 def program_with(*answers: dict[str, Any]) -> HostProgram:
@@ -42,3 +42,36 @@ def test_a_program_that_outlives_its_signals_is_an_error_not_a_silence() -> None
     kills = [argv[-1] for argv in execs if "kill" in argv[-1]]
     assert len(kills) == 2 and "-TERM --" in kills[0] and "-KILL --" in kills[1]
     assert program.stop() is None, "a second stop() does nothing"
+
+
+def heard(*lines: str) -> HostProgram:
+    """A program that printed ``lines`` and goes on running, saying nothing more."""
+    program = HostProgram(SimpleNamespace(engine=None), "h2", ["lab", "chat-client"],  # type: ignore[arg-type]
+                          label="bob's chat-client")
+    program._out[1] = list(lines)
+    return program
+
+
+def test_a_silent_program_is_described_in_plain_words() -> None:
+    program = heard('{"event": "connected", "peer": "srv:9030"}')
+    with pytest.raises(ProgramSilentError) as caught:
+        program.wait_event("received", timeout=0.05, text="alice说:hello")
+    said = str(caught.value)
+    assert said == ("bob's chat-client on h2 did not report received ‘alice说:hello’ within 0.05 s; "
+                    "the last thing it printed was connected (peer srv:9030)")
+    assert "{" not in said and "HostProgram(" not in said and "event(s)" not in said
+
+
+def test_a_missing_line_and_a_silent_program() -> None:
+    with pytest.raises(ProgramSilentError, match=r"^bob's chat-client on h2 printed no line matching ‘bye’ within "
+                                                 r"0.05 s; it printed nothing$"):
+        heard().wait_line("bye", timeout=0.05)
+    with pytest.raises(ProgramSilentError, match=r"reported 1 of the 2 `received` events waited for within 0.05 s; "
+                                                 r"the last thing it printed was received ‘hi’$"):
+        heard('{"event": "received", "text": "hi"}').wait_event("received", timeout=0.05, count=2)
+
+
+def test_plain_lines_stay_as_they_were_printed() -> None:
+    assert in_words("hello there") == "‘hello there’"
+    assert in_words('{"event": "sent", "text": "x", "bytes": 1, "t": 3.2}') == "sent ‘x’ (bytes 1)"
+    assert in_words('["not", "an event"]') == "‘[\"not\", \"an event\"]’"
