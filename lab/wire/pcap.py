@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import socket
 import struct
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -47,6 +47,10 @@ class Packet:
     @property
     def tcp_flags(self) -> str:
         return ",".join(self.flags)
+
+    def touches(self, endpoints: Collection[tuple[str, int]]) -> bool:
+        """From or to one of ``endpoints`` (address, port), e.g. the TFTP clients of ``tftp_ports``."""
+        return (self.src, self.sport) in endpoints or (self.dst, self.dport) in endpoints
 
     def tftp(self) -> tuple[str, int, int] | None:
         """(opcode name, block number or 0, data length) when the payload parses as TFTP."""

@@ -57,8 +57,7 @@ def diagram(packets: Sequence[Packet], hosts: Sequence[str] = (), max_rows: int 
     start = packets[0].time if packets else 0.0
 
     def arrow(p: Packet) -> Arrow:
-        is_tftp = (p.src, p.sport) in clients or (p.dst, p.dport) in clients
-        return Arrow(p.time - start, p.src_name, p.dst_name, p.label(tftp=is_tftp))
+        return Arrow(p.time - start, p.src_name, p.dst_name, p.label(tftp=p.touches(clients)))
 
     rows: list[Arrow | Elided]
     if len(packets) <= max_rows:

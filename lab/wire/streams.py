@@ -111,7 +111,7 @@ def sends(packets: Sequence[Packet]) -> list[Sent]:
     tcp = _Tcp()
     found: list[Sent] = []
     for p in packets:
-        if p.proto == "udp" and ((p.src, p.sport) in clients or (p.dst, p.dport) in clients):
+        if p.proto == "udp" and p.touches(clients):
             parsed = p.tftp()
             if not parsed or parsed[0] != "DATA":
                 continue
