@@ -14,6 +14,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display: files only
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from lab.control.topology import Topology  # noqa: E402
 from lab.errors import PictureError  # noqa: E402
@@ -112,9 +113,15 @@ def sequence_figure(d: Diagram) -> plt.Figure:
     return fig
 
 
+# matplotlib's own colours less its red (the fourth): red marks what was sent again
+SERIES_COLORS = [c for c in matplotlib.rcParams["axes.prop_cycle"].by_key()["color"] if c != "#d62728"]
+
+
 def timeline_figure(series: list[Series]) -> plt.Figure:
-    """Block or byte number over time per direction; retransmissions as red crosses."""
+    """Block or byte number over time per direction of each transfer or connection; retransmissions
+    as red crosses."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
+    ax.set_prop_cycle(color=SERIES_COLORS)
     for s in series:
         fresh = [p for p in s.points if not p.resent]
         ax.plot([p.time for p in fresh], [p.number for p in fresh], ".", ms=3, label=s.name)
@@ -122,6 +129,7 @@ def timeline_figure(series: list[Series]) -> plt.Figure:
             ax.plot([p.time for p in s.resent], [p.number for p in s.resent], "x", color="#dc2626", ms=6,
                     label=f"{s.name}: resent ({len(s.resent)})")
     units = {s.unit for s in series}
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # no block 2.5, no byte 0.25
     ax.set_xlabel("seconds since the first packet")
     ax.set_ylabel("TFTP block" if units == {"block"} else "TCP byte (relative)" if units == {"byte"} else "number")
     ax.grid(alpha=0.3)

@@ -62,7 +62,8 @@ def figures(packets: Sequence[Packet], topo: Topology | None, hosts: Sequence[st
         series = pictures.timeline(packets)
         if series:
             resent = sum(len(s.resent) for s in series)
-            made.append(Figure(f"Over time ({resent} retransmissions marked in red)", "timeline.png",
+            marked = f"{resent} retransmission{'' if resent == 1 else 's'} marked in red"
+            made.append(Figure(f"Over time, each transfer and connection on its own ({marked})", "timeline.png",
                                draw.figure_bytes(draw.timeline_figure(series), "png")))
     if topo is not None:
         try:

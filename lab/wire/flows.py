@@ -29,8 +29,7 @@ def ladder(packets: Sequence[Packet], hosts: Sequence[str] | None = None) -> str
     start = packets[0].time
     lines = [f"{'time':<10} " + "".join(f"{name:<{WIDTH}}" for name in order).rstrip()]
     for p in packets:
-        is_tftp = (p.src, p.sport) in clients or (p.dst, p.dport) in clients
-        label = p.label(tftp=is_tftp)
+        label = p.label(tftp=p.touches(clients))
         a, b = col[p.src_name], col[p.dst_name]
         row = [" "] * (len(order) * WIDTH)
         for c in col.values():

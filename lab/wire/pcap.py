@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import socket
 import struct
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -47,6 +47,10 @@ class Packet:
     @property
     def tcp_flags(self) -> str:
         return ",".join(self.flags)
+
+    def touches(self, endpoints: Collection[tuple[str, int]]) -> bool:
+        """From or to one of ``endpoints`` (address, port), e.g. the TFTP clients of ``tftp_ports``."""
+        return (self.src, self.sport) in endpoints or (self.dst, self.dport) in endpoints
 
     def tftp(self) -> tuple[str, int, int] | None:
         """(opcode name, block number or 0, data length) when the payload parses as TFTP."""
@@ -165,25 +169,3 @@ def tftp_ports(packets: Iterable[Packet]) -> set[tuple[str, int]]:
             found.add((p.src, p.sport))
     return found
 
-
-def retransmissions(packets: Iterable[Packet]) -> int:
-    """TCP data segments that start before what their sender had already sent: data sent again.
-
-    Comparing sequence ranges (not exact segments) also counts a resend that TCP cut or
-    joined differently from the original. Sequence numbers wrap at 2**32.
-    """
-    sent_upto: dict[tuple[str, int, str, int], int] = {}
-    count = 0
-    for p in packets:
-        if p.proto != "tcp" or not p.size:
-            continue
-        flow = (p.src, p.sport, p.dst, p.dport)
-        end = (p.seq + p.size) % 2**32
-        if flow in sent_upto:
-            ahead = (sent_upto[flow] - p.seq) % 2**32
-            if 0 < ahead < 2**31:
-                count += 1  # starts below what was already sent
-                if (end - sent_upto[flow]) % 2**32 >= 2**31:
-                    continue  # and adds nothing new
-        sent_upto[flow] = end
-    return count

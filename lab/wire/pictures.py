@@ -4,7 +4,9 @@
   not bare addresses), one arrow per packet labelled as the terminal ladder labels it,
   time down the side; a long exchange keeps its start and its end with the middle elided.
 - ``timeline``: block number (TFTP DATA) or relative sequence number (TCP data) over time,
-  one series per direction, retransmissions marked, like Wireshark's stream graphs.
+  one series per direction of each transfer and each connection, retransmissions marked, like
+  Wireshark's stream graphs. Which packet belongs to which transfer, and what was sent again,
+  is ``lab.wire.streams``'s business: three downloads between the same hosts are three series.
 
 Drawing them is ``lab.report.draw``'s business.
 """
@@ -15,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from lab.wire.pcap import Packet, tftp_ports
+from lab.wire.streams import Stream, sends
 
 
 @dataclass(frozen=True)
@@ -54,8 +57,7 @@ def diagram(packets: Sequence[Packet], hosts: Sequence[str] = (), max_rows: int 
     start = packets[0].time if packets else 0.0
 
     def arrow(p: Packet) -> Arrow:
-        is_tftp = (p.src, p.sport) in clients or (p.dst, p.dport) in clients
-        return Arrow(p.time - start, p.src_name, p.dst_name, p.label(tftp=is_tftp))
+        return Arrow(p.time - start, p.src_name, p.dst_name, p.label(tftp=p.touches(clients)))
 
     rows: list[Arrow | Elided]
     if len(packets) <= max_rows:
@@ -69,13 +71,13 @@ def diagram(packets: Sequence[Packet], hosts: Sequence[str] = (), max_rows: int 
 @dataclass(frozen=True)
 class Point:
     time: float  # seconds since the first packet of the capture
-    number: int  # TFTP block (unwrapped past 65535) or TCP relative sequence number
-    resent: bool  # below the highest already sent: sent again, or late (a gap filled), as Wireshark marks it
+    number: int  # TFTP block (unwrapped past 65535) or TCP sequence number relative to its connection's
+    resent: bool  # below the highest its transfer or connection already sent: again, or late (a gap filled)
 
 
 @dataclass
 class Series:
-    name: str  # "srv → b1 DATA"
+    name: str  # "srv → b1 DATA", "srv → b1 DATA, transfer 2"
     unit: str  # "block" or "byte"
     points: list[Point] = field(default_factory=list)
 
@@ -84,36 +86,29 @@ class Series:
         return [p for p in self.points if p.resent]
 
 
+def _names(found: Sequence[Stream]) -> dict[Stream, str]:
+    """"srv → b1 DATA"; with several transfers (connections) between the same two hosts,
+    "srv → b1 DATA, transfer 2": numbered in the order their data began."""
+    between: dict[tuple[str, frozenset[str]], list[object]] = {}
+    for s in found:
+        seen = between.setdefault((s.kind, frozenset((s.src_name, s.dst_name))), [])
+        if s.exchange not in seen:
+            seen.append(s.exchange)
+    names = {}
+    for s in found:
+        what, each = ("DATA", "transfer") if s.kind == "TFTP" else ("TCP data", "connection")
+        seen = between[s.kind, frozenset((s.src_name, s.dst_name))]
+        more = f", {each} {seen.index(s.exchange) + 1}" if len(seen) > 1 else ""
+        names[s] = f"{s.src_name} → {s.dst_name} {what}{more}"
+    return names
+
+
 def timeline(packets: Sequence[Packet]) -> list[Series]:
-    """TFTP DATA blocks and TCP data over time, one series per direction."""
+    """TFTP DATA blocks and TCP data over time, one series per direction of each transfer and
+    each connection (``lab.wire.streams``)."""
     start = packets[0].time if packets else 0.0
-    clients = tftp_ports(packets)
-    found: dict[tuple[str, str, str], Series] = {}
-    highest: dict[tuple[str, str, str], int] = {}
-    base: dict[tuple[str, str, str], int] = {}  # TCP: the first sequence number seen
-    wraps: dict[tuple[str, str, str], int] = {}  # TFTP: times the block number rolled over
-    for p in packets:
-        t = p.time - start
-        if p.proto == "udp" and ((p.src, p.sport) in clients or (p.dst, p.dport) in clients):
-            parsed = p.tftp()
-            if not parsed or parsed[0] != "DATA":
-                continue
-            key = (p.src_name, p.dst_name, "DATA")
-            block = parsed[1] + 65536 * wraps.get(key, 0)
-            if key in highest and block < highest[key] - 32768:  # 65535 -> 0: a rollover
-                wraps[key] = wraps.get(key, 0) + 1
-                block += 65536
-            series = found.setdefault(key, Series(f"{p.src_name} → {p.dst_name} DATA", "block"))
-            resent = key in highest and block <= highest[key]  # below the highest sent: again, or late
-            series.points.append(Point(t, block, resent))
-            highest[key] = max(highest.get(key, block), block)
-        elif p.proto == "tcp" and p.size:
-            key = (p.src_name, p.dst_name, "TCP")
-            first = base.setdefault(key, p.seq)
-            offset = (p.seq - first) % 2**32
-            end = offset + p.size
-            series = found.setdefault(key, Series(f"{p.src_name} → {p.dst_name} TCP data", "byte"))
-            resent = key in highest and offset < highest[key]
-            series.points.append(Point(t, offset, resent))
-            highest[key] = max(highest.get(key, end), end)
-    return list(found.values())
+    points: dict[Stream, list[Point]] = {}
+    for sent in sends(packets):
+        points.setdefault(sent.stream, []).append(Point(sent.time - start, sent.number, sent.resent))
+    names = _names(list(points))
+    return [Series(names[s], "block" if s.kind == "TFTP" else "byte", found) for s, found in points.items()]

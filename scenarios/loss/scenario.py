@@ -7,7 +7,7 @@ from lab.control.capture import CaptureSet
 from lab.harness.scenario import Needs, Role, Stage
 from lab.harness.tcp import echo_load
 from lab.harness.udpcount import received_numbers
-from lab.wire.pcap import retransmissions
+from lab.wire.streams import retransmissions
 
 TITLE = "under 20% loss the UDP receiver misses datagrams; TCP retransmits and delivers every byte"
 NEEDS = Needs(lan=("h1",), across=("b1",))

@@ -11,7 +11,7 @@ import pytest
 
 from lab.control import impairment
 from lab.proto import tftp
-from lab.wire import pcap
+from lab.wire import pcap, streams
 from lab.wire.flows import ladder
 from lab.wire.pcap import Packet
 
@@ -46,15 +46,15 @@ def test_ladder_without_names_uses_addresses() -> None:
 def test_retransmissions_counts_repeated_segments() -> None:
     seg = pcap.Packet(time=0, src="a", dst="b", proto="tcp", sport=1, dport=2, seq=100, payload=b"x" * 10)
     ack = pcap.Packet(time=0, src="b", dst="a", proto="tcp", sport=2, dport=1, seq=5)
-    assert pcap.retransmissions([seg, ack, seg, ack, seg]) == 2
+    assert streams.retransmissions([seg, ack, seg, ack, seg]) == 2
     first = pcap.Packet(time=0, src="a", dst="b", proto="tcp", sport=1, dport=2, seq=100, payload=b"x" * 20)
     nxt = pcap.Packet(time=0, src="a", dst="b", proto="tcp", sport=1, dport=2, seq=120, payload=b"x" * 20)
     cut = pcap.Packet(time=0, src="a", dst="b", proto="tcp", sport=1, dport=2, seq=100, payload=b"x" * 30)
-    assert pcap.retransmissions([first, nxt]) == 0
-    assert pcap.retransmissions([first, nxt, cut]) == 1, "a resend cut differently still counts"
+    assert streams.retransmissions([first, nxt]) == 0
+    assert streams.retransmissions([first, nxt, cut]) == 1, "a resend cut differently still counts"
     wrap = pcap.Packet(time=0, src="a", dst="b", proto="tcp", sport=1, dport=2, seq=2**32 - 5, payload=b"x" * 10)
     after = pcap.Packet(time=0, src="a", dst="b", proto="tcp", sport=1, dport=2, seq=5, payload=b"x" * 10)
-    assert pcap.retransmissions([wrap, after]) == 0, "sequence numbers wrap"
+    assert streams.retransmissions([wrap, after]) == 0, "sequence numbers wrap"
 
 
 @pytest.mark.parametrize(("settings", "message"), [
@@ -102,7 +102,7 @@ def test_sizes_come_from_the_ip_header_when_the_capture_cut_packets_short() -> N
     assert segment.size == 60000 and len(segment.payload) < 2048
     resent = pcap.Packet(time=2, src="10.0.0.1", dst="10.0.0.2", proto="tcp", sport=9000, dport=40000, seq=30000,
                          payload=b"t" * 100)
-    assert pcap.retransmissions([segment, resent]) == 1, "a resend inside the cut-off part still counts"
+    assert streams.retransmissions([segment, resent]) == 1, "a resend inside the cut-off part still counts"
 
 
 def test_every_label_survives_any_bytes() -> None:
