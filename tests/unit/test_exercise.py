@@ -105,3 +105,22 @@ def test_checking_a_folder_without_programs_says_what_to_do(tmp_path: Path) -> N
     with pytest.raises(NothingToCheckError, match=r"none of your programs is here: `invoke exercise echo` copies "
                                                   r"the starters there \(client.py, server.py\)"):
         exercises.check(None, "echo", tmp_path, say=lambda _: None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", exercises.names())
+def test_an_exercise_readme_lists_its_checks_with_their_points(name: str) -> None:
+    """The fixed list a student is scored on, as the README shows it (the same order)."""
+    readme = (scenarios.SCENARIOS / name / "README.md").read_text()
+    rows = [line for line in readme.splitlines() if line.startswith("| `")]
+    declared = scenarios.declared(scenarios.load(name))
+    assert declared, f"{name} declares no CHECKS"
+    assert rows == [f"| `{d.role}.py` | {d.name} | {d.points:g} |" for d in declared]
+    assert {d.role for d in declared} <= set(exercises.roles(name)), "each check belongs to a role a student writes"
+
+
+@pytest.mark.parametrize("name", exercises.names())
+def test_check_names_carry_no_student_value(name: str) -> None:
+    """Grading gives each student other ports and payloads: names stay the same, or columns differ."""
+    one = [d.name for d in scenarios.declared(scenarios.load(name, {"port": 23456, "greeting": "hello-abc"}))]
+    assert one == [d.name for d in scenarios.declared(scenarios.load(name))]
+    assert not [n for n in one if "23456" in n or "hello-abc" in n]
