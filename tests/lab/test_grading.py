@@ -68,7 +68,7 @@ EXPECTED = {  # student -> (score out of 9: eight checks of the exercise and one
                  "ended with exit status 0"),
     "solo": (6, "not handed in: client.py"),
     "noexit": (6, "still running after 8s"),
-    "memorised": (8, "not printed: 'hello-"),
+    "memorised": (7, "not printed: 'hello-"),
     "forkbomb": (4, "Resource temporarily unavailable"),
     "hog": (4, "killed: SIGKILL"),
     "loop": (4, "should have bound udp port"),
