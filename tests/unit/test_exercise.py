@@ -105,3 +105,17 @@ def test_checking_a_folder_without_programs_says_what_to_do(tmp_path: Path) -> N
     with pytest.raises(NothingToCheckError, match=r"none of your programs is here: `invoke exercise echo` copies "
                                                   r"the starters there \(client.py, server.py\)"):
         exercises.check(None, "echo", tmp_path, say=lambda _: None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("name", "checks"), [("echo", ["CHECK_GONE"]),
+                                              ("tftp-download", ["CHECK_MISSING", "CHECK_LOST", "CHECK_STRAY"])])
+def test_the_checks_of_the_tutorials_mistakes_are_fixed_names_the_readme_lists_with_points(name: str,
+                                                                                            checks: list[str]) -> None:
+    """Grading gives each student other values: a check's name must not change with them."""
+    readme = (scenarios.SCENARIOS / name / "README.md").read_text()
+    example, other = scenarios.load(name), scenarios.load(name, {"port": 9417, "greeting": "bonjour"})
+    for constant in checks:
+        check = getattr(example, constant)
+        assert check == getattr(other, constant)
+        assert check.startswith("client: ")
+        assert f"| {check} | 1 |" in readme, (name, check)
