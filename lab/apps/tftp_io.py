@@ -175,13 +175,19 @@ def patience(timeout: float, give_up: float) -> float:
 
 
 def run_sender(sock: socket.socket, peer: Address, sender: Sender, timer: Rto, budget: float,
-               progress: Callable[[int], None] | None = None, spin: float = 0.0) -> Stats:
+               progress: Callable[[int], None] | None = None, spin: float = 0.0, when_asked: bool = False,
+               started: Callable[[], None] | None = None) -> Stats:
     """Send a file to ``peer``. ``timer`` says when to retransmit and learns the round trip;
-    the transfer gives up after ``budget`` seconds without an ACK that moves it on."""
+    the transfer gives up after ``budget`` seconds without an ACK that moves it on.
+    ``when_asked``: resend only when the peer repeats its last ACK, never on the timer (a
+    lesson's server: the client must recover a lost DATA itself). ``started``: called once the
+    first DATA is sent."""
     stats, start = Stats(), time.monotonic()
     link = Link(sock, peer, stats, MAX_CONTROL, spin)
     step = sender.start()
     link.send(step.send)
+    if started:
+        started()
     sent_at = moved = time.monotonic()  # when what is in flight was sent; the last progress
     timed = True  # nothing in flight was resent, so its ACK times a round trip (Karn)
     deadline = sent_at + timer.value  # the retransmission timer: only progress restarts it
@@ -192,6 +198,9 @@ def run_sender(sock: socket.socket, peer: Address, sender: Sender, timer: Rto, b
         if data is None:
             if now - moved >= budget:
                 raise stats.gave_up(f"no ACK for {budget:g} s ({stats.timeouts} retransmissions)")
+            if when_asked:  # the peer's timer, not ours, recovers a loss
+                deadline = now + timer.value
+                continue
             stats.timeouts += 1
             timer.expired()
             step = sender.on_timeout()
@@ -212,6 +221,10 @@ def run_sender(sock: socket.socket, peer: Address, sender: Sender, timer: Rto, b
                 timed, deadline = sender.resent == resent, sent_at + timer.value
                 if progress:
                     progress(min(sender.acked, sender.last or sender.acked) * sender.blksize)
+            elif when_asked:
+                step = sender.on_repeat(block)
+                link.send(step.send)
+                timed = timed and not step.send
         elif opcode not in (tftp.OACK, tftp.DATA, tftp.RRQ, tftp.WRQ):
             raise link.fail(data)
         # else: a retransmitted OACK/DATA/request from a slow peer: nothing to do

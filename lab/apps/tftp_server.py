@@ -15,11 +15,13 @@ thread, so many clients are served at once and a slow one delays nobody. Safety:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import socket
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +43,7 @@ from lab.proto.rto import Rto
 from lab.proto.tftp_session import Reader, Receiver, Sender
 
 MAX_NAME = 255
+STRAY = b"not from this transfer "  # what a stray DATA carries (--stray-data)
 
 
 class Refused(Exception):
@@ -58,6 +61,8 @@ class Policy:
     max_windowsize: int
     timeout: float
     give_up: float
+    when_asked: bool = False  # a lesson's server: resend only when the client asks again
+    stray: bool = False       # a lesson's server: a second sender's DATA 2 after each DATA 1
 
 
 def resolve_path(root: Path, name: str) -> Path:
@@ -143,9 +148,29 @@ class Session(threading.Thread):
             timer, give_up = Rto(ceiling=timeout), patience(timeout, self.policy.give_up)
             if options:
                 self.wait_ack0(timer, give_up, tftp.OAck(options).encode())
-            stats = run_sender(self.sock, self.client, Sender(read, blksize, windowsize), timer, give_up)
+            with contextlib.ExitStack() as stack:
+                started = self.stray_sender(stack) if self.policy.stray else None
+                stats = run_sender(self.sock, self.client, Sender(read, blksize, windowsize), timer, give_up,
+                                   when_asked=self.policy.when_asked, started=started)
         stats.bytes = size
         return stats
+
+    def stray_sender(self, stack: contextlib.ExitStack) -> Callable[[], None]:
+        """What sends, once DATA 1 is out, a DATA 2 of other bytes from a second port of this host
+        (a second sender): the client must ignore it or answer ERROR 5, and the transfer goes
+        on with this session's port (RFC 1350 section 4). Its socket stays open to the end, so
+        the client's answer to it meets a socket, not an ICMP error."""
+        stray = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+        stray.bind((self.sock.getsockname()[0], 0))
+
+        def send() -> None:
+            send_once(stray, tftp.Data(2, STRAY * (512 // len(STRAY))).encode(), self.client)
+            port = stray.getsockname()[1]
+            self.out.event("stray", f"sent a stray DATA 2 from port {port} (not this transfer's "
+                           f"{self.sock.getsockname()[1]}) to {self.client[0]}:{self.client[1]}",
+                           peer=self.client, port=port, tid=self.sock.getsockname()[1])
+
+        return send
 
     def wait_ack0(self, timer: Rto, give_up: float, oack: bytes) -> None:
         """After an OACK for RRQ, the client confirms with ACK 0 (or refuses with ERROR 8).
@@ -206,7 +231,7 @@ def serve(args: argparse.Namespace, out: common.Output) -> int:
     if not root.is_dir():
         raise common.ProgramError(f"--root {args.root} is not a folder")
     policy = Policy(root, args.writable, args.create, args.max_blksize, args.max_windowsize, args.timeout,
-                    args.give_up)
+                    args.give_up, args.resend_when_asked, args.stray_data)
     with common.udp_socket(args.bind, args.port) as sock:
         local = sock.getsockname()
         out.event("listening", f"tftp server on udp {local[0]}:{local[1]} serving {root}", local=local)
@@ -238,6 +263,13 @@ def main(argv: list[str] | None = None) -> int:
                    help="the longest wait before resending (the timer adapts below it to the round trip)")
     p.add_argument("--give-up", type=float, default=5.0, metavar="S",
                    help="abandon a transfer after this many seconds without progress")
+    lesson = p.add_argument_group("for lessons' checks")
+    lesson.add_argument("--resend-when-asked", action="store_true",
+                        help="resend a DATA only when the client ACKs the previous block again, never on a timer: "
+                             "a lost DATA is recovered by the client's timeout alone (RFC 1350 section 2)")
+    lesson.add_argument("--stray-data", action="store_true",
+                        help="after DATA 1 of a download, send one DATA 2 of other bytes from a second port: a "
+                             "second sender the client must ignore or answer with ERROR 5 (RFC 1350 section 4)")
     args = p.parse_args(argv)
     out = common.Output(args.json, args.encoding)
     return common.run(lambda: serve(args, out), out, "tftp-server")

@@ -101,6 +101,17 @@ class Sender:
             return Step(send=[self._block(block + 1), *new])
         return Step(send=self._window())
 
+    def on_repeat(self, wire_block: int) -> Step:
+        """The receiver ACKed again the block it had ACKed: the next DATA was lost, and its
+        timer asks for it (RFC 1350 section 2: the recipient times out and sends its last packet
+        again). Only for a sender that never resends on a timer of its own (a lesson's server
+        that checks a client recovers a loss itself): a sender with a timer must ignore it (RFC
+        1123 4.2.3.1, the Sorcerer's Apprentice)."""
+        if unwrap(wire_block, self.acked) != self.acked or (self.last is not None and self.acked >= self.last):
+            return Step()
+        self.resent += 1
+        return Step(send=[self._block(self.acked + 1)])
+
     def on_timeout(self) -> Step:
         self.stalled += 1
         if self.stalled % 2:  # the first block after the last ACK, alone: the receiver answers how far it got

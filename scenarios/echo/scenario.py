@@ -7,6 +7,10 @@ and b1, the client against the reference server.
 
 from __future__ import annotations
 
+import time
+
+from lab.control.programs import STDERR, STDOUT
+from lab.errors import WaitTimeoutError
 from lab.harness.scenario import Needs, Role, Stage, value
 
 TITLE = "a UDP echo server returns every datagram unchanged"
@@ -20,13 +24,17 @@ ROLES = {
     "client": Role("h1", ["lab", "udp-echo-client", "srv", str(PORT), "--json"], args=("srv", str(PORT))),
 }
 SENT = LINES[: LINES.index("exit")]
+GONE_LIMIT = 5  # seconds: 2 for the reply that never comes, the rest to start and end
+EXIT_NO_REPLY = 3  # the client's exit status when a reply never came (README), as `lab udp-echo-client`
+CHECK_GONE = f"client: with the server gone, it gives up on a reply within 2 s, says `no reply` " \
+             f"and ends with exit status {EXIT_NO_REPLY}"
 BIND = "server: binds the udp port it is given, on every address"
 CHECKS = {  # what a student is scored on, role by role (1 point each)
     "server": [BIND,
                "server: a reply for every line from h1", "server: replies from h1 byte-identical to what was sent",
                "server: a reply for every line from b1", "server: replies from b1 byte-identical to what was sent"],
     "client": ["client: each line crossed as one datagram, in order", "client: printed every reply",
-               "client: `exit` ended it, with exit status 0"],
+               "client: `exit` ended it, with exit status 0", CHECK_GONE],
 }
 
 
@@ -70,6 +78,36 @@ def play(stage: Stage) -> None:
         stage.check("client: `exit` ended it, with exit status 0", client.exit_code == 0 and "exit" not in received,
                     f"exit status {client.exit_code}; server received {len(received)} datagrams",
                     hint="stop reading at the line `exit` (do not send it) and at end of input")
+    with stage.part("the client, with the server gone"):
+        server_gone(stage)
+
+
+def server_gone(stage: Stage) -> None:
+    """No server on the port: the reply never comes. The client waits its 2 s, says so, and
+    ends at the end of its input with the status the README gives; it does not wait forever."""
+    stage.step(CHECK_GONE)
+    stage.say(f"(no server on srv port {PORT} now: the client's line gets no reply)")
+    client = stage.start("client")
+    started = time.monotonic()
+    client.send_line(LINES[0])
+    client.close_stdin()
+    try:
+        code: int | None = client.wait_exit(GONE_LIMIT)
+        ended = f"ended with exit status {code} after {time.monotonic() - started:.1f} s"
+    except WaitTimeoutError:
+        client.stop()
+        code, ended = None, f"was still running {GONE_LIMIT} s later, waiting for the reply (socklab stopped it)"
+    said = stage.printed(client, "no reply") or (  # the reference client says so in an event of its own
+        not stage.mine("client") and any(e["event"] == "missing" for e in client.events()))
+    lines = [*client.lines(STDOUT), *client.lines(STDERR)]
+    shown = "printed `no reply`" if said else (f"printed no `no reply` (its last line: {lines[-1][:80]})" if lines
+                                                else "printed nothing")
+    stage.check(CHECK_GONE, said and code == EXIT_NO_REPLY,
+                f"no server listens on srv udp port {PORT}; the client on h1 was given one line, then the end of "
+                f"its input; it {shown} and {ended}",
+                expected=f"a line with `no reply` within 2 s, then exit status {EXIT_NO_REPLY} at the end of input",
+                hint="sock.settimeout(2.0) before recvfrom; on socket.timeout print `no reply` and go on with the "
+                     f"next line; at the end, sys.exit({EXIT_NO_REPLY}) if a reply was missing")
 
 
 def _short(items: list[str]) -> str:

@@ -17,6 +17,12 @@ from lab.harness import exercise as exercises
 pytestmark = pytest.mark.lab
 CASES = Path(__file__).parent / "exercises"
 
+# What the tutorials' programs get wrong (tests/lab/exercises/*/tutorial/ copies them)
+GONE = "client: with the server gone, it gives up on a reply within 2 s, says `no reply` and ends with exit status 3"
+TFTP_MISSING = "client: a file the server does not have: prints its ERROR and exits with status 1"
+TFTP_LOST = "client: one DATA lost on its host: it asks again, the file arrives byte-identical"
+TFTP_STRAY = "client: a DATA from a second sender (another port) is not taken, the file arrives byte-identical"
+
 # (exercise, case): (the checks that must FAIL, a text the report must show)
 WRONG = {
     ("echo", "upper"): ({"server: replies from h1 byte-identical to what was sent",
@@ -25,7 +31,8 @@ WRONG = {
                             "bound to 127.0.0.1:9001 only"),
     ("echo", "small-buffer"): ({"server: replies from h1 byte-identical to what was sent",
                                 "server: replies from b1 byte-identical to what was sent"}, "(1024 chars)"),
-    ("echo", "no-exit"): ({"client: sends each line and ends at `exit`"}, "socklab stopped it"),
+    ("echo", "no-exit"): ({"client: sends each line and ends at `exit`", GONE}, "socklab stopped it"),
+    ("echo", "tutorial"): ({GONE}, "was still running 5 s later, waiting for the reply"),
     ("timestamp", "no-brackets"): ({"udp: every reply is [time]data", "udp: the data comes back after the time",
                                     "udp: the time is the server's (now, to the minute)"}, "hello"),
     ("timestamp", "one-recv"): ({"tcp: every reply is [time]data", "tcp: the data comes back after the time",
@@ -50,8 +57,11 @@ WRONG = {
                                         "lesson.bin (1500 bytes): every block ACKed once, the last one too",
                                         "the transfer was RRQ, then DATA 1-3 (512, 512, 476 bytes), each ACKed",
                                         "exact.bin (1024 bytes): every block ACKed once, the last one too",
-                                        "empty.bin (0 bytes): every block ACKed once, the last one too"},
+                                        "empty.bin (0 bytes): every block ACKed once, the last one too",
+                                        TFTP_LOST, TFTP_STRAY},
                                        "lesson.bin differs"),
+    ("tftp-download", "tutorial"): ({TFTP_MISSING, TFTP_LOST, TFTP_STRAY},
+                                    "the client ACKed the second sender's DATA"),
     ("broadcast", "no-so-broadcast"): ({"limited broadcast from h1 reached exactly its LAN",
                                         "limited broadcast from b1 reached exactly its LAN"}, "PermissionError"),
     ("broadcast", "unicast"): ({"limited broadcast from h1 reached exactly its LAN",

@@ -42,6 +42,20 @@ def test_empty_file_is_one_empty_block() -> None:
     assert s.on_ack(1).done
 
 
+def test_a_repeated_ack_asks_for_the_next_block_once_more_from_a_sender_without_a_timer() -> None:
+    """--resend-when-asked: the client's timeout, repeating ACK 1, is what recovers a lost DATA 2."""
+    s = Sender(source(b"x" * 1500))
+    s.start()
+    assert blocks(s.on_ack(1).send) == [(2, 512)]
+    assert s.on_ack(1).send == [], "on_ack still never resends (RFC 1123)"
+    assert blocks(s.on_repeat(1).send) == [(2, 512)]
+    assert s.on_repeat(0).send == [], "an older ACK asks for nothing"
+    assert blocks(s.on_ack(2).send) == [(3, 476)]
+    assert s.on_ack(3).done
+    assert s.on_repeat(3).send == [], "after the last block there is nothing to resend"
+    assert s.resent == 1
+
+
 def test_duplicate_ack_never_resends_data() -> None:
     s = Sender(source(b"x" * 2000))
     s.start()

@@ -8,7 +8,11 @@ in the current directory (RFC 1350, octet mode):
     send  ACK  = opcode 4 (2 bytes) + the block number, for every DATA
     a DATA with fewer than 512 bytes of data (maybe 0) is the last: write it, ACK it, stop.
     ERROR = opcode 5 + code (2 bytes) + message + b"\0": print it and exit with status 1.
-Use a timeout: a lost packet must not hang the client forever.
+Use a timeout: a lost packet must not hang the client forever. On a timeout, send your
+last packet again (the RRQ, or your last ACK): the server may be waiting for it to resend
+a lost DATA (RFC 1350 section 2). Give up after a few tries.
+The port of the first DATA is the transfer's: a packet from any other port is not the
+server's; ignore it (or answer ERROR 5, unknown transfer ID) and keep waiting (section 4).
 """
 
 import socket
