@@ -35,7 +35,7 @@ import json
 import shlex
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -285,6 +285,11 @@ class Stage:
     @property
     def passed(self) -> bool:
         return bool(self.counted) and all(c.ok for c in self.checks)
+
+
+def listed(items: Iterable[object], empty: str = "nothing") -> str:
+    """Items as evidence reads them: ‘a’, ‘b’ (no Python lists or reprs); ``empty`` for none."""
+    return ", ".join(f"‘{item}’" for item in items) or empty
 
 
 def names() -> list[str]:

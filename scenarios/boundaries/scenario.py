@@ -6,7 +6,7 @@ Exercise: receiver.py PORT (see README.md), driven by the reference sender on b1
 from __future__ import annotations
 
 from lab.control.capture import CaptureSet
-from lab.harness.scenario import Needs, Role, Stage, value
+from lab.harness.scenario import Needs, Role, Stage, listed, value
 
 TITLE = "TCP has no message boundaries (frame your messages); UDP keeps them but recvfrom(1024) cuts"
 NEEDS = Needs(lan=("srv",), across=("b1",))
@@ -46,12 +46,12 @@ def play(stage: Stage) -> None:
         # a long reply is printed cut to 60 bytes, with its size: rebuild it from those
         replies = [e["text"] + "x" * (e["size"] - e["bytes"]) for e in sender.events() if e["event"] == "reply"]
         shown = [r if len(r) < 40 else f"{r[:12]}... ({len(r)} chars)" for r in replies][:6]
-        stage.check("two messages in one send() get two replies", replies[:2] == WANT[:2], str(shown[:3]),
+        stage.check("two messages in one send() get two replies", replies[:2] == WANT[:2], listed(shown[:3]),
                     expected="['1 one', '2 two']", hint=HINT)
-        stage.check("a message split over two send()s gets one reply", replies[2:3] == WANT[2:3], str(shown[2:4]),
+        stage.check("a message split over two send()s gets one reply", replies[2:3] == WANT[2:3], listed(shown[2:4]),
                     expected="'3 three'", hint=HINT)
         stage.check(f"a {BIG}-byte message (many recv()s) gets one whole reply", replies[3:4] == WANT[3:4],
-                    str(shown[3:]), expected=f"'4 xxx...' ({BIG + 2} chars)", hint=HINT)
+                    listed(shown[3:]), expected=f"'4 xxx...' ({BIG + 2} chars)", hint=HINT)
         stage.check("the receiver closed after the sender's end (no more, no fewer replies)",
                     sender.exit_code == 0 and len(replies) == len(WANT), f"{len(replies)} replies, sender exit "
                     f"status {sender.exit_code}", hint="recv() returning b'' is the end: close the connection")
@@ -68,7 +68,8 @@ def lesson(stage: Stage) -> None:
     got = sizes(recv)
     segments = [p for p in cap.packets["srv"] if p.proto == "tcp" and p.size and p.src_name == "b1"]
     stage.say(f"   recv() sizes: {got[:8]}{' ...' if len(got) > 8 else ''}; data segments on the wire: {len(segments)}")
-    stage.check("a recv() returned the bytes of several send()s at once", got[0] > len("one\ntwo\n"), str(got[:3]))
+    stage.check("a recv() returned the bytes of several send()s at once", got[0] > len("one\ntwo\n"),
+                f"recv() sizes {listed(got[:3])}")
     stage.check(f"one {BIG}-byte send() arrived over several recv()s and segments",
                 len(got) >= 2 and len(segments) > 2, f"{len(got)} recvs, {len(segments)} segments")
     recv.stop()
@@ -78,5 +79,5 @@ def lesson(stage: Stage) -> None:
     stage.run("sender", "--proto", "udp")
     got = [e["bytes"] for e in udp.wait_event("recv", count=2)]
     stage.check("UDP: the big datagram was cut to 1024 bytes, silently; the next one arrived whole",
-                got == [1024, 5], str(got))
+                got == [1024, 5], f"recv() sizes {listed(got)}")
     udp.stop()

@@ -5,7 +5,7 @@ Exercise: server.py PORT (see README.md), checked with reference members on h1, 
 
 from __future__ import annotations
 
-from lab.harness.scenario import Needs, Role, Stage, value
+from lab.harness.scenario import Needs, Role, Stage, listed, value
 
 TITLE = "a UDP chat room server relays each message to every other member"
 NEEDS = Needs(lan=("srv", "h1", "h2", "h3"), across=("b1",))
@@ -50,7 +50,7 @@ def play(stage: Stage) -> None:
         program.send_line(f"hi from {name}")
     for name, program in members.items():
         others = [n for n in MEMBERS if n != name]
-        stage.step(f"{name} gets the others' messages", expected=str([f"{o}: hi from {o}" for o in others]),
+        stage.step(f"{name} gets the others' messages", expected=listed(f"{o}: hi from {o}" for o in others),
                    hint="relay `MSG <text>` as `<name>: <text>` to every member but the sender")
         for other in others:
             program.wait_event("received", text=f"{other}: hi from {other}", timeout=WAIT)
@@ -69,8 +69,8 @@ def play(stage: Stage) -> None:
     for name, program in members.items():
         others = [n for n in MEMBERS if n != name]
         stage.check(f"{name} got the others' messages and not its own",
-                    chat(program) == sorted(f"{o}: hi from {o}" for o in others), str(chat(program)),
-                    expected=str(sorted(f"{o}: hi from {o}" for o in others)),
+                    chat(program) == sorted(f"{o}: hi from {o}" for o in others), listed(chat(program)),
+                    expected=listed(sorted(f"{o}: hi from {o}" for o in others)),
                     hint="skip the sender's own address when relaying")
     stage.say("carol (across the router) leaves")
     members["carol"].close_stdin()

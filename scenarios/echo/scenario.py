@@ -11,7 +11,7 @@ import time
 
 from lab.control.programs import STDERR, STDOUT
 from lab.errors import WaitTimeoutError
-from lab.harness.scenario import Needs, Role, Stage, value
+from lab.harness.scenario import Needs, Role, Stage, listed, value
 
 TITLE = "a UDP echo server returns every datagram unchanged"
 NEEDS = Needs(lan=("srv", "h1"), across=("b1",))
@@ -111,7 +111,7 @@ def server_gone(stage: Stage) -> None:
 
 
 def _short(items: list[str]) -> str:
-    return ", ".join(repr(i if len(i) < 40 else i[:37] + "...") for i in items)
+    return listed(i if len(i) < 40 else i[:37] + "..." for i in items)
 
 
 def _first_difference(want: list[str], got: list[str]) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lab.control.wait import wait_until
 from lab.errors import WaitTimeoutError
-from lab.harness.scenario import Needs, Role, Stage, value
+from lab.harness.scenario import Needs, Role, Stage, listed, value
 
 TITLE = "a TCP group chat: everyone gets every message; a killed client leaves, the rest carry on"
 NEEDS = Needs(lan=("srv", "h1", "h2", "h3"), across=("b1", "b2"))
@@ -207,16 +207,17 @@ def lesson(stage: Stage) -> None:
     for name, program in members.items():  # eve's line came after every hello: an echo would have too
         chat = sorted(t for t in received(program) if ": hello from " in t)
         stage.check(f"{name} got every other message once, never its own",
-                    chat == sorted(f"{o}: hello from {o}" for o in MEMBERS if o != name), str(chat))
+                    chat == sorted(f"{o}: hello from {o}" for o in MEMBERS if o != name), listed(chat))
     stage.say("dave's program is killed with SIGKILL: no bye, the kernel closes its socket")
     members["dave"].signal("KILL")
     for name in ("alice", "bob", "carol"):
         members[name].wait_event("received", text="* dave left (disconnected)")
     told = [n for n in ("alice", "bob", "carol") if "* dave left (disconnected)" in received(members[n])]
-    stage.check("the others were told dave left", told == ["alice", "bob", "carol"], str(told))
+    stage.check("the others were told dave left", told == ["alice", "bob", "carol"], listed(told))
     members["alice"].send_line("still here?")
     for name in ("bob", "carol"):
         members[name].wait_event("received", text="alice: still here?")
     stage.check("the rest carry on", all("alice: still here?" in received(members[n]) for n in ("bob", "carol")))
     left = [e for e in server.events() if e["event"] == "left"]
-    stage.check("the server logged dave's departure", [e["reason"] for e in left] == ["disconnected"], str(left))
+    reasons = [e["reason"] for e in left]
+    stage.check("the server logged dave's departure", reasons == ["disconnected"], listed(reasons))

@@ -7,7 +7,7 @@ the server ends.
 
 from __future__ import annotations
 
-from lab.harness.scenario import Needs, Role, Stage, value
+from lab.harness.scenario import Needs, Role, Stage, listed, value
 
 TITLE = "one-to-one TCP chat: lines both ways, `bye` from either side ends it"
 NEEDS = Needs(lan=("srv", "h1"))
@@ -55,12 +55,12 @@ def conversation(stage: Stage, tested: str, closer: str) -> None:
     server.wait_listening(PORT, "tcp")
     stage.done()
     client = stage.start("client", reference=tested != "client")
-    stage.step(f"{p}the server gets the client's line", expected=repr(HELLO),
+    stage.step(f"{p}the server gets the client's line", expected=listed([HELLO]),
                hint="connect, then send each stdin line with its newline; the server prints each line it gets")
     client.send_line(HELLO)
     stage.wait_printed(server, HELLO, WAIT)
     stage.done()
-    stage.step(f"{p}the client gets the server's line, in UTF-8", expected=repr(REPLY),
+    stage.step(f"{p}the client gets the server's line, in UTF-8", expected=listed([REPLY]),
                hint="encode and decode with 'utf-8' on both sides (the tutorials mix gbk in: 你好 garbles)")
     server.send_line(REPLY)
     stage.wait_printed(client, REPLY, WAIT)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from lab.control.capture import CaptureSet
 from lab.control.programs import STDERR, STDOUT, HostProgram
 from lab.errors import WaitTimeoutError
-from lab.harness.scenario import Needs, Role, Stage
+from lab.harness.scenario import Needs, Role, Stage, listed
 from lab.harness.tftp import ROOT, make_file, one_data_dropped
 from lab.wire.pcap import Packet
 
@@ -70,10 +70,10 @@ def play(stage: Stage) -> None:
         if name == "lesson.bin":
             stage.say("   " + "\n   ".join(labels))
             stage.check("the transfer was RRQ, then DATA 1-3 (512, 512, 476 bytes), each ACKed", labels == LESSON,
-                        str(labels), expected=str(LESSON), hint="RRQ: opcode 1, filename, 0, 'octet', 0")
+                        listed(labels), expected=listed(LESSON), hint="RRQ: opcode 1, filename, 0, 'octet', 0")
             ports = {p.sport for p in cap.packets["b1"] if p.src_name == "srv"}
             stage.check("the server answered from a new port (its transfer ID), not 69",
-                        bool(ports) and 69 not in ports, str(ports),
+                        bool(ports) and 69 not in ports, f"srv answered from port {listed(sorted(ports))}",
                         hint="send each ACK to the address and port the DATA came from, not to 69")
     with stage.part("a file the server does not have"):
         missing(stage, server)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 
-from lab.harness.scenario import Needs, Role, Stage, value
+from lab.harness.scenario import Needs, Role, Stage, listed, value
 
 TITLE = "a timestamp server replies [time]data, the same over UDP and TCP"
 NEEDS = Needs(lan=("srv",), across=("b1",))
@@ -48,10 +48,10 @@ def play(stage: Stage) -> None:
             stage.say(f"{proto}: {replies}")
             parsed = [STAMP.match(r) for r in replies]
             stage.check(f"{proto}: every reply is [time]data", len(replies) == len(LINES) and all(parsed),
-                        str(replies), expected=f"{len(LINES)} replies like [{time.ctime()}]hello", hint=HINT)
+                        listed(replies), expected=f"{len(LINES)} replies like [{time.ctime()}]hello", hint=HINT)
             data = [m.group(2) for m in parsed if m]
-            stage.check(f"{proto}: the data comes back after the time", data == LINES, str(data),
-                        expected=str(LINES), hint=HINT + (" (over TCP: one reply line per line received: "
+            stage.check(f"{proto}: the data comes back after the time", data == LINES, listed(data),
+                        expected=listed(LINES), hint=HINT + (" (over TCP: one reply line per line received: "
                                                           "a recv() may hold several lines, or part of one)"
                                                           if proto == "tcp" else ""))
             ok = bool(parsed) and parsed[0] is not None

@@ -57,26 +57,26 @@ def a_class(folder: Path) -> Path:
     return folder
 
 
-EXPECTED = {  # student -> (score out of 9: eight checks of the exercise and one against floods, reason)
-    "ref": (9, ""),
-    "twin": (9, ""),
-    "Upper Case": (7, "got back 'HELLO-"),
-    "small": (7, "(1024 chars)"),
-    "hardcoded": (4, "but it bound"),
-    "localhost": (4, "127.0.0.1"),
-    "exits": (4, "not reached: server: binds the udp port it is given, on every address failed (server.py on srv "
+EXPECTED = {  # student -> (score out of 10: nine checks of the exercise and one against floods, reason)
+    "ref": (10, ""),
+    "twin": (10, ""),
+    "Upper Case": (8, "got back ‘HELLO-"),
+    "small": (8, "(1024 chars)"),
+    "hardcoded": (5, "but it bound"),
+    "localhost": (5, "127.0.0.1"),
+    "exits": (5, "not reached: server: binds the udp port it is given, on every address failed (server.py on srv "
                  "ended with exit status 0"),
     "solo": (6, "not handed in: client.py"),
     "noexit": (6, "still running after 8s"),
-    "memorised": (7, "not printed: 'hello-"),
-    "forkbomb": (4, "Resource temporarily unavailable"),
-    "hog": (4, "killed: SIGKILL"),
-    "loop": (4, "should have bound udp port"),
-    "flood": (8, "srv sent 20,0"),
-    "filler": (4, "No space left on device; /var/tmp: No space left on device; /home/student: No space left "
+    "memorised": (8, "not printed: ‘hello-"),
+    "forkbomb": (5, "Resource temporarily unavailable"),
+    "hog": (5, "killed: SIGKILL"),
+    "loop": (5, "should have bound udp port"),
+    "flood": (9, "srv sent 20,0"),
+    "filler": (5, "No space left on device; /var/tmp: No space left on device; /home/student: No space left "
                   "on device; /work: Read-only file system"),
-    "killer": (4, "PermissionError: [Errno 1] Operation not permitted"),
-    "escaper": (4, "No route to host"),
+    "killer": (5, "PermissionError: [Errno 1] Operation not permitted"),
+    "escaper": (5, "No route to host"),
     "broken": (0, "not handed in: no program of any role"),
 }
 
@@ -97,7 +97,7 @@ def test_a_class_is_graded_each_in_a_lab_of_its_own(engine: Engine, tmp_path: Pa
     grades.write(out, "echo", graded)
 
     scores = {g.student: (g.score, g.max_score) for g in graded}
-    assert scores == {s: (float(n), 9.0) for s, (n, _) in EXPECTED.items()}
+    assert scores == {s: (float(n), 10.0) for s, (n, _) in EXPECTED.items()}
     names = [c.name for c in graded[0].checks]
     for g in graded:
         assert [c.name for c in g.checks] == names, "every student is scored on the same list"
@@ -171,8 +171,8 @@ def test_hidden_checks_with_weights_and_visibility(engine: Engine, tmp_path: Pat
     graded = grading.grade(run, collect(folder, ["client", "server"]), 1, say=print)
     grades.write(tmp_path / "out", "echo", graded)
     hard, ref = graded
-    assert (ref.score, ref.max_score) == (9 - 1 + 2 + 3, 9 - 1 + 2 + 3), "weights 2 and 3 instead of 1"
-    assert (hard.score, hard.max_score) == (4 + 0, ref.max_score), "its server never bound the port asked"
+    assert (ref.score, ref.max_score) == (10 - 1 + 2 + 3, 10 - 1 + 2 + 3), "weights 2 and 3 instead of 1"
+    assert (hard.score, hard.max_score) == (5 + 0, ref.max_score), "its server never bound the port asked"
     results = json.loads((tmp_path / "out" / ref.id / "results.json").read_text())
     hidden = [t for t in results["tests"] if t["name"].startswith("hidden:")]
     assert hidden == [{"name": "hidden: the server held up on both LANs", "score": 3.0, "max_score": 3.0,
@@ -183,3 +183,23 @@ def test_hidden_checks_with_weights_and_visibility(engine: Engine, tmp_path: Pat
     with pytest.raises(GradingError, match=r"CHECKS must name the checks its play\(\) decides"):
         (tmp_path / "checks" / "echo.py").write_text(HIDDEN.replace("CHECKS = ", "NAMES = "))
         grading.load_rules(tmp_path / "checks", "echo")
+
+
+TFTP = ROOT / "tests" / "lab" / "exercises" / "tftp-download"
+
+
+def test_a_tutorial_style_tftp_client_passes_the_basics_and_fails_exactly_the_tutorials_mistakes(
+        engine: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "class"
+    for student, source in (("ref", TFTP / "solution"), ("tutorial", TFTP / "tutorial")):
+        (folder / student).mkdir(parents=True)
+        shutil.copy(source / "client.py", folder / student / "client.py")
+    run = grading.Grading(engine, "tftp-download", "s6", grading.Rules(), tmp_path / "out")
+    ref, tutorial = grading.grade(run, collect(folder, ["client"]), 1, say=print)
+    assert (ref.score, ref.max_score) == (12, 12), [c for c in ref.checks if not c.ok]
+    failed = {c.name for c in tutorial.checks if not c.ok}
+    assert failed == {"client: a file the server does not have: prints its ERROR and exits with status 1",
+                      "client: one DATA lost on its host: it asks again, the file arrives byte-identical",
+                      "client: a DATA from a second sender (another port) is not taken, the file arrives "
+                      "byte-identical"}, [(c.name, c.observed) for c in tutorial.checks if not c.ok]
+    assert (tutorial.score, tutorial.max_score) == (9, 12)

@@ -27,7 +27,7 @@ def test_a_second_run_with_the_same_seed_grades_nothing_again(engine: Engine, tm
     first = grading.grade(run, collect(folder, ["client", "server"]), 1, say=print)
     said: list[str] = []
     again = grading.grade(run, collect(folder, ["client", "server"]), 1, say=said.append)
-    assert [g.score for g in again] == [g.score for g in first] == [6.0, 9.0]
+    assert [g.score for g in again] == [g.score for g in first] == [6.0, 10.0]
     assert all("graded before with this seed" in line or "this machine" in line for line in said), said
     assert grading.values_for("s2", "ref") == grading.values_for("s2", "ref") != grading.values_for("s3", "ref")
 
@@ -50,6 +50,6 @@ def test_ctrl_c_leaves_nothing_running_and_a_rerun_completes(engine: Engine, tmp
         assert engine.containers(lab) == [] and engine.networks(lab) == [], f"Ctrl-C removed {lab}"
     rerun = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert rerun.returncode == 0, rerun.stderr
-    assert "a: graded before with this seed (9/9)" in rerun.stdout
+    assert "a: graded before with this seed (10/10)" in rerun.stdout
     assert [line.split(",")[:3] for line in (tmp_path / "out" / "grades.csv").read_text().splitlines()[1:]] == [
-        ["a", "a", "9"], ["b", "b", "9"], ["c", "c", "9"]]
+        ["a", "a", "10"], ["b", "b", "10"], ["c", "c", "10"]]
