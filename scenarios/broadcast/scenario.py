@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 
-from lab.harness.scenario import Role, Stage, value
+from lab.harness.scenario import Role, Stage, listed, value
 
 TITLE = "a broadcast reaches every host of the sender's LAN and stops at the router"
 PORT = value("port", 9004)
@@ -54,7 +54,7 @@ def play(stage: Stage) -> None:
             stage.say(f"{sender:>3} {kind[:3]}{row}")
             expected = [h for h in hosts if topo.same_lan(h, sender)]
             stage.check(f"{kind} broadcast from {sender} reached exactly its LAN", reached == expected,
-                        f"reached {reached}", expected=f"{expected} (the hosts of {sender}'s LAN)",
+                        f"reached {listed(reached)}", expected=f"{listed(expected)} (the hosts of {sender}'s LAN)",
                         hint="setsockopt(SOL_SOCKET, SO_BROADCAST, 1), then sendto(message, ('<broadcast>', port))")
     refused = stage.run("sender", "--no-so-broadcast", "--message", "x", host=senders[0], reference=True)
     stage.check("without SO_BROADCAST the kernel refuses the send",

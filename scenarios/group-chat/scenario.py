@@ -86,7 +86,7 @@ def server_part(stage: Stage) -> None:
         want = sorted(f"{o}说:{w} from {o}" for o in members if o != name for w in ("hello", "again"))
         if got != want:
             extra = [t for t in got if t not in want or got.count(t) > 1]
-            wrong[name] = ", ".join(f"{what} {lines}" for what, lines in (
+            wrong[name] = ", ".join(f"{what} {listed(lines)}" for what, lines in (
                 ("also got", sorted(set(extra))), ("lacks", sorted(set(want) - set(got)))) if lines)
     stage.check("server: each client got every other line once, as sent, and never its own", not wrong,
                 "; ".join(f"{n} {w}" for n, w in wrong.items()) or "all as sent",

@@ -26,7 +26,7 @@ TFTP_STRAY = "client: a DATA from a second sender (another port) is not taken, t
 # (exercise, case): (the checks that must FAIL, a text the report must show)
 WRONG = {
     ("echo", "upper"): ({"server: replies from h1 byte-identical to what was sent",
-                         "server: replies from b1 byte-identical to what was sent"}, "'HELLO'"),
+                         "server: replies from b1 byte-identical to what was sent"}, "‘HELLO’"),
     ("echo", "localhost"): ({"server: binds the udp port it is given, on every address"},
                             "bound to 127.0.0.1:9001 only"),
     ("echo", "small-buffer"): ({"server: replies from h1 byte-identical to what was sent",
@@ -39,7 +39,7 @@ WRONG = {
                                  "tcp: the time is the server's (now, to the minute)"}, "a recv() may hold several"),
     ("chatroom", "echo-to-sender"): ({"alice got the others' messages and not its own",
                                       "bob got the others' messages and not its own",
-                                      "carol got the others' messages and not its own"}, "'alice: hi from alice'"),
+                                      "carol got the others' messages and not its own"}, "‘alice: hi from alice’"),
     ("tcp-chat", "bye-newline"): ({"server (client ends): `bye` from the client ends both programs"},
                                   "still running after 5s"),
     ("tcp-chat", "gbk"): ({"server (client ends): the client gets the server's line, in UTF-8",
@@ -48,7 +48,7 @@ WRONG = {
                                   "client.py on h1 was still running"),
     ("group-chat", "drops-second"): ({"server: a client's second line reaches the others too"}, "again from bob"),
     ("group-chat", "echo-to-sender"): ({"server: each client got every other line once, as sent, and never its own"},
-                                       "alice also got ['alice说:again from alice', 'alice说:hello from alice']"),
+                                       "alice also got ‘alice说:again from alice’, ‘alice说:hello from alice’"),
     ("group-chat", "keeps-vanished"): ({"server: closes the connection of a client that vanished"}, "CLOSE-WAIT"),
     ("group-chat", "no-name"): ({"client: sends each typed line as `alice说:<line>`"}, "* hello from alice joined"),
     ("group-chat", "endless-recv"): ({"client: ends when the server closes the connection"},
@@ -65,12 +65,12 @@ WRONG = {
     ("broadcast", "no-so-broadcast"): ({"limited broadcast from h1 reached exactly its LAN",
                                         "limited broadcast from b1 reached exactly its LAN"}, "PermissionError"),
     ("broadcast", "unicast"): ({"limited broadcast from h1 reached exactly its LAN",
-                                "limited broadcast from b1 reached exactly its LAN"}, "reached ['srv']"),
+                                "limited broadcast from b1 reached exactly its LAN"}, "reached ‘srv’"),
     ("boundaries", "one-recv"): ({"two messages in one send() get two replies",
                                   "a message split over two send()s gets one reply",
                                   "a 100000-byte message (many recv()s) gets one whole reply",
                                   "the receiver closed after the sender's end (no more, no fewer replies)"},
-                                 "'1 one', 'two'"),
+                                 "‘1 one’, ‘two’"),
 }
 
 
@@ -103,6 +103,20 @@ def test_the_reference_solution_passes(lab: Lab, submit, exercise: str) -> None:
     outcome = play(lab, exercise, submit(exercise, "solution"))
     assert outcome.stage.own, "the solution's files took no role"
     assert outcome.passed, exercises.render(outcome)
+
+
+def test_a_role_without_the_students_file_is_the_references_and_not_counted(lab: Lab, submit) -> None:  # type: ignore[no-untyped-def]
+    folder = submit("echo", "solution")
+    (folder / "client.py").unlink()
+    outcome = play(lab, "echo", folder)
+    reference = {c.name for c in outcome.stage.checks if c.name in outcome.stage.reference}
+    assert reference == {d.name for d in exercises.scenarios.declared(exercises.scenarios.load("echo"))
+                         if d.role == "client"}, "the client's checks, played by the reference client"
+    assert [c.name for c in outcome.stage.counted] == [d.name for d in exercises.scenarios.declared(
+        exercises.scenarios.load("echo")) if d.role == "server"]
+    assert outcome.passed and outcome.summary == ("all 5 checks pass; 4 more checks of client.py (played by the "
+                                                  "reference program: no file of yours) are not counted")
+    assert {c["by"] for c in outcome.as_json()["checks"] if c["name"] in reference} == {"reference"}
 
 
 @pytest.mark.parametrize(("exercise", "case"), sorted(WRONG))

@@ -68,7 +68,7 @@ EXPECTED = {  # student -> (score out of 10: nine checks of the exercise and one
                  "ended with exit status 0"),
     "solo": (6, "not handed in: client.py"),
     "noexit": (6, "still running after 8s"),
-    "memorised": (8, "not printed: ‘hello-"),
+    "memorised": (7, "not printed: ‘hello-"),
     "forkbomb": (5, "Resource temporarily unavailable"),
     "hog": (5, "killed: SIGKILL"),
     "loop": (5, "should have bound udp port"),
