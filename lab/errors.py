@@ -119,6 +119,15 @@ class PictureError(LabError):
     """A picture or report that cannot be made: a missing tool (Graphviz, Chromium), a bad name."""
 
 
+class ToolMissingError(PictureError):
+    """An optional program (Graphviz, Chromium) is not installed: what needs it is left out."""
+
+    def __init__(self, tool: str, install: str, used_for: str) -> None:
+        self.tool = tool
+        self.install = install
+        super().__init__(f"{tool} is not installed (it {used_for}): `{install}`")
+
+
 class WorkspaceError(LabError):
     def __init__(self, path: object, problem: str, what_to_do: str = "choose another folder with --workspace") -> None:
         super().__init__(f"workspace {path}: {problem}: {what_to_do}")
