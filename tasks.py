@@ -2,49 +2,49 @@
 
 Each task is a thin layer over lab.control: it parses options, calls the lab, and turns a
 LabError into one clear line and exit status 1.
+
+A task imports what it uses in its body: `invoke --list` and `--help` import only this file,
+and the Docker SDK, rich and the harness cost more than invoke itself.
 """
 
 from __future__ import annotations
 
 import functools
-import json
-import os
 import sys
-import time
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import docker.errors
 from invoke import Context, Exit, task
-from rich.console import Console
 
-from lab.control import compose, topologies
-from lab.control import doctor as doctor_
-from lab.control import images as images_
-from lab.control import workspace as ws
-from lab.control.engine import Engine
-from lab.control.lab import COMPOSE_FILE, DEFAULT_NAME, DEFAULT_WORKSPACE, ROOT, Lab, down_all, overview
-from lab.control.report import findings_table, labs_table, print_status
-from lab.control.workspace import MOUNT
+from lab.control.defaults import DEFAULT_NAME, ROOT
 from lab.errors import LabError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
+    from lab.control.engine import Engine
+    from lab.control.lab import Lab
     from lab.harness.scenario import Stage
 
-console = Console(highlight=False)
 REPORT_HELP = "write an HTML page of the run (checks, evidence, pictures, pcaps) into this folder"
 NAME_HELP = f"lab name, i.e. its compose project (default {DEFAULT_NAME}); labs run side by side"
 
 
+@functools.cache
+def console() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
 def say(message: str) -> None:
-    console.print(f"[dim]socklab:[/] {message}")
+    console().print(f"[dim]socklab:[/] {message}")
 
 
 def narrate(text: str) -> None:
     """A scenario's narration, as it comes (no markup: it shows program output)."""
-    console.print(text, markup=False, soft_wrap=True)
+    console().print(text, markup=False, soft_wrap=True)
 
 
 def reports_errors(body: Callable[..., Any]) -> Callable[..., Any]:
@@ -56,24 +56,43 @@ def reports_errors(body: Callable[..., Any]) -> Callable[..., Any]:
             return body(*args, **kwargs)
         except LabError as exc:
             raise Exit(f"socklab: {exc}", code=1) from None
-        except docker.errors.DockerException as exc:  # what no LabError foresaw: still one line
-            raise Exit(f"socklab: Docker refused: {getattr(exc, 'explanation', None) or exc}", code=1) from None
         except KeyboardInterrupt:
             raise Exit("socklab: interrupted; `invoke down` removes a half-started lab", code=130) from None
+        except Exception as exc:
+            if not is_docker_error(exc):
+                raise
+            # what no LabError foresaw: still one line
+            raise Exit(f"socklab: Docker refused: {getattr(exc, 'explanation', None) or exc}", code=1) from None
 
     return wrapper
 
 
+def is_docker_error(exc: BaseException) -> bool:
+    """Without importing the Docker SDK: a task that never reached Docker raised none of its errors."""
+    errors = sys.modules.get("docker.errors")
+    return errors is not None and isinstance(exc, errors.DockerException)
+
+
 def open_lab(name: str, topology: str = "") -> Lab:
     """Lab ``name``; ``topology`` only when starting it (later tasks find it from the lab)."""
+    from lab.control import topologies
+    from lab.control.engine import Engine
+    from lab.control.lab import Lab
+
     return Lab(Engine.connect(), name, compose_file=topologies.compose_file(topology) if topology else None)
+
+
+def connect() -> Engine:
+    from lab.control.engine import Engine
+
+    return Engine.connect()
 
 
 @task(help={"force": "rebuild even if an image with this content exists"})
 @reports_errors
 def build(c: Context, force: bool = False) -> None:
     """Build the host image (bootstrapping the Debian base locally if no registry answers)."""
-    tag = Lab(Engine.connect()).build(force=force, say=say)
+    tag = open_lab(DEFAULT_NAME).build(force=force, say=say)
     say(f"host image {tag} is ready")
 
 
@@ -88,6 +107,11 @@ TOPOLOGY_HELP = "a shipped topology (`invoke topologies` lists them) or a Compos
 def up(c: Context, name: str = DEFAULT_NAME, prefix: str = "", timeout: float = 90, workspace: str = "",
        topology: str = "") -> None:
     """Build if needed, start the lab, and return when every host is ready."""
+    import time
+
+    from lab.control import doctor as doctor_
+    from lab.control.report import print_status
+
     lab = open_lab(name, topology)
     started = time.monotonic()
     checked = doctor_.preflight(lab.engine)
@@ -97,7 +121,7 @@ def up(c: Context, name: str = DEFAULT_NAME, prefix: str = "", timeout: float = 
     if doctor_.failed(checked):
         raise Exit("socklab: this machine cannot run a lab as it is: see above, or `invoke doctor`", code=1)
     lab.up(prefix=prefix or None, timeout=timeout, say=say, workspace_dir=Path(workspace) if workspace else None)
-    print_status(console, lab.name, lab.running_prefix(), lab.status())
+    print_status(console(), lab.name, lab.running_prefix(), lab.status())
     say(f"lab {name} ready in {time.monotonic() - started:.1f}s; your workspace {lab.workspace()} is /work "
         "on every host; `invoke shell h1` opens a shell on h1")
 
@@ -106,8 +130,11 @@ def up(c: Context, name: str = DEFAULT_NAME, prefix: str = "", timeout: float = 
 @reports_errors
 def doctor(c: Context) -> None:
     """Say what will and will not work on this machine, and what to do (exit 1 if a lab cannot)."""
+    from lab.control import doctor as doctor_
+    from lab.control.report import findings_table
+
     findings = doctor_.examine()
-    console.print(findings_table(findings))
+    console().print(findings_table(findings))
     if doctor_.failed(findings):
         raise Exit("socklab: a lab cannot work on this machine as it is (the lines marked fail)", code=1)
 
@@ -117,13 +144,15 @@ def doctor(c: Context) -> None:
 def down(c: Context, name: str = DEFAULT_NAME, all_: bool = False) -> None:
     """Remove the lab's containers and networks (only this lab's; safe to run twice)."""
     if all_:
-        _down_all(Engine.connect())
+        _down_all(connect())
         return
     containers, networks = open_lab(name).down()
     say(f"lab {name}: removed {containers} containers and {networks} networks")
 
 
 def _down_all(engine: Engine) -> None:
+    from lab.control.lab import down_all
+
     removed, failed = down_all(engine)
     for lab, (containers, networks) in removed.items():
         say(f"lab {lab}: removed {containers} containers and {networks} networks")
@@ -138,14 +167,19 @@ def _down_all(engine: Engine) -> None:
 @reports_errors
 def status(c: Context, name: str = DEFAULT_NAME, json_: bool = False, all_: bool = False) -> None:
     """Show the lab's hosts, their state, addresses and active impairments."""
+    import json
+    from dataclasses import asdict
+
     from lab.control import impair as impairments
+    from lab.control.lab import overview
+    from lab.control.report import labs_table, print_status
 
     if all_:
-        labs = overview(Engine.connect())
+        labs = overview(connect())
         if json_:
             print(json.dumps([asdict(lab) for lab in labs], indent=2))
         else:
-            console.print(labs_table(labs) if labs else "no socklab lab runs on this Docker engine")
+            console().print(labs_table(labs) if labs else "no socklab lab runs on this Docker engine")
         return
     lab = open_lab(name)
     report = lab.status_json()
@@ -155,16 +189,20 @@ def status(c: Context, name: str = DEFAULT_NAME, json_: bool = False, all_: bool
     if json_:
         print(json.dumps(report, indent=2))
         return
-    print_status(console, lab.name, lab.running_prefix(), lab.status())
+    print_status(console(), lab.name, lab.running_prefix(), lab.status())
     for host in report["hosts"]:
         for line in host["impairments"]:
-            console.print(f"[yellow]impaired[/] {host['service']}: {line}", markup=True, highlight=False)
+            console().print(f"[yellow]impaired[/] {host['service']}: {line}", markup=True, highlight=False)
 
 
 @task(help={"host": "lab host, e.g. h1", "name": NAME_HELP, "user": "user on the host (root or student)"})
 @reports_errors
 def shell(c: Context, host: str, name: str = DEFAULT_NAME, user: str = "") -> None:
     """Open an interactive shell on a lab host, in /work (your workspace)."""
+    import os
+
+    from lab.control.workspace import MOUNT
+
     argv = open_lab(name).docker_exec_argv(host, ["bash", "-l"], tty=sys.stdin.isatty(), user=user,
                                          workdir=MOUNT)
     os.execvp(argv[0], argv)
@@ -175,6 +213,8 @@ def shell(c: Context, host: str, name: str = DEFAULT_NAME, user: str = "") -> No
 @reports_errors
 def exec_(c: Context, host: str, command: str, name: str = DEFAULT_NAME, user: str = "") -> None:
     """Run a command on a lab host; stdin, output and exit status are the command's own."""
+    import os
+
     argv = open_lab(name).docker_exec_argv(host, ["sh", "-c", command], tty=False, user=user)
     os.execvp(argv[0], argv)
 
@@ -198,7 +238,7 @@ def logs(c: Context, host: str = "", name: str = DEFAULT_NAME, follow: bool = Fa
     targets = [host] if host else sorted(lab.containers())
     for h in targets:
         for line in lab.container(h).logs().decode(errors="replace").splitlines():
-            console.print(f"[bold]{h:>7}[/] | {line}", markup=True)
+            console().print(f"[bold]{h:>7}[/] | {line}", markup=True)
 
 
 # Run again under the other Compose, when both are installed: what Compose creates.
@@ -217,6 +257,11 @@ def test(c: Context, unit: bool = False, keep: bool = False, name: str = DEFAULT
     """Run the test suite: unit tests, then the lab tests on real containers. With Compose v2
     and v1 both installed, the lifecycle, host and network tests run again under the other;
     the network tests run on every other shipped topology too."""
+    import os
+
+    from lab.control import compose, topologies
+    from lab.control.defaults import COMPOSE_FILE
+
     # Unit tests first: they need no Docker and fail in seconds.
     paths = ["tests/unit"] if unit else ["tests/unit", "tests/lab"]
     runs: list[tuple[list[str], str, dict[str, str], list[str]]] = [(paths, "", {}, [])]
@@ -228,7 +273,7 @@ def test(c: Context, unit: bool = False, keep: bool = False, name: str = DEFAULT
             if topologies.describe(each).file != COMPOSE_FILE:
                 runs.append((EVERY_TOPOLOGY, each, {}, [f"--topology={each}"]))
     if not unit:  # once, here: two test processes must not bootstrap the same image at once
-        Lab(Engine.connect(), name).build(say=say)
+        open_lab(name).build(say=say)
     failed = 0
     for test_paths, variant, env, options in runs:
         if variant:
@@ -254,7 +299,9 @@ def test(c: Context, unit: bool = False, keep: bool = False, name: str = DEFAULT
 @reports_errors
 def clean(c: Context, images: bool = False) -> None:
     """Remove every socklab lab on this machine (and with --images, its images)."""
-    engine = Engine.connect()
+    from lab.control import images as images_
+
+    engine = connect()
     _down_all(engine)
     if images:
         for tag in engine.remove_images(images_.PREFIXES):
@@ -265,7 +312,7 @@ def clean(c: Context, images: bool = False) -> None:
 @reports_errors
 def topologies_(c: Context, write: bool = False) -> None:
     """List the shipped topologies (lab/topologies/*.yaml): `invoke up --topology NAME`."""
-    from lab.control import topology
+    from lab.control import topologies, topology
 
     for each in topologies.names():
         if write:
@@ -274,7 +321,7 @@ def topologies_(c: Context, write: bool = False) -> None:
         topo = topology.load(d.file)
         stale = "  (stale: run `invoke topologies --write`)" if topologies.stale(each) else ""
         routers = ", ".join(r.name for r in topo.routers()) or "none"
-        console.print(f"{each:<8} {d.title}: {len(topo.end_hosts())} hosts; LANs {', '.join(topo.lans)}; "
+        console().print(f"{each:<8} {d.title}: {len(topo.end_hosts())} hosts; LANs {', '.join(topo.lans)}; "
                       f"routers {routers}  ({d.file.relative_to(ROOT)}){stale}", markup=False, soft_wrap=True)
 
 
@@ -285,7 +332,7 @@ def scenarios(c: Context) -> None:
     from lab.harness import scenario as scenarios_
 
     for each in scenarios_.names():
-        console.print(f"{each:<16} {scenarios_.load(each).TITLE}", markup=False)
+        console().print(f"{each:<16} {scenarios_.load(each).TITLE}", markup=False)
 
 
 @task(iterable=["role"],
@@ -343,7 +390,7 @@ def exercises(c: Context, name: str = DEFAULT_NAME, workspace: str = "") -> None
     work = _workspace(name, workspace)
     for each in exercises_.names():
         files = ", ".join(f"{r}.py" for r in exercises_.roles(each))
-        console.print(f"{each:<14} {exercises_.state(each, work):<26} you write: {files}", markup=False)
+        console().print(f"{each:<14} {exercises_.state(each, work):<26} you write: {files}", markup=False)
     say(f"`invoke exercise NAME` starts one in {work}/NAME; `invoke check NAME` checks it")
 
 
@@ -352,6 +399,7 @@ def exercises(c: Context, name: str = DEFAULT_NAME, workspace: str = "") -> None
 @reports_errors
 def exercise(c: Context, exercise: str, name: str = DEFAULT_NAME, workspace: str = "") -> None:
     """Start an exercise: copy its starter files into work/EXERCISE/ (never overwriting yours)."""
+    from lab.control import workspace as ws
     from lab.harness import exercise as exercises_
 
     work = _workspace(name, workspace)
@@ -364,6 +412,9 @@ def exercise(c: Context, exercise: str, name: str = DEFAULT_NAME, workspace: str
 
 
 def _workspace(name: str, chosen: str) -> Path:
+    from lab.control import workspace as ws
+    from lab.control.defaults import DEFAULT_WORKSPACE
+
     return ws.prepare(Path(chosen) if chosen else open_lab(name).workspace() or DEFAULT_WORKSPACE)
 
 
@@ -375,6 +426,8 @@ def _workspace(name: str, chosen: str) -> Path:
 def check(c: Context, exercise: str, name: str = DEFAULT_NAME, role: list[str] | None = None,
           json_: bool = False, report: str = "") -> None:
     """Check your programs (work/EXERCISE/<role>.py) on the lab: each check, and the evidence of a FAIL."""
+    import json
+
     from lab.harness import exercise as exercises_
     from lab.harness import scenario as scenarios_
 
@@ -386,7 +439,7 @@ def check(c: Context, exercise: str, name: str = DEFAULT_NAME, role: list[str] |
     if json_:
         print(json.dumps(outcome.as_json(), indent=1, ensure_ascii=False))
     else:
-        console.print(exercises_.render(outcome), markup=False, soft_wrap=True, highlight=False)
+        console().print(exercises_.render(outcome), markup=False, soft_wrap=True, highlight=False)
     failed = [c for c in outcome.stage.checks if not c.ok]
     if failed:
         raise Exit("" if json_ else f"socklab: {len(failed)} of {len(outcome.stage.checks)} checks failed", code=1)
@@ -416,8 +469,9 @@ def grade(c: Context, submissions: str, exercise: str, checks: str = "", seed: s
             say(f"{sub.student}: {problem}")
     rules = grading.load_rules(Path(checks) if checks else None, exercise)
     folder = Path(out or f"grades/{exercise}")
-    engine = Engine.connect()
-    Lab(engine).build(say=say)
+    lab = open_lab(DEFAULT_NAME)
+    engine = lab.engine
+    lab.build(say=say)
     labs = parallel or grading.default_parallel()
     say(f"grading {len(subs)} submissions of {exercise}, {labs} labs at once, seed {seed!r}")
     graded = grading.grade(engine, exercise, subs, seed, rules, folder, labs, force, say)
@@ -430,9 +484,9 @@ def grade(c: Context, submissions: str, exercise: str, checks: str = "", seed: s
         by = {ch["name"]: ch["ok"] for ch in g.checks}
         marks = ["[green]✔[/]" if by.get(n) else "[red]✘[/]" if n in by else "-" for n in names]
         table.add_row(g.student, f"{g.score:g}/{g.max_score:g}", *marks)
-    console.print(table)
+    console().print(table)
     for i, n in enumerate(names):
-        console.print(f"  {i + 1}. {n}", markup=False)
+        console().print(f"  {i + 1}. {n}", markup=False)
     say(f"results in {folder}/: grades.csv, junit.xml, index.html, <student>/results.json and index.html")
 
 
@@ -443,6 +497,8 @@ def grade(c: Context, submissions: str, exercise: str, checks: str = "", seed: s
 def capture(c: Context, host: str, name: str = DEFAULT_NAME, filter: str = "", seconds: float = 0,
             out: str = "captures") -> None:
     """Record a host's packets into a pcap file that Wireshark opens."""
+    import time
+
     from lab.control.capture import Capture
 
     cap = Capture(open_lab(name), host, filter).start()
@@ -501,7 +557,7 @@ def flows(c: Context, pcap: str, name: str = DEFAULT_NAME, out: str = "", timeli
 def pictures(c: Context, out: str = "docs/pictures") -> None:
     """Draw the README's pictures from the captures checked in as test fixtures: the topologies,
     a TCP exchange as a sequence diagram, a windowed TFTP transfer under loss over time."""
-    from lab.control import topology
+    from lab.control import topologies, topology
     from lab.report import draw
     from lab.wire import pcap as decode
     from lab.wire import pictures as what

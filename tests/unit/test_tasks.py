@@ -9,20 +9,21 @@ import pytest
 from invoke import Exit, MockContext, Result
 
 import tasks
+from lab.control import engine, lab
 
 
 def test_test_task_runs_pytest_with_lab_options(monkeypatch: pytest.MonkeyPatch) -> None:
     built: list[str] = []
 
     class Lab:  # the image is built once, before the test processes start (not here: no Docker)
-        def __init__(self, engine: object, name: str) -> None:
+        def __init__(self, engine: object, name: str, compose_file: object = None) -> None:
             self.name = name
 
         def build(self, say: object) -> None:
             built.append(self.name)
 
-    monkeypatch.setattr(tasks, "Lab", Lab)
-    monkeypatch.setattr(tasks.Engine, "connect", staticmethod(lambda: None))
+    monkeypatch.setattr(lab, "Lab", Lab)
+    monkeypatch.setattr(engine.Engine, "connect", staticmethod(lambda: None))
     c = MockContext(run=Result(exited=0))
     tasks.test(c, keep=True, name="alice", k="broadcast")
     cmd = c.run.call_args.args[0]  # type: ignore[attr-defined]
@@ -61,3 +62,17 @@ def test_a_docker_error_no_check_foresaw_is_one_line_not_a_traceback() -> None:
 
     with pytest.raises(Exit, match="^socklab: Docker refused: network socklab_lan_a has active endpoints$"):
         body()
+
+
+HEAVY = ("docker", "rich", "matplotlib", "graphviz", "dpkt")  # PyYAML not: invoke itself imports it
+
+
+def test_listing_the_tasks_imports_nothing_heavy() -> None:
+    """`invoke --list` imports tasks.py only: the Docker SDK, rich, the pictures' libraries and
+    the harness are imported by the tasks that use them (benchmarks/README.md has the times)."""
+    import subprocess
+
+    probe = ("import sys, tasks; print(sorted({m for m in sys.modules if m.split('.')[0] in %r "
+             "or m.startswith(('lab.control.engine', 'lab.harness'))}))" % (HEAVY,))
+    out = subprocess.run([sys.executable, "-c", probe], cwd=tasks.ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", f"importing tasks.py imports {out.stdout.strip()[:300]}"
