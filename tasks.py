@@ -10,7 +10,9 @@ and the Docker SDK, rich and the harness cost more than invoke itself.
 from __future__ import annotations
 
 import functools
+import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from invoke import Context, Exit, task
 
 from lab.control.defaults import DEFAULT_NAME, ROOT
-from lab.errors import LabError
+from lab.errors import ArgumentError, LabError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -67,6 +69,51 @@ def reports_errors(body: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+class Number(float):
+    """A number option's kind (invoke casts with the default's type): a word where a number
+    belongs is one line, not invoke's traceback."""
+
+    def __new__(cls, text: object = 0.0) -> Number:
+        try:
+            return super().__new__(cls, text)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise Exit(f"socklab: {text!r} is not a number", code=1) from None
+
+
+class Whole(int):
+    """A whole-number option's kind: as Number."""
+
+    def __new__(cls, text: object = 0) -> Whole:
+        try:
+            return super().__new__(cls, text)  # type: ignore[call-overload]
+        except (TypeError, ValueError):
+            raise Exit(f"socklab: {text!r} is not a whole number", code=1) from None
+
+
+def within(option: str, value: float, low: float, high: float, unit: str = "") -> None:
+    """Checked before anything starts (NaN is out of every range)."""
+    if not low <= value <= high:
+        raise ArgumentError(option, value, f"give {unit or 'a number'} from {low:g} to {high:g}")
+
+
+def output_file(option: str, path: str, suffixes: tuple[str, ...]) -> Path:
+    """A file to write: of a kind we write, in a folder that exists."""
+    out = Path(path)
+    if out.suffix not in suffixes:
+        raise ArgumentError(option, path, f"give a file name ending {' or '.join(suffixes)}")
+    if not out.parent.is_dir():
+        raise ArgumentError(option, path, f"no folder {out.parent or '.'}: create it first")
+    return out
+
+
+def output_folder(option: str, path: Path) -> Path:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ArgumentError(option, str(path), f"cannot be a folder to write in ({exc.strerror or exc})") from None
+    return path
+
+
 def is_docker_error(exc: BaseException) -> bool:
     """Without importing the Docker SDK: a task that never reached Docker raised none of its errors."""
     errors = sys.modules.get("docker.errors")
@@ -77,9 +124,11 @@ def open_lab(name: str, topology: str = "") -> Lab:
     """Lab ``name``; ``topology`` only when starting it (later tasks find it from the lab)."""
     from lab.control import topologies
     from lab.control.engine import Engine
-    from lab.control.lab import Lab
+    from lab.control.lab import Lab, check_name
 
-    return Lab(Engine.connect(), name, compose_file=topologies.compose_file(topology) if topology else None)
+    check_name(name)  # before Docker: these need none
+    compose_file = topologies.compose_file(topology) if topology else None
+    return Lab(Engine.connect(), name, compose_file=compose_file)
 
 
 def connect() -> Engine:
@@ -104,14 +153,22 @@ TOPOLOGY_HELP = "a shipped topology (`invoke topologies` lists them) or a Compos
             "workspace": "folder mounted at /work on every host (default work/, created if missing)",
             "topology": TOPOLOGY_HELP})
 @reports_errors
-def up(c: Context, name: str = DEFAULT_NAME, prefix: str = "", timeout: float = 90, workspace: str = "",
+def up(c: Context, name: str = DEFAULT_NAME, prefix: str = "", timeout: float = Number(90), workspace: str = "",
        topology: str = "") -> None:
     """Build if needed, start the lab, and return when every host is ready."""
-    import time
-
     from lab.control import doctor as doctor_
+    from lab.control import subnets, topologies
+    from lab.control import topology as topology_
+    from lab.control import workspace as ws
     from lab.control.report import print_status
 
+    within("--timeout", timeout, 1, 3600, "seconds")
+    if prefix:
+        subnets.check_prefix(prefix)
+    if topology:  # a file that is no topology says so before anything starts
+        topology_.load(topologies.compose_file(topology))
+    if workspace:
+        ws.prepare(Path(workspace))
     lab = open_lab(name, topology)
     started = time.monotonic()
     checked = doctor_.preflight(lab.engine)
@@ -181,7 +238,11 @@ def status(c: Context, name: str = DEFAULT_NAME, json_: bool = False, all_: bool
         else:
             console().print(labs_table(labs) if labs else "no socklab lab runs on this Docker engine")
         return
+    from lab.errors import LabNotRunningError
+
     lab = open_lab(name)
+    if not lab.containers():  # a lab with a host down still shows, to say which
+        raise LabNotRunningError(name)
     report = lab.status_json()
     active = impairments.report(lab)
     for host in report["hosts"]:
@@ -199,8 +260,6 @@ def status(c: Context, name: str = DEFAULT_NAME, json_: bool = False, all_: bool
 @reports_errors
 def shell(c: Context, host: str, name: str = DEFAULT_NAME, user: str = "") -> None:
     """Open an interactive shell on a lab host, in /work (your workspace)."""
-    import os
-
     from lab.control.workspace import MOUNT
 
     argv = open_lab(name).docker_exec_argv(host, ["bash", "-l"], tty=sys.stdin.isatty(), user=user,
@@ -213,8 +272,8 @@ def shell(c: Context, host: str, name: str = DEFAULT_NAME, user: str = "") -> No
 @reports_errors
 def exec_(c: Context, host: str, command: str, name: str = DEFAULT_NAME, user: str = "") -> None:
     """Run a command on a lab host; stdin, output and exit status are the command's own."""
-    import os
-
+    if not command.strip():
+        raise ArgumentError("COMMAND", command, "give a command line to run, e.g. 'ip addr'")
     argv = open_lab(name).docker_exec_argv(host, ["sh", "-c", command], tty=False, user=user)
     os.execvp(argv[0], argv)
 
@@ -224,10 +283,12 @@ def exec_(c: Context, host: str, command: str, name: str = DEFAULT_NAME, user: s
 @reports_errors
 def logs(c: Context, host: str = "", name: str = DEFAULT_NAME, follow: bool = False) -> None:
     """Show the hosts' logs (their start-up and anything their PID 1 printed)."""
+    from lab.errors import LabNotRunningError
+
+    if follow and not host:
+        raise Exit("socklab: --follow needs a HOST", code=1)
     lab = open_lab(name)
     if follow:
-        if not host:
-            raise Exit("socklab: --follow needs a HOST", code=1)
         try:
             for chunk in lab.engine.follow_logs(lab.container(host)):
                 sys.stdout.write(chunk.decode(errors="replace"))
@@ -235,6 +296,8 @@ def logs(c: Context, host: str = "", name: str = DEFAULT_NAME, follow: bool = Fa
         except KeyboardInterrupt:
             pass
         return
+    if not lab.containers():
+        raise LabNotRunningError(name)
     targets = [host] if host else sorted(lab.containers())
     for h in targets:
         for line in lab.container(h).logs().decode(errors="replace").splitlines():
@@ -253,15 +316,17 @@ EVERY_TOPOLOGY = ["tests/lab/test_network.py"]
             "workers": "lab test processes, each on a lab of its own (default 2)"})
 @reports_errors
 def test(c: Context, unit: bool = False, keep: bool = False, name: str = DEFAULT_NAME, k: str = "",
-         junit: str = "reports/junit.xml", workers: int = 2) -> None:
+         junit: str = "reports/junit.xml", workers: int = Whole(2)) -> None:
     """Run the test suite: unit tests, then the lab tests on real containers. With Compose v2
     and v1 both installed, the lifecycle, host and network tests run again under the other;
-    the network tests run on every other shipped topology too."""
-    import os
-
+    the network tests run on every other shipped topology too. It ends by naming the optional
+    programs (Graphviz, Chromium) this machine lacks, whose tests were skipped."""
     from lab.control import compose, topologies
     from lab.control.defaults import COMPOSE_FILE
+    from lab.control.lab import check_name
 
+    within("--workers", workers, 1, 16, "a number of test processes")
+    check_name(name)
     # Unit tests first: they need no Docker and fail in seconds.
     paths = ["tests/unit"] if unit else ["tests/unit", "tests/lab"]
     runs: list[tuple[list[str], str, dict[str, str], list[str]]] = [(paths, "", {}, [])]
@@ -291,8 +356,20 @@ def test(c: Context, unit: bool = False, keep: bool = False, name: str = DEFAULT
         with c.cd(str(ROOT)):
             result = c.run(" ".join(_quote(a) for a in args), warn=True, pty=False, env=env)
         failed = failed or (result.exited if result is not None else 1)
+    for line in missing_tools():
+        say(line)
     if failed:
         raise Exit(code=failed)
+
+
+def missing_tools() -> list[str]:
+    """The run's last word: what the optional programs not installed here cost, and their fix."""
+    from lab.report.tools import TOOLS
+
+    if os.environ.get("CI"):  # there they are not optional: their tests failed, not skipped
+        return []
+    return [f"tests that need {tool.title} are skipped on this machine (it {tool.used_for}): `{tool.install}`"
+            for tool in TOOLS.values() if not tool.installed()]
 
 
 @task(help={"images": "also remove socklab images (the next `invoke up` rebuilds them)"})
@@ -345,9 +422,10 @@ def scenario(c: Context, scenario: str, name: str = DEFAULT_NAME, role: list[str
     """Play a scenario live on the lab and narrate what happened."""
     from lab.harness import scenario as scenarios_
 
+    overrides = scenarios_.checked_overrides(scenario, role or [])  # before a lab starts
     lab = running_lab(name)
     said, tee = recorded(narrate)
-    stage = scenarios_.play(lab, scenario, scenarios_.parse_overrides(role or []), say=tee, flows=flows,
+    stage = scenarios_.play(lab, scenario, overrides, say=tee, flows=flows,
                             capture=True if report else None, pcap_folder=Path(report) if report else None)
     write_report(lab, stage, said, report)
     failed = [c for c in stage.checks if not c.ok]
@@ -431,9 +509,11 @@ def check(c: Context, exercise: str, name: str = DEFAULT_NAME, role: list[str] |
     from lab.harness import exercise as exercises_
     from lab.harness import scenario as scenarios_
 
+    exercises_.roles(exercise)  # an unknown name says so before a lab starts
+    overrides = scenarios_.parse_overrides(role or [])
     lab = running_lab(name)
     said, tee = recorded((lambda _: None) if json_ else narrate)
-    outcome = exercises_.check(lab, exercise, exercises_.mounted(lab), scenarios_.parse_overrides(role or []),
+    outcome = exercises_.check(lab, exercise, exercises_.mounted(lab), overrides,
                                say=tee, pcap_folder=Path(report) if report else None)
     write_report(lab, outcome.stage, said, report)
     if json_:
@@ -455,24 +535,27 @@ def check(c: Context, exercise: str, name: str = DEFAULT_NAME, role: list[str] |
             "out": "where results go (default grades/<exercise>)",
             "force": "grade again what was graded with this seed before"})
 @reports_errors
-def grade(c: Context, submissions: str, exercise: str, checks: str = "", seed: str = "socklab", parallel: int = 0,
-          out: str = "", force: bool = False) -> None:
+def grade(c: Context, submissions: str, exercise: str, checks: str = "", seed: str = "socklab",
+          parallel: int | None = None, out: str = "", force: bool = False) -> None:
     """Grade a class: each submission in a lab of its own, against the exercise's and hidden checks."""
     from rich.table import Table
 
     from lab.harness import exercise as exercises_
     from lab.harness import grading
 
+    labs = grading.default_parallel() if parallel is None else Whole(parallel)
+    within("--parallel", labs, 1, 64, "a number of labs")
+    if not Path(submissions).is_dir():
+        raise ArgumentError("SUBMISSIONS", submissions, "give a folder with a subfolder or zip per student")
+    rules = grading.load_rules(Path(checks) if checks else None, exercise)
     subs = grading.collect(Path(submissions), exercises_.roles(exercise))
     for sub in subs:
         for problem in sub.problems:
             say(f"{sub.student}: {problem}")
-    rules = grading.load_rules(Path(checks) if checks else None, exercise)
     folder = Path(out or f"grades/{exercise}")
     lab = open_lab(DEFAULT_NAME)
     engine = lab.engine
     lab.build(say=say)
-    labs = parallel or grading.default_parallel()
     say(f"grading {len(subs)} submissions of {exercise}, {labs} labs at once, seed {seed!r}")
     graded = grading.grade(engine, exercise, subs, seed, rules, folder, labs, force, say)
     grading.write_outputs(folder, exercise, graded)
@@ -494,11 +577,11 @@ def grade(c: Context, submissions: str, exercise: str, checks: str = "", seed: s
             "filter": "a tcpdump (BPF) filter, e.g. 'udp port 69'", "seconds": "stop after N seconds "
             "(default: at Ctrl-C)", "out": "folder for the pcap file (default captures/)"})
 @reports_errors
-def capture(c: Context, host: str, name: str = DEFAULT_NAME, filter: str = "", seconds: float = 0,
+def capture(c: Context, host: str, name: str = DEFAULT_NAME, filter: str = "", seconds: float = Number(0),
             out: str = "captures") -> None:
     """Record a host's packets into a pcap file that Wireshark opens."""
-    import time
-
+    within("--seconds", seconds, 0, 86400, "seconds (0: until Ctrl-C)")
+    output_folder("--out", ROOT / out)
     from lab.control.capture import Capture
 
     cap = Capture(open_lab(name), host, filter).start()
@@ -522,34 +605,37 @@ def capture(c: Context, host: str, name: str = DEFAULT_NAME, filter: str = "", s
 @reports_errors
 def flows(c: Context, pcap: str, name: str = DEFAULT_NAME, out: str = "", timeline: str = "") -> None:
     """Print a ladder diagram of the exchange in a pcap file (like Wireshark's flow graph)."""
-    from lab.errors import PictureError
+    from lab.errors import DockerUnavailableError
     from lab.wire import pcap as decode
     from lab.wire import pictures
     from lab.wire.flows import ladder
 
-    lab = open_lab(name)
-    names = lab.topology().address_names() if lab.running_prefix() else {}
     path = Path(pcap)
     if not path.is_file():
-        raise Exit(f"socklab: no such pcap file: {pcap}", code=1)
-    packets = decode.read(path, names)
+        raise ArgumentError("PCAP", pcap, "no such file: give a pcap file, e.g. from `invoke capture`")
+    target = output_file("--out", out, (".svg", ".html")) if out else None
+    drawn = output_file("--timeline", timeline, (".png", ".svg")) if timeline else None
+    packets = decode.read(path)  # not a pcap: said before Docker is asked
+    try:
+        lab = open_lab(name)
+        if lab.running_prefix():
+            packets = decode.read(path, lab.topology().address_names())
+    except DockerUnavailableError:  # a pcap is read without Docker; the lanes keep their addresses
+        pass
     print(ladder(packets))
-    if out:
+    if target:
         from lab.report import draw, page
 
-        target = Path(out)
         if target.suffix == ".html":
             page.write(target.parent, path.name, [], [], packets, pcaps={path.stem: path}, index=target.name)
-        elif target.suffix == ".svg":
-            draw.write_figure(draw.sequence_figure(pictures.diagram(packets)), target)
         else:
-            raise PictureError(f"{out}: the exchange is drawn as FILE.svg or FILE.html")
+            draw.write_figure(draw.sequence_figure(pictures.diagram(packets)), target)
         say(f"wrote {target}")
-    if timeline:
+    if drawn:
         from lab.report import draw
 
-        draw.write_figure(draw.timeline_figure(pictures.timeline(packets)), Path(timeline))
-        say(f"wrote {timeline}")
+        draw.write_figure(draw.timeline_figure(pictures.timeline(packets)), drawn)
+        say(f"wrote {drawn}")
 
 
 @task(help={"out": "folder for the README's pictures (default docs/pictures)"})
@@ -562,8 +648,7 @@ def pictures(c: Context, out: str = "docs/pictures") -> None:
     from lab.wire import pcap as decode
     from lab.wire import pictures as what
 
-    folder = ROOT / out
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = output_folder("--out", ROOT / out)
     fixtures = ROOT / "tests" / "unit" / "fixtures" / "pcap"
     default = topology.load(topologies.compose_file("default"))  # the fixtures were captured on it
     names = default.address_names()
@@ -584,6 +669,7 @@ def graph(c: Context, name: str = DEFAULT_NAME, out: str = "topology.svg", topol
     """Draw the lab's topology: hosts with roles and addresses, LANs with subnets, routers."""
     from lab.report import draw
 
+    output_file("--out", out, (".svg", ".png"))
     lab = open_lab(name, topology)
     say(f"wrote {draw.write_topology(lab.topology(), Path(out))}")
 
@@ -594,18 +680,20 @@ def graph(c: Context, name: str = DEFAULT_NAME, out: str = "topology.svg", topol
             "refuse": "the host's own stack refuses PCT percent of its sends (EPERM, as a host firewall does)",
             "clear": "remove every impairment from the host"})
 @reports_errors
-def impair(c: Context, host: str, name: str = DEFAULT_NAME, loss: float = 0, every: int = 0,
-           direction: str = "both", rate: str = "", delay: float = 0, refuse: float = 0, clear: bool = False) -> None:
+def impair(c: Context, host: str, name: str = DEFAULT_NAME, loss: float = Number(0), every: int = Whole(0),
+           direction: str = "both", rate: str = "", delay: float = Number(0), refuse: float = Number(0),
+           clear: bool = False) -> None:
     """Inject faults on a host: packet loss (iptables statistic), rate limits, delay."""
     from lab.control import impair as impairments
 
+    wanted = None if clear else impairments.Impairment(loss, every, direction, rate, delay, refuse).check()
     lab = open_lab(name)
     lab.container(host)
-    if clear:
+    if wanted is None:
         impairments.clear(lab, host)
         say(f"{host}: impairments cleared")
         return
-    impairments.apply(lab, host, impairments.Impairment(loss, every, direction, rate, delay, refuse))
+    impairments.apply(lab, host, wanted)
     for line in impairments.show(lab, host):
         say(f"{host}: {line}")
 
@@ -617,8 +705,10 @@ BENCHMARKS = {"lab": "benchmarks/bench_lab.py", "udp": "benchmarks/bench_udp.py"
 
 @task(help={"suite": f"which benchmark: {', '.join(BENCHMARKS)} or all (default)",
             "rounds": "how many times each measurement is repeated"})
-def bench(c: Context, suite: str = "all", rounds: int = 3) -> None:
+@reports_errors
+def bench(c: Context, suite: str = "all", rounds: int = Whole(3)) -> None:
     """Run benchmarks that print ratios against a baseline measured in the same run."""
+    within("--rounds", rounds, 1, 100, "a number of rounds")
     chosen = list(BENCHMARKS.values()) if suite == "all" else [BENCHMARKS.get(suite, "")]
     if not all(chosen):
         raise Exit(f"socklab: no benchmark {suite!r}; choose from {', '.join(BENCHMARKS)} or all", code=1)

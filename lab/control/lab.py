@@ -42,6 +42,13 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 T = TypeVar("T")
 
 
+def check_name(name: str) -> str:
+    """A lab's name is its Compose project's: lowercase letters, digits, '-' and '_'."""
+    if not _NAME.match(name):
+        raise InvalidLabNameError(name)
+    return name
+
+
 def _quiet(_: str) -> None:
     pass
 
@@ -60,8 +67,7 @@ class Lab:
                  root: Path = ROOT) -> None:
         """``compose_file``: the topology to start (`up`); by default the one the lab runs, else
         compose.yaml."""
-        if not _NAME.match(name):
-            raise InvalidLabNameError(name)
+        check_name(name)
         self.engine = engine
         self.name = name
         self._compose_file = compose_file

@@ -160,7 +160,7 @@ def test_flows_draws_what_a_person_looks_at(lab: Lab, tmp_path: Path) -> None:
     assert {"x.html", "sequence.svg", "timeline.png", "tftp-window-loss.pcap", "t.png"} <= {
         p.name for p in tmp_path.iterdir()}
     wrong = invoke("flows", str(fixture), "--out", str(tmp_path / "x.gif"))
-    assert wrong.returncode == 1 and "the exchange is drawn as FILE.svg or FILE.html" in wrong.stderr
+    assert wrong.returncode == 1 and "give a file name ending .svg or .html" in wrong.stderr
 
 
 @pytest.mark.needs("dot")

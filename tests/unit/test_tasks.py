@@ -76,3 +76,18 @@ def test_listing_the_tasks_imports_nothing_heavy() -> None:
              "or m.startswith(('lab.control.engine', 'lab.harness'))}))" % (HEAVY,))
     out = subprocess.run([sys.executable, "-c", probe], cwd=tasks.ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", f"importing tasks.py imports {out.stdout.strip()[:300]}"
+
+
+def test_the_test_task_ends_naming_each_missing_tool(monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")  # a fresh machine: neither Graphviz nor Chromium
+    monkeypatch.delenv("CI", raising=False)
+    tasks.test(MockContext(run=Result(exited=0)), unit=True)
+    said = capsys.readouterr().out.split("socklab:")[1:]
+    assert [" ".join(line.split()) for line in said] == [
+        "tests that need Graphviz's `dot` are skipped on this machine (it draws the lab's topology): "
+        "`apt-get install graphviz`",
+        "tests that need Chromium are skipped on this machine (it opens a report as a person would): "
+        "`apt-get install chromium`"]
+    monkeypatch.setenv("CI", "1")
+    assert tasks.missing_tools() == [], "in CI they are not optional: their tests fail instead"
