@@ -69,9 +69,20 @@ def reports_errors(body: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-class Number(float):
+class _ShownAsInt(type):
+    """invoke's --help names a value only for str and int kinds (INT); a number kind of ours
+    compares equal to int for that lookup alone, so `--seconds=INT` still shows it takes one."""
+
+    def __eq__(cls, other: object) -> bool:
+        return other is int or cls is other
+
+    def __hash__(cls) -> int:
+        return hash(int)
+
+
+class Number(float, metaclass=_ShownAsInt):
     """A number option's kind (invoke casts with the default's type): a word where a number
-    belongs is one line, not invoke's traceback."""
+    belongs is one line, not invoke's traceback; 1.5 is a number too."""
 
     def __new__(cls, text: object = 0.0) -> Number:
         try:
@@ -80,7 +91,7 @@ class Number(float):
             raise Exit(f"socklab: {text!r} is not a number", code=1) from None
 
 
-class Whole(int):
+class Whole(int, metaclass=_ShownAsInt):
     """A whole-number option's kind: as Number."""
 
     def __new__(cls, text: object = 0) -> Whole:

@@ -91,3 +91,14 @@ def test_the_test_task_ends_naming_each_missing_tool(monkeypatch: pytest.MonkeyP
         "`apt-get install chromium`"]
     monkeypatch.setenv("CI", "1")
     assert tasks.missing_tools() == [], "in CI they are not optional: their tests fail instead"
+
+
+def test_a_number_option_still_shows_it_takes_a_value() -> None:
+    import subprocess
+
+    shown = subprocess.run([sys.executable, "-m", "invoke", "--help", "capture"], cwd=tasks.ROOT, capture_output=True,
+                           text=True, check=True).stdout
+    assert "--seconds=INT" in shown, shown
+    assert tasks.Number("1.5") == 1.5 and tasks.Whole("3") == 3
+    with pytest.raises(Exit, match=r"^socklab: 'soon' is not a number$"):
+        tasks.Number("soon")
