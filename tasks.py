@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from invoke import Context, Exit, task
 
+from lab.control.arguments import output_file, output_folder, within
 from lab.control.defaults import DEFAULT_NAME, ROOT
 from lab.errors import ArgumentError, LabError
 
@@ -99,30 +100,6 @@ class Whole(int, metaclass=_ShownAsInt):
             return super().__new__(cls, text)  # type: ignore[call-overload]
         except (TypeError, ValueError):
             raise Exit(f"socklab: {text!r} is not a whole number", code=1) from None
-
-
-def within(option: str, value: float, low: float, high: float, unit: str = "") -> None:
-    """Checked before anything starts (NaN is out of every range)."""
-    if not low <= value <= high:
-        raise ArgumentError(option, value, f"give {unit or 'a number'} from {low:g} to {high:g}")
-
-
-def output_file(option: str, path: str, suffixes: tuple[str, ...]) -> Path:
-    """A file to write: of a kind we write, in a folder that exists."""
-    out = Path(path)
-    if out.suffix not in suffixes:
-        raise ArgumentError(option, path, f"give a file name ending {' or '.join(suffixes)}")
-    if not out.parent.is_dir():
-        raise ArgumentError(option, path, f"no folder {out.parent or '.'}: create it first")
-    return out
-
-
-def output_folder(option: str, path: Path) -> Path:
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ArgumentError(option, str(path), f"cannot be a folder to write in ({exc.strerror or exc})") from None
-    return path
 
 
 def is_docker_error(exc: BaseException) -> bool:
