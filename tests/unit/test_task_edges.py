@@ -4,7 +4,7 @@ Each runs through invoke's own Program, as `invoke ...` parses and runs it, in t
 (about 60 processes would take half the unit run), with Docker out of reach (DOCKER_HOST points
 nowhere), so each line below is said before a task reaches Docker; one runs as a process of its
 own, as a person types it. The ones that need a lab to know (an unknown host) are in
-tests/lab/test_task_edges.py.
+tests/lab/test_unknown_hosts_and_labs.py.
 """
 
 from __future__ import annotations
