@@ -2,49 +2,52 @@
 
 Each task is a thin layer over lab.control: it parses options, calls the lab, and turns a
 LabError into one clear line and exit status 1.
+
+A task imports what it uses in its body: `invoke --list` and `--help` import only this file,
+and the Docker SDK, rich and the harness cost more than invoke itself.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import docker.errors
 from invoke import Context, Exit, task
-from rich.console import Console
 
-from lab.control import compose, topologies
-from lab.control import doctor as doctor_
-from lab.control import images as images_
-from lab.control import workspace as ws
-from lab.control.engine import Engine
-from lab.control.lab import COMPOSE_FILE, DEFAULT_NAME, DEFAULT_WORKSPACE, ROOT, Lab, down_all, overview
-from lab.control.report import findings_table, labs_table, print_status
-from lab.control.workspace import MOUNT
-from lab.errors import LabError
+from lab.control.arguments import output_file, output_folder, within
+from lab.control.defaults import DEFAULT_NAME, ROOT
+from lab.errors import ArgumentError, LabError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
+    from lab.control.engine import Engine
+    from lab.control.lab import Lab
     from lab.harness.scenario import Stage
 
-console = Console(highlight=False)
 REPORT_HELP = "write an HTML page of the run (checks, evidence, pictures, pcaps) into this folder"
 NAME_HELP = f"lab name, i.e. its compose project (default {DEFAULT_NAME}); labs run side by side"
 
 
+@functools.cache
+def console() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
 def say(message: str) -> None:
-    console.print(f"[dim]socklab:[/] {message}")
+    console().print(f"[dim]socklab:[/] {message}")
 
 
 def narrate(text: str) -> None:
     """A scenario's narration, as it comes (no markup: it shows program output)."""
-    console.print(text, markup=False, soft_wrap=True)
+    console().print(text, markup=False, soft_wrap=True)
 
 
 def reports_errors(body: Callable[..., Any]) -> Callable[..., Any]:
@@ -56,24 +59,77 @@ def reports_errors(body: Callable[..., Any]) -> Callable[..., Any]:
             return body(*args, **kwargs)
         except LabError as exc:
             raise Exit(f"socklab: {exc}", code=1) from None
-        except docker.errors.DockerException as exc:  # what no LabError foresaw: still one line
-            raise Exit(f"socklab: Docker refused: {getattr(exc, 'explanation', None) or exc}", code=1) from None
         except KeyboardInterrupt:
             raise Exit("socklab: interrupted; `invoke down` removes a half-started lab", code=130) from None
+        except Exception as exc:
+            if not is_docker_error(exc):
+                raise
+            # what no LabError foresaw: still one line
+            raise Exit(f"socklab: Docker refused: {getattr(exc, 'explanation', None) or exc}", code=1) from None
 
     return wrapper
 
 
+class _ShownAsInt(type):
+    """invoke's --help names a value only for str and int kinds (INT); a number kind of ours
+    compares equal to int for that lookup alone, so `--seconds=INT` still shows it takes one."""
+
+    def __eq__(cls, other: object) -> bool:
+        return other is int or cls is other
+
+    def __hash__(cls) -> int:
+        return hash(int)
+
+
+class Number(float, metaclass=_ShownAsInt):
+    """A number option's kind (invoke casts with the default's type): a word where a number
+    belongs is one line, not invoke's traceback; 1.5 is a number too."""
+
+    def __new__(cls, text: object = 0.0) -> Number:
+        try:
+            return super().__new__(cls, text)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise Exit(f"socklab: {text!r} is not a number", code=1) from None
+
+
+class Whole(int, metaclass=_ShownAsInt):
+    """A whole-number option's kind: as Number."""
+
+    def __new__(cls, text: object = 0) -> Whole:
+        try:
+            return super().__new__(cls, text)  # type: ignore[call-overload]
+        except (TypeError, ValueError):
+            raise Exit(f"socklab: {text!r} is not a whole number", code=1) from None
+
+
+def is_docker_error(exc: BaseException) -> bool:
+    """Without importing the Docker SDK: a task that never reached Docker raised none of its errors."""
+    errors = sys.modules.get("docker.errors")
+    return errors is not None and isinstance(exc, errors.DockerException)
+
+
 def open_lab(name: str, topology: str = "") -> Lab:
     """Lab ``name``; ``topology`` only when starting it (later tasks find it from the lab)."""
-    return Lab(Engine.connect(), name, compose_file=topologies.compose_file(topology) if topology else None)
+    from lab.control import topologies
+    from lab.control.engine import Engine
+    from lab.control.lab import Lab, check_name
+
+    check_name(name)  # before Docker: these need none
+    compose_file = topologies.compose_file(topology) if topology else None
+    return Lab(Engine.connect(), name, compose_file=compose_file)
+
+
+def connect() -> Engine:
+    from lab.control.engine import Engine
+
+    return Engine.connect()
 
 
 @task(help={"force": "rebuild even if an image with this content exists"})
 @reports_errors
 def build(c: Context, force: bool = False) -> None:
     """Build the host image (bootstrapping the Debian base locally if no registry answers)."""
-    tag = Lab(Engine.connect()).build(force=force, say=say)
+    tag = open_lab(DEFAULT_NAME).build(force=force, say=say)
     say(f"host image {tag} is ready")
 
 
@@ -85,9 +141,22 @@ TOPOLOGY_HELP = "a shipped topology (`invoke topologies` lists them) or a Compos
             "workspace": "folder mounted at /work on every host (default work/, created if missing)",
             "topology": TOPOLOGY_HELP})
 @reports_errors
-def up(c: Context, name: str = DEFAULT_NAME, prefix: str = "", timeout: float = 90, workspace: str = "",
+def up(c: Context, name: str = DEFAULT_NAME, prefix: str = "", timeout: float = Number(90), workspace: str = "",
        topology: str = "") -> None:
     """Build if needed, start the lab, and return when every host is ready."""
+    from lab.control import doctor as doctor_
+    from lab.control import subnets, topologies
+    from lab.control import topology as topology_
+    from lab.control import workspace as ws
+    from lab.control.report import print_status
+
+    within("--timeout", timeout, 1, 3600, "seconds")
+    if prefix:
+        subnets.check_prefix(prefix)
+    if topology:  # a file that is no topology says so before anything starts
+        topology_.load(topologies.compose_file(topology))
+    if workspace:
+        ws.prepare(Path(workspace))
     lab = open_lab(name, topology)
     started = time.monotonic()
     checked = doctor_.preflight(lab.engine)
@@ -97,7 +166,7 @@ def up(c: Context, name: str = DEFAULT_NAME, prefix: str = "", timeout: float = 
     if doctor_.failed(checked):
         raise Exit("socklab: this machine cannot run a lab as it is: see above, or `invoke doctor`", code=1)
     lab.up(prefix=prefix or None, timeout=timeout, say=say, workspace_dir=Path(workspace) if workspace else None)
-    print_status(console, lab.name, lab.running_prefix(), lab.status())
+    print_status(console(), lab.name, lab.running_prefix(), lab.status())
     say(f"lab {name} ready in {time.monotonic() - started:.1f}s; your workspace {lab.workspace()} is /work "
         "on every host; `invoke shell h1` opens a shell on h1")
 
@@ -106,8 +175,11 @@ def up(c: Context, name: str = DEFAULT_NAME, prefix: str = "", timeout: float = 
 @reports_errors
 def doctor(c: Context) -> None:
     """Say what will and will not work on this machine, and what to do (exit 1 if a lab cannot)."""
+    from lab.control import doctor as doctor_
+    from lab.control.report import findings_table
+
     findings = doctor_.examine()
-    console.print(findings_table(findings))
+    console().print(findings_table(findings))
     if doctor_.failed(findings):
         raise Exit("socklab: a lab cannot work on this machine as it is (the lines marked fail)", code=1)
 
@@ -117,13 +189,15 @@ def doctor(c: Context) -> None:
 def down(c: Context, name: str = DEFAULT_NAME, all_: bool = False) -> None:
     """Remove the lab's containers and networks (only this lab's; safe to run twice)."""
     if all_:
-        _down_all(Engine.connect())
+        _down_all(connect())
         return
     containers, networks = open_lab(name).down()
     say(f"lab {name}: removed {containers} containers and {networks} networks")
 
 
 def _down_all(engine: Engine) -> None:
+    from lab.control.lab import down_all
+
     removed, failed = down_all(engine)
     for lab, (containers, networks) in removed.items():
         say(f"lab {lab}: removed {containers} containers and {networks} networks")
@@ -138,16 +212,25 @@ def _down_all(engine: Engine) -> None:
 @reports_errors
 def status(c: Context, name: str = DEFAULT_NAME, json_: bool = False, all_: bool = False) -> None:
     """Show the lab's hosts, their state, addresses and active impairments."""
+    import json
+    from dataclasses import asdict
+
     from lab.control import impair as impairments
+    from lab.control.lab import overview
+    from lab.control.report import labs_table, print_status
 
     if all_:
-        labs = overview(Engine.connect())
+        labs = overview(connect())
         if json_:
             print(json.dumps([asdict(lab) for lab in labs], indent=2))
         else:
-            console.print(labs_table(labs) if labs else "no socklab lab runs on this Docker engine")
+            console().print(labs_table(labs) if labs else "no socklab lab runs on this Docker engine")
         return
+    from lab.errors import LabNotRunningError
+
     lab = open_lab(name)
+    if not lab.containers():  # a lab with a host down still shows, to say which
+        raise LabNotRunningError(name)
     report = lab.status_json()
     active = impairments.report(lab)
     for host in report["hosts"]:
@@ -155,16 +238,18 @@ def status(c: Context, name: str = DEFAULT_NAME, json_: bool = False, all_: bool
     if json_:
         print(json.dumps(report, indent=2))
         return
-    print_status(console, lab.name, lab.running_prefix(), lab.status())
+    print_status(console(), lab.name, lab.running_prefix(), lab.status())
     for host in report["hosts"]:
         for line in host["impairments"]:
-            console.print(f"[yellow]impaired[/] {host['service']}: {line}", markup=True, highlight=False)
+            console().print(f"[yellow]impaired[/] {host['service']}: {line}", markup=True, highlight=False)
 
 
 @task(help={"host": "lab host, e.g. h1", "name": NAME_HELP, "user": "user on the host (root or student)"})
 @reports_errors
 def shell(c: Context, host: str, name: str = DEFAULT_NAME, user: str = "") -> None:
     """Open an interactive shell on a lab host, in /work (your workspace)."""
+    from lab.control.workspace import MOUNT
+
     argv = open_lab(name).docker_exec_argv(host, ["bash", "-l"], tty=sys.stdin.isatty(), user=user,
                                          workdir=MOUNT)
     os.execvp(argv[0], argv)
@@ -175,6 +260,8 @@ def shell(c: Context, host: str, name: str = DEFAULT_NAME, user: str = "") -> No
 @reports_errors
 def exec_(c: Context, host: str, command: str, name: str = DEFAULT_NAME, user: str = "") -> None:
     """Run a command on a lab host; stdin, output and exit status are the command's own."""
+    if not command.strip():
+        raise ArgumentError("COMMAND", command, "give a command line to run, e.g. 'ip addr'")
     argv = open_lab(name).docker_exec_argv(host, ["sh", "-c", command], tty=False, user=user)
     os.execvp(argv[0], argv)
 
@@ -184,10 +271,12 @@ def exec_(c: Context, host: str, command: str, name: str = DEFAULT_NAME, user: s
 @reports_errors
 def logs(c: Context, host: str = "", name: str = DEFAULT_NAME, follow: bool = False) -> None:
     """Show the hosts' logs (their start-up and anything their PID 1 printed)."""
+    from lab.errors import LabNotRunningError
+
+    if follow and not host:
+        raise Exit("socklab: --follow needs a HOST", code=1)
     lab = open_lab(name)
     if follow:
-        if not host:
-            raise Exit("socklab: --follow needs a HOST", code=1)
         try:
             for chunk in lab.engine.follow_logs(lab.container(host)):
                 sys.stdout.write(chunk.decode(errors="replace"))
@@ -195,10 +284,12 @@ def logs(c: Context, host: str = "", name: str = DEFAULT_NAME, follow: bool = Fa
         except KeyboardInterrupt:
             pass
         return
+    if not lab.containers():
+        raise LabNotRunningError(name)
     targets = [host] if host else sorted(lab.containers())
     for h in targets:
         for line in lab.container(h).logs().decode(errors="replace").splitlines():
-            console.print(f"[bold]{h:>7}[/] | {line}", markup=True)
+            console().print(f"[bold]{h:>7}[/] | {line}", markup=True)
 
 
 # Run again under the other Compose, when both are installed: what Compose creates.
@@ -213,10 +304,17 @@ EVERY_TOPOLOGY = ["tests/lab/test_network.py"]
             "workers": "lab test processes, each on a lab of its own (default 2)"})
 @reports_errors
 def test(c: Context, unit: bool = False, keep: bool = False, name: str = DEFAULT_NAME, k: str = "",
-         junit: str = "reports/junit.xml", workers: int = 2) -> None:
+         junit: str = "reports/junit.xml", workers: int = Whole(2)) -> None:
     """Run the test suite: unit tests, then the lab tests on real containers. With Compose v2
     and v1 both installed, the lifecycle, host and network tests run again under the other;
-    the network tests run on every other shipped topology too."""
+    the network tests run on every other shipped topology too. It ends by naming the optional
+    programs (Graphviz, Chromium) this machine lacks, whose tests were skipped."""
+    from lab.control import compose, topologies
+    from lab.control.defaults import COMPOSE_FILE
+    from lab.control.lab import check_name
+
+    within("--workers", workers, 1, 16, "a number of test processes")
+    check_name(name)
     # Unit tests first: they need no Docker and fail in seconds.
     paths = ["tests/unit"] if unit else ["tests/unit", "tests/lab"]
     runs: list[tuple[list[str], str, dict[str, str], list[str]]] = [(paths, "", {}, [])]
@@ -228,7 +326,7 @@ def test(c: Context, unit: bool = False, keep: bool = False, name: str = DEFAULT
             if topologies.describe(each).file != COMPOSE_FILE:
                 runs.append((EVERY_TOPOLOGY, each, {}, [f"--topology={each}"]))
     if not unit:  # once, here: two test processes must not bootstrap the same image at once
-        Lab(Engine.connect(), name).build(say=say)
+        open_lab(name).build(say=say)
     failed = 0
     for test_paths, variant, env, options in runs:
         if variant:
@@ -246,15 +344,29 @@ def test(c: Context, unit: bool = False, keep: bool = False, name: str = DEFAULT
         with c.cd(str(ROOT)):
             result = c.run(" ".join(_quote(a) for a in args), warn=True, pty=False, env=env)
         failed = failed or (result.exited if result is not None else 1)
+    for line in missing_tools():
+        say(line)
     if failed:
         raise Exit(code=failed)
+
+
+def missing_tools() -> list[str]:
+    """The run's last word: what the optional programs not installed here cost, and their fix."""
+    from lab.report.tools import TOOLS
+
+    if os.environ.get("CI"):  # there they are not optional: their tests failed, not skipped
+        return []
+    return [f"tests that need {tool.title} are skipped on this machine (it {tool.used_for}): `{tool.install}`"
+            for tool in TOOLS.values() if not tool.installed()]
 
 
 @task(help={"images": "also remove socklab images (the next `invoke up` rebuilds them)"})
 @reports_errors
 def clean(c: Context, images: bool = False) -> None:
     """Remove every socklab lab on this machine (and with --images, its images)."""
-    engine = Engine.connect()
+    from lab.control import images as images_
+
+    engine = connect()
     _down_all(engine)
     if images:
         for tag in engine.remove_images(images_.PREFIXES):
@@ -265,7 +377,7 @@ def clean(c: Context, images: bool = False) -> None:
 @reports_errors
 def topologies_(c: Context, write: bool = False) -> None:
     """List the shipped topologies (lab/topologies/*.yaml): `invoke up --topology NAME`."""
-    from lab.control import topology
+    from lab.control import topologies, topology
 
     for each in topologies.names():
         if write:
@@ -274,7 +386,7 @@ def topologies_(c: Context, write: bool = False) -> None:
         topo = topology.load(d.file)
         stale = "  (stale: run `invoke topologies --write`)" if topologies.stale(each) else ""
         routers = ", ".join(r.name for r in topo.routers()) or "none"
-        console.print(f"{each:<8} {d.title}: {len(topo.end_hosts())} hosts; LANs {', '.join(topo.lans)}; "
+        console().print(f"{each:<8} {d.title}: {len(topo.end_hosts())} hosts; LANs {', '.join(topo.lans)}; "
                       f"routers {routers}  ({d.file.relative_to(ROOT)}){stale}", markup=False, soft_wrap=True)
 
 
@@ -285,7 +397,7 @@ def scenarios(c: Context) -> None:
     from lab.harness import scenario as scenarios_
 
     for each in scenarios_.names():
-        console.print(f"{each:<16} {scenarios_.load(each).TITLE}", markup=False)
+        console().print(f"{each:<16} {scenarios_.load(each).TITLE}", markup=False)
 
 
 @task(iterable=["role"],
@@ -298,9 +410,10 @@ def scenario(c: Context, scenario: str, name: str = DEFAULT_NAME, role: list[str
     """Play a scenario live on the lab and narrate what happened."""
     from lab.harness import scenario as scenarios_
 
+    overrides = scenarios_.checked_overrides(scenario, role or [])  # before a lab starts
     lab = running_lab(name)
     said, tee = recorded(narrate)
-    stage = scenarios_.play(lab, scenario, scenarios_.parse_overrides(role or []), say=tee, flows=flows,
+    stage = scenarios_.play(lab, scenario, overrides, say=tee, flows=flows,
                             capture=True if report else None, pcap_folder=Path(report) if report else None)
     write_report(lab, stage, said, report)
     failed = [c for c in stage.checks if not c.ok]
@@ -343,7 +456,7 @@ def exercises(c: Context, name: str = DEFAULT_NAME, workspace: str = "") -> None
     work = _workspace(name, workspace)
     for each in exercises_.names():
         files = ", ".join(f"{r}.py" for r in exercises_.roles(each))
-        console.print(f"{each:<14} {exercises_.state(each, work):<26} you write: {files}", markup=False)
+        console().print(f"{each:<14} {exercises_.state(each, work):<26} you write: {files}", markup=False)
     say(f"`invoke exercise NAME` starts one in {work}/NAME; `invoke check NAME` checks it")
 
 
@@ -352,6 +465,7 @@ def exercises(c: Context, name: str = DEFAULT_NAME, workspace: str = "") -> None
 @reports_errors
 def exercise(c: Context, exercise: str, name: str = DEFAULT_NAME, workspace: str = "") -> None:
     """Start an exercise: copy its starter files into work/EXERCISE/ (never overwriting yours)."""
+    from lab.control import workspace as ws
     from lab.harness import exercise as exercises_
 
     work = _workspace(name, workspace)
@@ -364,6 +478,9 @@ def exercise(c: Context, exercise: str, name: str = DEFAULT_NAME, workspace: str
 
 
 def _workspace(name: str, chosen: str) -> Path:
+    from lab.control import workspace as ws
+    from lab.control.defaults import DEFAULT_WORKSPACE
+
     return ws.prepare(Path(chosen) if chosen else open_lab(name).workspace() or DEFAULT_WORKSPACE)
 
 
@@ -375,18 +492,22 @@ def _workspace(name: str, chosen: str) -> Path:
 def check(c: Context, exercise: str, name: str = DEFAULT_NAME, role: list[str] | None = None,
           json_: bool = False, report: str = "") -> None:
     """Check your programs (work/EXERCISE/<role>.py) on the lab: each check, and the evidence of a FAIL."""
+    import json
+
     from lab.harness import exercise as exercises_
     from lab.harness import scenario as scenarios_
 
+    exercises_.roles(exercise)  # an unknown name says so before a lab starts
+    overrides = scenarios_.parse_overrides(role or [])
     lab = running_lab(name)
     said, tee = recorded((lambda _: None) if json_ else narrate)
-    outcome = exercises_.check(lab, exercise, exercises_.mounted(lab), scenarios_.parse_overrides(role or []),
+    outcome = exercises_.check(lab, exercise, exercises_.mounted(lab), overrides,
                                say=tee, pcap_folder=Path(report) if report else None)
     write_report(lab, outcome.stage, said, report)
     if json_:
         print(json.dumps(outcome.as_json(), indent=1, ensure_ascii=False))
     else:
-        console.print(exercises_.render(outcome), markup=False, soft_wrap=True, highlight=False)
+        console().print(exercises_.render(outcome), markup=False, soft_wrap=True, highlight=False)
     if not outcome.passed:
         raise Exit("" if json_ else f"socklab: {outcome.summary}", code=1)
     if not json_:
@@ -401,8 +522,8 @@ def check(c: Context, exercise: str, name: str = DEFAULT_NAME, role: list[str] |
             "out": "where results go (default grades/<exercise>)",
             "force": "grade again what was graded with this seed before"})
 @reports_errors
-def grade(c: Context, submissions: str, exercise: str, checks: str = "", seed: str = "socklab", parallel: int = 0,
-          out: str = "", force: bool = False) -> None:
+def grade(c: Context, submissions: str, exercise: str, checks: str = "", seed: str = "socklab",
+          parallel: int | None = None, out: str = "", force: bool = False) -> None:
     """Grade a class: each submission in a lab of its own, against the exercise's and hidden checks."""
     from rich.table import Table
 
@@ -411,15 +532,19 @@ def grade(c: Context, submissions: str, exercise: str, checks: str = "", seed: s
     from lab.harness.submissions import collect
     from lab.report import grades
 
+    labs = grading.default_parallel() if parallel is None else Whole(parallel)
+    within("--parallel", labs, 1, 64, "a number of labs")
+    if not Path(submissions).is_dir():
+        raise ArgumentError("SUBMISSIONS", submissions, "give a folder with a subfolder or zip per student")
+    rules = grading.load_rules(Path(checks) if checks else None, exercise)
     subs = collect(Path(submissions), exercises_.roles(exercise))
     for sub in subs:
         for problem in sub.problems:
             say(f"{sub.student}: {problem}")
-    rules = grading.load_rules(Path(checks) if checks else None, exercise)
     folder = Path(out or f"grades/{exercise}")
-    engine = Engine.connect()
-    Lab(engine).build(say=say)
-    labs = parallel or grading.default_parallel()
+    lab = open_lab(DEFAULT_NAME)
+    engine = lab.engine
+    lab.build(say=say)
     say(f"grading {len(subs)} submissions of {exercise}, {labs} labs at once, seed {seed!r}")
     run = grading.Grading(engine, exercise, seed, rules, folder)
     graded = grading.grade(run, subs, labs, force, say)
@@ -430,10 +555,10 @@ def grade(c: Context, submissions: str, exercise: str, checks: str = "", seed: s
     marks = {"passed": "[green]✔[/]", "failed": "[red]✘[/]", "not reached": "[red]·[/]", "not handed in": "-"}
     for g in graded:
         table.add_row(g.student, f"{g.score:g}/{g.max_score:g}", *[marks[ch.status] for ch in g.checks])
-    console.print(table)
+    console().print(table)
     for i, d in enumerate(run.checks):
-        console.print(f"  {i + 1}. {d.name} ({d.points:g})", markup=False)
-    console.print("  ✔ passed, ✘ failed, · not reached, - not handed in", markup=False)
+        console().print(f"  {i + 1}. {d.name} ({d.points:g})", markup=False)
+    console().print("  ✔ passed, ✘ failed, · not reached, - not handed in", markup=False)
     say(f"results in {folder}/: grades.csv, junit.xml, index.html, <student>/results.json and index.html")
 
 
@@ -441,9 +566,11 @@ def grade(c: Context, submissions: str, exercise: str, checks: str = "", seed: s
             "filter": "a tcpdump (BPF) filter, e.g. 'udp port 69'", "seconds": "stop after N seconds "
             "(default: at Ctrl-C)", "out": "folder for the pcap file (default captures/)"})
 @reports_errors
-def capture(c: Context, host: str, name: str = DEFAULT_NAME, filter: str = "", seconds: float = 0,
+def capture(c: Context, host: str, name: str = DEFAULT_NAME, filter: str = "", seconds: float = Number(0),
             out: str = "captures") -> None:
     """Record a host's packets into a pcap file that Wireshark opens."""
+    within("--seconds", seconds, 0, 86400, "seconds (0: until Ctrl-C)")
+    output_folder("--out", ROOT / out)
     from lab.control.capture import Capture
 
     cap = Capture(open_lab(name), host, filter).start()
@@ -467,34 +594,37 @@ def capture(c: Context, host: str, name: str = DEFAULT_NAME, filter: str = "", s
 @reports_errors
 def flows(c: Context, pcap: str, name: str = DEFAULT_NAME, out: str = "", timeline: str = "") -> None:
     """Print a ladder diagram of the exchange in a pcap file (like Wireshark's flow graph)."""
-    from lab.errors import PictureError
+    from lab.errors import DockerUnavailableError
     from lab.wire import pcap as decode
     from lab.wire import pictures
     from lab.wire.flows import ladder
 
-    lab = open_lab(name)
-    names = lab.topology().address_names() if lab.running_prefix() else {}
     path = Path(pcap)
     if not path.is_file():
-        raise Exit(f"socklab: no such pcap file: {pcap}", code=1)
-    packets = decode.read(path, names)
+        raise ArgumentError("PCAP", pcap, "no such file: give a pcap file, e.g. from `invoke capture`")
+    target = output_file("--out", out, (".svg", ".html")) if out else None
+    drawn = output_file("--timeline", timeline, (".png", ".svg")) if timeline else None
+    packets = decode.read(path)  # not a pcap: said before Docker is asked
+    try:
+        lab = open_lab(name)
+        if lab.running_prefix():
+            packets = decode.read(path, lab.topology().address_names())
+    except DockerUnavailableError:  # a pcap is read without Docker; the lanes keep their addresses
+        pass
     print(ladder(packets))
-    if out:
+    if target:
         from lab.report import draw, page
 
-        target = Path(out)
         if target.suffix == ".html":
             page.write(target.parent, path.name, [], [], packets, pcaps={path.stem: path}, index=target.name)
-        elif target.suffix == ".svg":
-            draw.write_figure(draw.sequence_figure(pictures.diagram(packets)), target)
         else:
-            raise PictureError(f"{out}: the exchange is drawn as FILE.svg or FILE.html")
+            draw.write_figure(draw.sequence_figure(pictures.diagram(packets)), target)
         say(f"wrote {target}")
-    if timeline:
+    if drawn:
         from lab.report import draw
 
-        draw.write_figure(draw.timeline_figure(pictures.timeline(packets)), Path(timeline))
-        say(f"wrote {timeline}")
+        draw.write_figure(draw.timeline_figure(pictures.timeline(packets)), drawn)
+        say(f"wrote {drawn}")
 
 
 @task(help={"out": "folder for the README's pictures (default docs/pictures)"})
@@ -502,13 +632,12 @@ def flows(c: Context, pcap: str, name: str = DEFAULT_NAME, out: str = "", timeli
 def pictures(c: Context, out: str = "docs/pictures") -> None:
     """Draw the README's pictures from the captures checked in as test fixtures: the topologies,
     a TCP exchange as a sequence diagram, a windowed TFTP transfer under loss over time."""
-    from lab.control import topology
+    from lab.control import topologies, topology
     from lab.report import draw
     from lab.wire import pcap as decode
     from lab.wire import pictures as what
 
-    folder = ROOT / out
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = output_folder("--out", ROOT / out)
     fixtures = ROOT / "tests" / "unit" / "fixtures" / "pcap"
     default = topology.load(topologies.compose_file("default"))  # the fixtures were captured on it
     names = default.address_names()
@@ -529,6 +658,7 @@ def graph(c: Context, name: str = DEFAULT_NAME, out: str = "topology.svg", topol
     """Draw the lab's topology: hosts with roles and addresses, LANs with subnets, routers."""
     from lab.report import draw
 
+    output_file("--out", out, (".svg", ".png"))
     lab = open_lab(name, topology)
     say(f"wrote {draw.write_topology(lab.topology(), Path(out))}")
 
@@ -539,18 +669,20 @@ def graph(c: Context, name: str = DEFAULT_NAME, out: str = "topology.svg", topol
             "refuse": "the host's own stack refuses PCT percent of its sends (EPERM, as a host firewall does)",
             "clear": "remove every impairment from the host"})
 @reports_errors
-def impair(c: Context, host: str, name: str = DEFAULT_NAME, loss: float = 0, every: int = 0,
-           direction: str = "both", rate: str = "", delay: float = 0, refuse: float = 0, clear: bool = False) -> None:
+def impair(c: Context, host: str, name: str = DEFAULT_NAME, loss: float = Number(0), every: int = Whole(0),
+           direction: str = "both", rate: str = "", delay: float = Number(0), refuse: float = Number(0),
+           clear: bool = False) -> None:
     """Inject faults on a host: packet loss (iptables statistic), rate limits, delay."""
     from lab.control import impair as impairments
 
+    wanted = None if clear else impairments.Impairment(loss, every, direction, rate, delay, refuse).check()
     lab = open_lab(name)
     lab.container(host)
-    if clear:
+    if wanted is None:
         impairments.clear(lab, host)
         say(f"{host}: impairments cleared")
         return
-    impairments.apply(lab, host, impairments.Impairment(loss, every, direction, rate, delay, refuse))
+    impairments.apply(lab, host, wanted)
     for line in impairments.show(lab, host):
         say(f"{host}: {line}")
 
@@ -562,8 +694,10 @@ BENCHMARKS = {"lab": "benchmarks/bench_lab.py", "udp": "benchmarks/bench_udp.py"
 
 @task(help={"suite": f"which benchmark: {', '.join(BENCHMARKS)} or all (default)",
             "rounds": "how many times each measurement is repeated"})
-def bench(c: Context, suite: str = "all", rounds: int = 3) -> None:
+@reports_errors
+def bench(c: Context, suite: str = "all", rounds: int = Whole(3)) -> None:
     """Run benchmarks that print ratios against a baseline measured in the same run."""
+    within("--rounds", rounds, 1, 100, "a number of rounds")
     chosen = list(BENCHMARKS.values()) if suite == "all" else [BENCHMARKS.get(suite, "")]
     if not all(chosen):
         raise Exit(f"socklab: no benchmark {suite!r}; choose from {', '.join(BENCHMARKS)} or all", code=1)

@@ -14,6 +14,15 @@ class LabError(Exception):
     """Base of every error socklab raises on purpose."""
 
 
+class ArgumentError(LabError):
+    """A command-line argument socklab cannot use: rejected before anything starts."""
+
+    def __init__(self, option: str, value: object, wanted: str) -> None:
+        self.option = option
+        shown = f"{value:g}" if isinstance(value, float) else repr(value)
+        super().__init__(f"{option} {shown}: {wanted}")
+
+
 class DockerUnavailableError(LabError):
     def __init__(self, detail: str) -> None:
         super().__init__(
@@ -119,6 +128,15 @@ class PictureError(LabError):
     """A picture or report that cannot be made: a missing tool (Graphviz, Chromium), a bad name."""
 
 
+class ToolMissingError(PictureError):
+    """An optional program (Graphviz, Chromium) is not installed: what needs it is left out."""
+
+    def __init__(self, tool: str, install: str, used_for: str) -> None:
+        self.tool = tool
+        self.install = install
+        super().__init__(f"{tool} is not installed (it {used_for}): `{install}`")
+
+
 class WorkspaceError(LabError):
     def __init__(self, path: object, problem: str, what_to_do: str = "choose another folder with --workspace") -> None:
         super().__init__(f"workspace {path}: {problem}: {what_to_do}")
@@ -171,6 +189,12 @@ class ImpairError(LabError):
 
 class CaptureError(LabError):
     pass
+
+
+class PcapError(LabError):
+    def __init__(self, source: object, problem: str) -> None:
+        super().__init__(f"{source}: not a pcap file ({problem}): give one that `invoke capture` or "
+                         "`tcpdump -w` wrote (pcapng: save it as pcap in Wireshark)")
 
 
 class CommandFailedError(LabError):

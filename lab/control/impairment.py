@@ -13,6 +13,10 @@ REFUSE = "SOCKLAB-OUT"  # from OUTPUT: the host's own sends, refused (sendto() f
 _RATE = re.compile(r"^\d+(\.\d+)?([kmg]?bit|[kmg]?bps)$", re.IGNORECASE)
 
 
+MAX_EVERY = 2**31 - 1  # iptables' statistic match counts in 32 bits
+MAX_DELAY_MS = 60_000  # a minute: longer than any exercise waits
+
+
 @dataclass(frozen=True)
 class Impairment:
     loss: float = 0.0  # percent of packets dropped at random
@@ -29,8 +33,10 @@ class Impairment:
             raise ImpairError("choose --loss PCT (random) or --every N (deterministic), not both")
         if not 0 <= self.loss <= 100:
             raise ImpairError(f"--loss is a percentage from 0 to 100, not {self.loss:g}")
-        if self.every < 0 or self.every == 1:
-            raise ImpairError("--every N drops one packet in every N: N must be 2 or more")
+        if self.every < 0 or self.every == 1 or self.every > MAX_EVERY:
+            raise ImpairError(f"--every N drops one packet in every N: N must be from 2 to {MAX_EVERY}")
+        if not 0 <= self.delay_ms <= MAX_DELAY_MS:
+            raise ImpairError(f"--delay is milliseconds from 0 to {MAX_DELAY_MS}, not {self.delay_ms:g}")
         if not 0 <= self.refuse <= 100:
             raise ImpairError(f"--refuse is a percentage from 0 to 100, not {self.refuse:g}")
         if self.rate and not _RATE.match(self.rate):

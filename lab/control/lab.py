@@ -21,6 +21,7 @@ from docker.models.networks import Network
 
 from lab.control import compose, images, subnets, topology, workspace
 from lab.control.compose import Compose
+from lab.control.defaults import COMPOSE_FILE, DEFAULT_NAME, DEFAULT_WORKSPACE, ROOT
 from lab.control.engine import CONFIG_FILES, NETWORK, PROJECT, SERVICE, VERSION, Engine, ExecResult
 from lab.control.topology import Topology
 from lab.control.wait import wait_until
@@ -35,14 +36,17 @@ from lab.errors import (
     SubnetTakenError,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
-COMPOSE_FILE = ROOT / "compose.yaml"
-DEFAULT_WORKSPACE = ROOT / "work"
-DEFAULT_NAME = "socklab"
 READY = "socklab: ready"
 ATTEMPTS = 8  # subnet choices when other labs, started at the same moment, take ours
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 T = TypeVar("T")
+
+
+def check_name(name: str) -> str:
+    """A lab's name is its Compose project's: lowercase letters, digits, '-' and '_'."""
+    if not _NAME.match(name):
+        raise InvalidLabNameError(name)
+    return name
 
 
 def _quiet(_: str) -> None:
@@ -63,8 +67,7 @@ class Lab:
                  root: Path = ROOT) -> None:
         """``compose_file``: the topology to start (`up`); by default the one the lab runs, else
         compose.yaml."""
-        if not _NAME.match(name):
-            raise InvalidLabNameError(name)
+        check_name(name)
         self.engine = engine
         self.name = name
         self._compose_file = compose_file

@@ -34,7 +34,7 @@ def save(lab: Lab, folder: Path, test: str, programs: Sequence[HostProgram],
     (folder / "status.json").write_text(json.dumps(lab.status_json(), indent=2))
     try:
         reports.write_failure(folder, test, programs, captures, lab.topology())  # copies the pcaps too
-    except LabError as exc:  # a missing Graphviz: the rest is still there
+    except LabError as exc:  # a page that cannot be written: the rest is still there
         (folder / "report.txt").write_text(f"no report page: {exc}\n")
         for n, cap in enumerate(captures):
             for host, path in cap.files.items():

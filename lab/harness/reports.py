@@ -23,7 +23,7 @@ def text(t: Transcript) -> str:
 
 
 def write_stage(folder: Path, stage: Stage, narration: Sequence[str], topo: Topology | None = None,
-                missing: Callable[[str], None] = print) -> Path:
+                missing: Callable[[str], None] | None = None) -> Path:
     """A scenario's or `invoke check`'s page: narration, checks with evidence, every program's
     transcript, the exchange FLOW captured, the topology."""
     transcripts = [text(Transcript.of(p)) for p in stage.programs]

@@ -353,6 +353,16 @@ def parse_overrides(items: Sequence[str]) -> dict[str, list[str]]:
     return out
 
 
+def checked_overrides(name: str, items: Sequence[str]) -> dict[str, list[str]]:
+    """``--role ROLE=COMMAND`` strings for scenario ``name``, each a role it has: said before a lab starts."""
+    overrides = parse_overrides(items)
+    roles = load(name).ROLES
+    for role in overrides:
+        if role not in roles:
+            raise UnknownRoleError(name, role, roles)
+    return overrides
+
+
 def play(lab: Lab, name: str, overrides: dict[str, list[str]] | None = None,
          say: Callable[[str], None] = print, flows: bool = False, max_rows: int = 40,
          students: dict[str, str] | None = None, capture: bool | None = None,

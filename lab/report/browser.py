@@ -5,14 +5,13 @@ console said and how many of its images the browser could show. The report tests
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from lab.errors import PictureError
+from lab.report.tools import CHROMIUM
 
-CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--virtual-time-budget=5000"]
 _CONSOLE = re.compile(r":CONSOLE(?::\d+)?\] (.*)$")
 _IMAGES = re.compile(r'data-images="(\d+)/(\d+)"')
@@ -27,10 +26,7 @@ class Rendering:
 
 
 def find() -> str:
-    for name in CANDIDATES:
-        if shutil.which(name):
-            return name
-    raise PictureError("no Chromium to open the report in: `apt-get install chromium`")
+    return CHROMIUM.find()
 
 
 def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:

@@ -18,6 +18,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from lab.control.topology import Topology  # noqa: E402
 from lab.errors import PictureError  # noqa: E402
+from lab.report.tools import DOT  # noqa: E402
 from lab.wire.pictures import Arrow, Diagram, Series  # noqa: E402
 
 matplotlib.rcParams["svg.fonttype"] = "none"  # <text> elements, not glyph outlines
@@ -65,10 +66,8 @@ def topology_graph(topo: Topology) -> graphviz.Graph:
 
 
 def render_graph(g: graphviz.Graph, fmt: str) -> bytes:
-    try:
-        return g.pipe(format=fmt)
-    except graphviz.ExecutableNotFound:
-        raise PictureError("Graphviz's `dot` is not installed: `apt-get install graphviz`") from None
+    DOT.find()  # a missing `dot` is named, with how to install it
+    return g.pipe(format=fmt)
 
 
 def write_topology(topo: Topology, out: Path) -> Path:

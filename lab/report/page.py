@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab.control.topology import Topology
-from lab.errors import PictureError
+from lab.errors import ToolMissingError
 from lab.report import draw
 from lab.wire import pictures
 from lab.wire.pcap import Packet
@@ -50,11 +50,12 @@ class Figure:
         return f"data:{MIME[self.file.rsplit('.', 1)[1]]};base64,{base64.b64encode(self.data).decode()}"
 
 
-def figures(packets: Sequence[Packet], topo: Topology | None, hosts: Sequence[str] = (),
-            missing: Callable[[str], None] = print) -> list[Figure]:
-    """The sequence diagram and (when data moved) the timeline of ``packets``; the topology,
-    unless Graphviz is missing: then ``missing`` is told why, and the page goes without it."""
-    made = []
+def figures(packets: Sequence[Packet], topo: Topology | None,
+            hosts: Sequence[str] = ()) -> tuple[list[Figure], list[str]]:
+    """The sequence diagram and (when data moved) the timeline of ``packets``; the topology.
+    A picture whose tool is missing is left out, and why is the second part."""
+    made: list[Figure] = []
+    left_out: list[str] = []
     if packets:
         seq = pictures.diagram(packets, hosts)
         made.append(Figure(f"The exchange: {len(packets)} packets", "sequence.svg",
@@ -68,9 +69,9 @@ def figures(packets: Sequence[Packet], topo: Topology | None, hosts: Sequence[st
     if topo is not None:
         try:
             made.append(Figure("The lab", "topology.svg", draw.render_graph(draw.topology_graph(topo), "svg")))
-        except PictureError as exc:
-            missing(f"pages go without the picture of the lab: {exc}")
-    return made
+        except ToolMissingError as exc:
+            left_out.append(f"The lab is not drawn: {exc}")
+    return made, left_out
 
 
 STYLE = """
@@ -112,7 +113,7 @@ def _check(c: Evidence) -> str:
 
 
 def page(title: str, narration: Sequence[str], checks: Sequence[Evidence], shown: Sequence[Figure],
-         pcaps: Sequence[str] = (), transcripts: Sequence[str] = ()) -> str:
+         pcaps: Sequence[str] = (), transcripts: Sequence[str] = (), left_out: Sequence[str] = ()) -> str:
     failed = sum(not c.ok for c in checks)
     summary = f"{len(checks) - failed} of {len(checks)} checks hold" if checks else "no checks"
     body = [f"<h1>{html.escape(title)}</h1><p>{summary}.</p>"]
@@ -122,6 +123,7 @@ def page(title: str, narration: Sequence[str], checks: Sequence[Evidence], shown
         caption = f'{html.escape(fig.caption)} (<a href="{fig.file}">{fig.file}</a>)'
         body.append(f'<figure><img src="{fig.uri}" alt="{html.escape(fig.caption)}">'
                     f"<figcaption>{caption}</figcaption></figure>")
+    body += [f'<p class="missing">{html.escape(why, quote=False)}</p>' for why in left_out]
     if pcaps:
         body.append("<h2>Captures</h2><ul>" + "".join(f'<li><a href="{html.escape(p)}">{html.escape(p)}</a> '
                                                      "(Wireshark opens it)</li>" for p in pcaps) + "</ul>")
@@ -135,11 +137,17 @@ def page(title: str, narration: Sequence[str], checks: Sequence[Evidence], shown
 
 def write(folder: Path, title: str, narration: Sequence[str], checks: Sequence[Evidence],
           packets: Sequence[Packet] = (), topo: Topology | None = None, pcaps: Mapping[str, Path] | None = None,
-          transcripts: Sequence[str] = (), index: str = "index.html", missing: Callable[[str], None] = print) -> Path:
-    """``folder``/``index``, with its pictures and pcaps beside it (``missing``: told of a
-    picture that a missing tool leaves out)."""
+          transcripts: Sequence[str] = (), index: str = "index.html",
+          missing: Callable[[str], None] | None = None) -> Path:
+    """``folder``/``index``, with its pictures and pcaps beside it. A picture a missing tool
+    leaves out is said on the page, or told to ``missing`` (grading's: the grader machine's
+    problem, not the student's)."""
     folder.mkdir(parents=True, exist_ok=True)
-    shown = figures(packets, topo, missing=missing)
+    shown, left_out = figures(packets, topo)
+    if missing is not None:
+        for why in left_out:
+            missing(why)
+        left_out = []
     for fig in shown:
         (folder / fig.file).write_bytes(fig.data)
     names = []
@@ -149,6 +157,6 @@ def write(folder: Path, title: str, narration: Sequence[str], checks: Sequence[E
             shutil.copy(path, folder / name)
         names.append(name)
     out = folder / index
-    out.write_text(page(title, narration, checks, shown, names, transcripts))
+    out.write_text(page(title, narration, checks, shown, names, transcripts, left_out))
     return out
 

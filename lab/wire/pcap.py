@@ -16,6 +16,7 @@ from pathlib import Path
 
 import dpkt
 
+from lab.errors import PcapError
 from lab.proto import tftp as codec
 
 PCAP_HEADER = 24  # bytes of the file header
@@ -128,17 +129,24 @@ def _whole_records(reader: dpkt.pcap.Reader) -> Iterator[tuple[float, bytes]]:
 
 def read(path: Path, names: Mapping[str, str] | None = None) -> list[Packet]:
     """IPv4 packets of a pcap file, oldest first; ``names`` maps addresses to host names."""
-    return parse(path.read_bytes(), names)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PcapError(path, exc.strerror or str(exc)) from None
+    return parse(data, names, source=path)
 
 
-def parse(data: bytes, names: Mapping[str, str] | None = None) -> list[Packet]:
+def parse(data: bytes, names: Mapping[str, str] | None = None, source: object = "the capture") -> list[Packet]:
     """IPv4 packets of pcap data, oldest first; ``names`` maps addresses to host names."""
     names = names or {}
     packets: list[Packet] = []
     if len(data) < PCAP_HEADER:  # a capture stopped before tcpdump wrote anything
         return packets
     with io.BytesIO(data) as f:
-        reader = dpkt.pcap.Reader(f)
+        try:
+            reader = dpkt.pcap.Reader(f)
+        except ValueError as exc:  # dpkt: "invalid tcpdump header"
+            raise PcapError(source, str(exc)) from None
         linktype = reader.datalink()
         for ts, buf in _whole_records(reader):
             ip, direction = _link_decode(linktype, buf)

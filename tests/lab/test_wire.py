@@ -21,6 +21,7 @@ from lab.errors import CaptureIncompleteError
 from lab.harness import artifacts
 from lab.harness.tcp import tcp_states
 from lab.harness.udpcount import received_numbers
+from lab.report.tools import DOT
 
 pytestmark = pytest.mark.lab
 
@@ -115,8 +116,10 @@ def test_a_failing_lab_test_leaves_its_artifacts(lab: Lab, pytester: pytest.Pyte
     folder = out / "test_inner.py_test_fails"
     names = {p.name for p in folder.iterdir()}
     assert {"program-0-srv.txt", "capture-0-h1.pcap", "status.json", "log-router.txt", "report.html",
-            "sequence.svg", "topology.svg"} <= names
+            "sequence.svg"} <= names
     page = (folder / "report.html").read_text()
+    assert ("topology.svg" in names) == DOT.installed(), "the lab drawn when Graphviz is here"
+    assert ("The lab is not drawn: Graphviz" in page) != DOT.installed(), "else the page says why not"
     assert "FAILED test_inner.py::test_fails" in page and "lab udp-echo-server --port 9064" in page
     assert '<a href="capture-0-h1.pcap">' in page
     assert "lab udp-echo-server --port 9064" in (folder / "program-0-srv.txt").read_text()
@@ -147,8 +150,8 @@ def invoke(*args: str) -> subprocess.CompletedProcess[str]:
                           timeout=120, check=False)
 
 
-def test_flows_and_graph_draw_what_a_person_looks_at(lab: Lab, tmp_path: Path) -> None:
-    """The tasks behind the pictures: a page and a timeline of a capture, the lab's topology."""
+def test_flows_draws_what_a_person_looks_at(lab: Lab, tmp_path: Path) -> None:
+    """The task behind the pictures of a capture: a page and a timeline (no Graphviz needed)."""
     fixture = ROOT / "tests" / "unit" / "fixtures" / "pcap" / "tftp-window-loss.pcap"
     drawn = invoke("flows", str(fixture), "--name", lab.name, "--out", str(tmp_path / "x.html"),
                    "--timeline", str(tmp_path / "t.png"))
@@ -157,7 +160,11 @@ def test_flows_and_graph_draw_what_a_person_looks_at(lab: Lab, tmp_path: Path) -
     assert {"x.html", "sequence.svg", "timeline.png", "tftp-window-loss.pcap", "t.png"} <= {
         p.name for p in tmp_path.iterdir()}
     wrong = invoke("flows", str(fixture), "--out", str(tmp_path / "x.gif"))
-    assert wrong.returncode == 1 and "the exchange is drawn as FILE.svg or FILE.html" in wrong.stderr
+    assert wrong.returncode == 1 and "give a file name ending .svg or .html" in wrong.stderr
+
+
+@pytest.mark.needs("dot")
+def test_graph_draws_the_running_lab(lab: Lab, tmp_path: Path) -> None:
     graph = invoke("graph", "--name", lab.name, "--out", str(tmp_path / "lab.svg"))
     assert graph.returncode == 0, graph.stderr
     svg = (tmp_path / "lab.svg").read_text()

@@ -10,6 +10,7 @@ import dpkt
 import pytest
 
 from lab.control import impairment
+from lab.errors import PcapError
 from lab.proto import tftp
 from lab.wire import pcap, streams
 from lab.wire.flows import ladder
@@ -61,7 +62,10 @@ def test_retransmissions_counts_repeated_segments() -> None:
     ({"loss": 20, "every": 3}, "not both"),
     ({"loss": 120}, "percentage from 0 to 100"),
     ({"refuse": -1}, "--refuse is a percentage from 0 to 100"),
-    ({"every": 1}, "N must be 2 or more"),
+    ({"every": 1}, "N must be from 2 to"),
+    ({"every": 2**31}, "N must be from 2 to 2147483647"),
+    ({"loss": 5, "delay_ms": -5}, "--delay is milliseconds from 0 to 60000, not -5"),
+    ({"delay_ms": float("nan")}, "--delay is milliseconds from 0 to 60000, not nan"),
     ({"rate": "fast"}, "not a tc rate"),
     ({"loss": 5, "direction": "sideways"}, "egress, ingress or both"),
     ({}, "nothing to do"),
@@ -69,6 +73,20 @@ def test_retransmissions_counts_repeated_segments() -> None:
 def test_bad_impairments(settings: dict[str, object], message: str) -> None:
     with pytest.raises(impairment.ImpairError, match=message):
         impairment.Impairment(**settings).check()  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("data", [b"root:x:0:0:root:/root:/bin/bash\n" * 2, b"\0" * 40,
+                                  b"\x0a\x0d\x0d\x0a" + b"\0" * 60])  # text, zeros, pcapng
+def test_what_is_not_a_pcap_is_a_clear_error(data: bytes, tmp_path: Path) -> None:
+    path = tmp_path / "x.pcap"
+    path.write_bytes(data)
+    with pytest.raises(PcapError, match=r"x.pcap: not a pcap file \(invalid tcpdump header\): give one that"):
+        pcap.read(path)
+
+
+def test_a_pcap_that_cannot_be_read_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(PcapError, match=r"not a pcap file \(Is a directory\)"):
+        pcap.read(tmp_path)
 
 
 def test_loss_rules() -> None:

@@ -4,15 +4,13 @@ drawn for every shipped topology; the HTML report opened in headless Chromium.""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from lab.control import topologies, topology
-from lab.errors import PictureError
+from lab.errors import PictureError, ToolMissingError
 from lab.report import browser, draw, page
 from lab.wire import pcap, pictures
 from lab.wire.flows import ladder
@@ -104,15 +102,21 @@ def test_every_shipped_topology_is_drawn_with_names_roles_and_addresses(name: st
         found = {a or b: octet for a, b, octet in joined}
         assert found == {lan: str(addr).rsplit(".", 1)[1] for lan, addr in router.addresses.items()}, \
             "a line to each LAN it joins, with its address there"
-    if shutil.which("dot"):
-        svg = draw.render_graph(draw.topology_graph(topo), "svg").decode()
-        assert all(f">{h}</text>" in svg for h in topo.hosts)
+
+
+@pytest.mark.needs("dot")
+@pytest.mark.parametrize("name", topologies.names())
+def test_every_shipped_topology_is_drawn_by_graphviz(name: str) -> None:
+    topo = topology.load(topologies.compose_file(name))
+    svg = draw.render_graph(draw.topology_graph(topo), "svg").decode()
+    assert all(f">{h}</text>" in svg for h in topo.hosts)
 
 
 def test_a_missing_graphviz_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
     topo = topology.load(topologies.compose_file("default"))
-    with pytest.raises(PictureError, match=r"Graphviz's `dot` is not installed: `apt-get install graphviz`"):
+    with pytest.raises(ToolMissingError, match=r"Graphviz's `dot` is not installed \(it draws the lab's topology\): "
+                       r"`apt-get install graphviz`"):
         draw.render_graph(draw.topology_graph(topo), "svg")
 
 
@@ -131,6 +135,17 @@ def report(folder: Path) -> Path:
                       read("tftp-window-loss"), topo, {"b1": FIXTURES / "tftp-window-loss.pcap"}, ["a transcript"])
 
 
+def test_a_report_without_graphviz_keeps_the_rest_and_says_what_it_left_out(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    html = report(tmp_path).read_text()
+    assert html.count('<img src="data:image/') == 2, "sequence and timeline: matplotlib's, no tool needed"
+    assert "The lab is not drawn: Graphviz's `dot` is not installed" in html and "apt-get install graphviz" in html
+    assert "still running after 8s" in html and '<a href="b1.pcap">' in html
+    assert {p.name for p in tmp_path.iterdir()} == {"index.html", "sequence.svg", "timeline.png", "b1.pcap"}
+
+
+@pytest.mark.needs("dot")
 def test_the_report_page_holds_everything_and_needs_no_network(tmp_path: Path) -> None:
     html = report(tmp_path).read_text()
     assert "1 of 2 checks hold" in html and "&lt;returns&gt;" in html
@@ -140,24 +155,16 @@ def test_the_report_page_holds_everything_and_needs_no_network(tmp_path: Path) -
     assert not re.search(r'(src|href)="(https?:)?//', html), "nothing fetched from a network"
 
 
+@pytest.mark.needs("dot", "chromium")
 def test_the_report_opens_in_a_real_browser(tmp_path: Path) -> None:
-    try:
-        browser.find()
-    except PictureError:
-        if os.environ.get("CI"):
-            raise  # CI installs Chromium: its absence there is a failure, not a skip
-        pytest.skip("no Chromium here (CI installs it)")
     shown = browser.render(report(tmp_path / "report"), tmp_path / "report.png")
     assert shown.console == [], "the page's console stays silent"
     assert (shown.images_shown, shown.images) == (3, 3)
     assert shown.png.read_bytes().startswith(b"\x89PNG") and shown.png.stat().st_size > 20_000
 
 
+@pytest.mark.needs("chromium")
 def test_the_browser_check_can_fail(tmp_path: Path) -> None:
-    try:
-        browser.find()
-    except PictureError:
-        pytest.skip("no Chromium here")
     bad = tmp_path / "bad.html"
     bad.write_text(page.page("broken", [], [], []).replace("</body>", '<img src="missing.png">'
                                                            "<script>throw new Error('boom')</script></body>"))
@@ -168,13 +175,13 @@ def test_the_browser_check_can_fail(tmp_path: Path) -> None:
 
 def test_a_missing_browser_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
-    with pytest.raises(PictureError, match=r"no Chromium to open the report in: `apt-get install chromium`"):
+    with pytest.raises(ToolMissingError, match=r"Chromium is not installed \(it opens a report as a person would\): "
+                       r"`apt-get install chromium`"):
         browser.render(tmp_path / "index.html", tmp_path / "shot.png")
 
 
+@pytest.mark.needs("dot")
 def test_the_readme_pictures_are_drawn_from_the_fixtures(tmp_path: Path) -> None:
-    if not shutil.which("dot") and not os.environ.get("CI"):
-        pytest.skip("no Graphviz here (CI installs it)")
     from invoke import MockContext
 
     import tasks

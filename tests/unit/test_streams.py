@@ -76,7 +76,7 @@ def test_three_clean_tftp_downloads_between_the_same_hosts_mark_no_retransmissio
     assert [s.name for s in series] == [f"srv → b1 DATA, transfer {n}" for n in (1, 2, 3)]
     assert [[p.number for p in s.points] for s in series] == [[1, 2, 3]] * 3
     assert [s.resent for s in series] == [[], [], []]
-    (_, timeline) = page.figures(three_downloads(), None)
+    (_, timeline), _ = page.figures(three_downloads(), None)
     assert timeline.caption == "Over time, each transfer and connection on its own (0 retransmissions marked in red)"
 
 
@@ -84,7 +84,7 @@ def test_a_block_sent_again_in_the_second_transfer_is_still_marked() -> None:
     series = pictures.timeline(three_downloads(again=2))
     assert [[(p.number, p.resent) for p in s.resent] for s in series] == [[], [(2, True)], []]
     assert [p.number for p in series[1].points] == [1, 2, 2, 3]
-    (_, timeline) = page.figures(three_downloads(again=2), None)
+    (_, timeline), _ = page.figures(three_downloads(again=2), None)
     assert timeline.caption == "Over time, each transfer and connection on its own (1 retransmission marked in red)"
 
 

@@ -9,20 +9,21 @@ import pytest
 from invoke import Exit, MockContext, Result
 
 import tasks
+from lab.control import engine, lab
 
 
 def test_test_task_runs_pytest_with_lab_options(monkeypatch: pytest.MonkeyPatch) -> None:
     built: list[str] = []
 
     class Lab:  # the image is built once, before the test processes start (not here: no Docker)
-        def __init__(self, engine: object, name: str) -> None:
+        def __init__(self, engine: object, name: str, compose_file: object = None) -> None:
             self.name = name
 
         def build(self, say: object) -> None:
             built.append(self.name)
 
-    monkeypatch.setattr(tasks, "Lab", Lab)
-    monkeypatch.setattr(tasks.Engine, "connect", staticmethod(lambda: None))
+    monkeypatch.setattr(lab, "Lab", Lab)
+    monkeypatch.setattr(engine.Engine, "connect", staticmethod(lambda: None))
     c = MockContext(run=Result(exited=0))
     tasks.test(c, keep=True, name="alice", k="broadcast")
     cmd = c.run.call_args.args[0]  # type: ignore[attr-defined]
@@ -61,3 +62,44 @@ def test_a_docker_error_no_check_foresaw_is_one_line_not_a_traceback() -> None:
 
     with pytest.raises(Exit, match="^socklab: Docker refused: network socklab_lan_a has active endpoints$"):
         body()
+
+
+HEAVY = ("docker", "rich", "matplotlib", "graphviz", "dpkt")  # PyYAML not: invoke itself imports it
+
+
+def test_listing_the_tasks_imports_nothing_heavy() -> None:
+    """`invoke --list` imports tasks.py only: the Docker SDK, rich, the pictures' libraries and
+    the harness are imported by the tasks that use them (benchmarks/README.md has the times)."""
+    import subprocess
+
+    heavy = repr(HEAVY)
+    probe = (f"import sys, tasks; print(sorted({{m for m in sys.modules if m.split('.')[0] in {heavy} "
+             "or m.startswith(('lab.control.engine', 'lab.harness'))}))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=tasks.ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", f"importing tasks.py imports {out.stdout.strip()[:300]}"
+
+
+def test_the_test_task_ends_naming_each_missing_tool(monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")  # a fresh machine: neither Graphviz nor Chromium
+    monkeypatch.delenv("CI", raising=False)
+    tasks.test(MockContext(run=Result(exited=0)), unit=True)
+    said = capsys.readouterr().out.split("socklab:")[1:]
+    assert [" ".join(line.split()) for line in said] == [
+        "tests that need Graphviz's `dot` are skipped on this machine (it draws the lab's topology): "
+        "`apt-get install graphviz`",
+        "tests that need Chromium are skipped on this machine (it opens a report as a person would): "
+        "`apt-get install chromium`"]
+    monkeypatch.setenv("CI", "1")
+    assert tasks.missing_tools() == [], "in CI they are not optional: their tests fail instead"
+
+
+def test_a_number_option_still_shows_it_takes_a_value() -> None:
+    import subprocess
+
+    shown = subprocess.run([sys.executable, "-m", "invoke", "--help", "capture"], cwd=tasks.ROOT, capture_output=True,
+                           text=True, check=True).stdout
+    assert "--seconds=INT" in shown, shown
+    assert tasks.Number("1.5") == 1.5 and tasks.Whole("3") == 3
+    with pytest.raises(Exit, match=r"^socklab: 'soon' is not a number$"):
+        tasks.Number("soon")

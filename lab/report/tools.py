@@ -1,0 +1,36 @@
+"""The optional programs pictures and reports use, each with how to install it.
+
+socklab runs without them: a report says which picture it left out and why, and the tests
+that need one are skipped with its name (tests/conftest.py's ``needs`` marker).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+
+from lab.errors import ToolMissingError
+
+
+@dataclass(frozen=True)
+class Tool:
+    title: str  # as a person knows it
+    commands: tuple[str, ...]  # any one of them will do
+    install: str
+    used_for: str
+
+    def find(self) -> str:
+        """The first of ``commands`` on PATH, else ToolMissingError naming the tool."""
+        for name in self.commands:
+            if shutil.which(name):
+                return name
+        raise ToolMissingError(self.title, self.install, self.used_for)
+
+    def installed(self) -> bool:
+        return any(shutil.which(name) for name in self.commands)
+
+
+DOT = Tool("Graphviz's `dot`", ("dot",), "apt-get install graphviz", "draws the lab's topology")
+CHROMIUM = Tool("Chromium", ("chromium", "chromium-browser", "google-chrome"), "apt-get install chromium",
+                "opens a report as a person would")
+TOOLS = {"dot": DOT, "chromium": CHROMIUM}
