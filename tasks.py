@@ -301,14 +301,16 @@ EVERY_TOPOLOGY = ["tests/lab/test_network.py"]
 @task(help={"unit": "only the unit tests (no Docker needed)", "keep": "leave the lab running afterwards",
             "name": NAME_HELP, "k": "only tests matching this pytest -k expression",
             "junit": "write JUnit XML here (default reports/junit.xml)",
-            "workers": "lab test processes, each on a lab of its own (default 2)"})
+            "workers": "lab test processes, each on a lab of its own (default 2)",
+            "quick": "the unit tests and one lab play per exercise (its reference solution): minutes, not ten"})
 @reports_errors
 def test(c: Context, unit: bool = False, keep: bool = False, name: str = DEFAULT_NAME, k: str = "",
-         junit: str = "reports/junit.xml", workers: int = Whole(2)) -> None:
+         junit: str = "reports/junit.xml", workers: int = Whole(2), quick: bool = False) -> None:
     """Run the test suite: unit tests, then the lab tests on real containers. With Compose v2
     and v1 both installed, the lifecycle, host and network tests run again under the other;
     the network tests run on every other shipped topology too. It ends by naming the optional
-    programs (Graphviz, Chromium) this machine lacks, whose tests were skipped."""
+    programs (Graphviz, Chromium) this machine lacks, whose tests were skipped, and the slowest
+    tests of each run are listed at its end."""
     from lab.control import compose, topologies
     from lab.control.defaults import COMPOSE_FILE
     from lab.control.lab import check_name
@@ -318,7 +320,7 @@ def test(c: Context, unit: bool = False, keep: bool = False, name: str = DEFAULT
     # Unit tests first: they need no Docker and fail in seconds.
     paths = ["tests/unit"] if unit else ["tests/unit", "tests/lab"]
     runs: list[tuple[list[str], str, dict[str, str], list[str]]] = [(paths, "", {}, [])]
-    if not unit and not k:
+    if not unit and not k and not quick:
         if len(compose.installed()) > 1 and "SOCKLAB_COMPOSE" not in os.environ:
             other = compose.installed()[1]
             runs.append((EITHER_COMPOSE, other[-1], {"SOCKLAB_COMPOSE": " ".join(other)}, []))
@@ -332,7 +334,7 @@ def test(c: Context, unit: bool = False, keep: bool = False, name: str = DEFAULT
         if variant:
             say(f"again {'with `' + env['SOCKLAB_COMPOSE'] + '`' if env else 'on ' + variant}: {', '.join(test_paths)}")
         report = junit.replace(".xml", f"-{variant}.xml") if variant else junit
-        args = [sys.executable, "-m", "pytest", *test_paths, f"--junitxml={report}", *options]
+        args = [sys.executable, "-m", "pytest", *test_paths, f"--junitxml={report}", "--durations=15", *options]
         if not unit:
             # Two processes, each with a lab of its own (`{name}-gw0`, `-gw1`), a test file
             # each at a time: lab tests mostly wait on the network, so two halve the time.
@@ -341,6 +343,8 @@ def test(c: Context, unit: bool = False, keep: bool = False, name: str = DEFAULT
             args += ["--keep-lab"] if keep else []
         if k:
             args += ["-k", k]
+        if quick:
+            args += ["-m", "not lab or quick"]
         with c.cd(str(ROOT)):
             result = c.run(" ".join(_quote(a) for a in args), warn=True, pty=False, env=env)
         failed = failed or (result.exited if result is not None else 1)

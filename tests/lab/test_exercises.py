@@ -98,6 +98,7 @@ def play(lab: Lab, exercise: str, folder: Path) -> exercises.Outcome:
     return exercises.check(lab, exercise, work, say=lambda _: None, folder=folder)
 
 
+@pytest.mark.quick
 @pytest.mark.parametrize("exercise", exercises.names())
 def test_the_reference_solution_passes(lab: Lab, submit, exercise: str) -> None:  # type: ignore[no-untyped-def]
     outcome = play(lab, exercise, submit(exercise, "solution"))
