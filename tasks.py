@@ -417,8 +417,9 @@ def scenario(c: Context, scenario: str, name: str = DEFAULT_NAME, role: list[str
     overrides = scenarios_.checked_overrides(scenario, role or [])  # before a lab starts
     lab = running_lab(name)
     said, tee = recorded(narrate)
-    stage = scenarios_.play(lab, scenario, overrides, say=tee, flows=flows,
-                            capture=True if report else None, pcap_folder=Path(report) if report else None)
+    options = scenarios_.PlayOptions(flows=flows, capture=True if report else None,
+                                     pcap_folder=Path(report) if report else None)
+    stage = scenarios_.play(lab, scenario, overrides, say=tee, options=options)
     write_report(lab, stage, said, report)
     failed = [c for c in stage.checks if not c.ok]
     if failed:
@@ -505,8 +506,8 @@ def check(c: Context, exercise: str, name: str = DEFAULT_NAME, role: list[str] |
     overrides = scenarios_.parse_overrides(role or [])
     lab = running_lab(name)
     said, tee = recorded((lambda _: None) if json_ else narrate)
-    outcome = exercises_.check(lab, exercise, exercises_.mounted(lab), overrides,
-                               say=tee, pcap_folder=Path(report) if report else None)
+    options = scenarios_.PlayOptions(pcap_folder=Path(report) if report else None)
+    outcome = exercises_.check(lab, exercise, exercises_.mounted(lab), overrides, say=tee, options=options)
     write_report(lab, outcome.stage, said, report)
     if json_:
         print(json.dumps(outcome.as_json(), indent=1, ensure_ascii=False))

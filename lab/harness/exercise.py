@@ -10,10 +10,9 @@ in the others, then reports each check with its evidence.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from lab.control import workspace
@@ -108,12 +107,12 @@ class Outcome:
 
 
 def check(lab: Lab, name: str, work: Path, overrides: dict[str, list[str]] | None = None,
-          say: Callable[[str], None] = print, folder: Path | None = None, pcap_folder: Path | None = None,
-          values: Mapping[str, Any] | None = None, extra: ModuleType | None = None,
-          limits: Sequence[str] = scenarios.LIMITS) -> Outcome:
+          say: Callable[[str], None] = print, folder: Path | None = None,
+          options: scenarios.PlayOptions | None = None) -> Outcome:
     """Play exercise ``name`` with the student's files from ``folder`` (default ``work/name``)
-    and ``overrides``; the result is remembered for ``invoke exercise`` unless ``folder`` is given.
-    ``values`` and ``extra`` (more checks, played after the exercise's own) are grading's."""
+    and ``overrides``, capturing its FLOW for the ladders of FAILs; the result is remembered
+    for ``invoke exercise`` unless ``folder`` is given (grading's: ``options`` with values,
+    hidden checks and limits of its own)."""
     students, others = student_files(name, work, folder)
     where = folder or work / name
     if others:
@@ -129,8 +128,8 @@ def check(lab: Lab, name: str, work: Path, overrides: dict[str, list[str]] | Non
             stage.check(*failure)
             stage.checks[-1] = replace(stage.checks[-1], step=True)
         return Outcome(name, stage)
-    stage = scenarios.play(lab, name, overrides, say=say, students=students, capture=True, pcap_folder=pcap_folder,
-                           values=values, extra=extra, limits=limits)
+    stage = scenarios.play(lab, name, overrides, say=say, students=students,
+                           options=replace(options or scenarios.PlayOptions(), capture=True))
     outcome = Outcome(name, stage)
     if folder is None:
         workspace.record(work, name, {"passed": outcome.passed, "checks": len(stage.checks),

@@ -48,7 +48,7 @@ from lab.harness import exercise as exercises
 from lab.harness import reports
 from lab.harness import scenario as scenarios
 from lab.harness.scenario import LIMITS as scenario_limits
-from lab.harness.scenario import Check
+from lab.harness.scenario import Check, PlayOptions
 from lab.harness.scoring import ANY_ROLE, Declared, declare, score, total
 from lab.harness.submissions import Submission
 from lab.report.grades import Scored
@@ -239,9 +239,9 @@ def play(run: Grading, lab: Lab, sub: Submission, folder: Path) -> list[Check]:
     lab.up(workspace_dir=folder / "work", read_only=True)
     before = sent(lab)
     work = folder / "work"
-    outcome = exercises.check(lab, run.exercise, work, say=said.append, folder=work / run.exercise,
-                              pcap_folder=folder / "pcaps", values=values_for(run.seed, sub.id),
-                              extra=run.rules.extra, limits=LIMITS)
+    options = PlayOptions(pcap_folder=folder / "pcaps", values=values_for(run.seed, sub.id), extra=run.rules.extra,
+                          limits=LIMITS)
+    outcome = exercises.check(lab, run.exercise, work, say=said.append, folder=work / run.exercise, options=options)
     outcome.stage.checks.append(flood_check(before, sent(lab)))
     reports.write_stage(folder, outcome.stage, said, lab.topology(), missing=run.machine.append)
     return outcome.stage.checks

@@ -53,7 +53,7 @@ def test_a_failed_play_makes_a_report_a_browser_shows(lab: Lab, tmp_path: Path) 
     broken = MINIMAL_ECHO.replace("s.sendto(d, a)", "s.sendto(d.upper(), a)")
     narration: list[str] = []
     stage = scenarios.play(lab, "echo", {"server": ["python3", "-c", broken]}, say=narration.append,
-                           capture=True, pcap_folder=tmp_path / "pcaps")
+                           options=scenarios.PlayOptions(capture=True, pcap_folder=tmp_path / "pcaps"))
     out = reports.write_stage(tmp_path / "report", stage, narration, lab.topology())
     page = out.read_text()
     for check in stage.checks:

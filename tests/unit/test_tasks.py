@@ -27,15 +27,32 @@ def test_test_task_runs_pytest_with_lab_options(monkeypatch: pytest.MonkeyPatch)
     c = MockContext(run=Result(exited=0))
     tasks.test(c, keep=True, name="alice", k="broadcast")
     cmd = c.run.call_args.args[0]  # type: ignore[attr-defined]
-    assert cmd == (f"{sys.executable} -m pytest tests/unit tests/lab --junitxml=reports/junit.xml --lab "
+    assert cmd == (f"{sys.executable} -m pytest tests/unit tests/lab --junitxml=reports/junit.xml --durations=15 --lab "
                    "--lab-name=alice -n 2 --dist loadfile --keep-lab -k broadcast")
     assert built == ["alice"]
 
 
+
+def test_quick_runs_the_unit_tests_and_one_play_per_exercise_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Lab:
+        def __init__(self, engine: object, name: str, compose_file: object = None) -> None:
+            pass
+
+        def build(self, say: object) -> None:
+            pass
+
+    monkeypatch.setattr(lab, "Lab", Lab)
+    monkeypatch.setattr(engine.Engine, "connect", staticmethod(lambda: None))
+    c = MockContext(run=Result(exited=0), repeat=True)
+    tasks.test(c, quick=True)
+    commands = [call.args[0] for call in c.run.call_args_list]  # type: ignore[attr-defined]
+    assert len(commands) == 1, "no second Compose, no other topologies"
+    assert commands[0].endswith("--lab --lab-name=socklab -n 2 --dist loadfile -m 'not lab or quick'")
+
 def test_unit_only_needs_no_lab() -> None:
     c = MockContext(run=Result(exited=0))
     tasks.test(c, unit=True)
-    assert c.run.call_args.args[0] == f"{sys.executable} -m pytest tests/unit --junitxml=reports/junit.xml"  # type: ignore[attr-defined]
+    assert c.run.call_args.args[0] == f"{sys.executable} -m pytest tests/unit --junitxml=reports/junit.xml --durations=15"  # type: ignore[attr-defined]
 
 
 def test_failing_tests_fail_the_task() -> None:
