@@ -2,7 +2,8 @@
 
     python benchmarks/bench_lab.py [--rounds N] [--cold]
 
-Prints, for the same compose file and image: raw `compose up -d` / `down` against
+Prints, for the same compose file and image: raw `compose up -d` / `down` (the command a person
+types: `docker compose` or `docker-compose`, as SOCKLAB_COMPOSE or detection chooses) against
 `invoke up` (to ready: every host has configured its routes and said so) / `invoke down`,
 as seconds (median of N rounds) and as ratios; with --cold, `invoke build` from nothing
 (removes the socklab images first); and each host's idle memory.
@@ -23,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lab.control import images  # noqa: E402
-from lab.control.compose import Compose, detect  # noqa: E402
+from lab.control.compose import detect  # noqa: E402
 from lab.control.engine import Engine  # noqa: E402
 from lab.control.lab import COMPOSE_FILE, Lab  # noqa: E402
 
@@ -42,6 +43,8 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--cold", action="store_true", help="also time a cold build (removes socklab images)")
+    p.add_argument("--name", default="slbench", help="lab name (the raw project is NAME-raw)")
+    p.add_argument("--prefix", default="10.249", help="LAB_PREFIX of both labs (one at a time)")
     args = p.parse_args()
     engine = Engine.connect()
     say = print if os.environ.get("VERBOSE") else (lambda _: None)
@@ -52,16 +55,21 @@ def main() -> int:
         results["cold build (s)"] = timed(lambda: Lab(engine).build(say=say))
 
     tag = Lab(engine).build(say=say)
-    raw_lab, our_lab = Lab(engine, "slbench-raw"), Lab(engine, "slbench")
+    raw_lab, our_lab = Lab(engine, f"{args.name}-raw"), Lab(engine, args.name)
     raw_lab.down()
     our_lab.down()
-    prefix = "10.249"
-    raw = Compose(COMPOSE_FILE, raw_lab.name, {"LAB_PREFIX": prefix, "LAB_HOST_IMAGE": tag})
+    prefix = args.prefix
+    raw_env = {**os.environ, "LAB_PREFIX": prefix, "LAB_HOST_IMAGE": tag}
+
+    def raw(*args: str) -> None:  # as a person types it: `docker compose` through the docker CLI
+        subprocess.run([*detect(), "--project-name", raw_lab.name, "--file", str(COMPOSE_FILE), *args],
+                       env=raw_env, cwd=ROOT, check=True, capture_output=True)
+
     samples: dict[str, list[float]] = {k: [] for k in ("raw up", "raw down", "invoke up", "invoke down",
                                                        "Lab.up", "Lab.down")}
     for _ in range(args.rounds):
-        samples["raw up"].append(timed(raw.up))
-        samples["raw down"].append(timed(lambda: raw.run("down", "--timeout", "10")))
+        samples["raw up"].append(timed(lambda: raw("up", "--detach")))
+        samples["raw down"].append(timed(lambda: raw("down")))
         samples["invoke up"].append(timed(lambda: invoke("up", "--name", our_lab.name, "--prefix", prefix)))
         samples["invoke down"].append(timed(lambda: invoke("down", "--name", our_lab.name)))
         samples["Lab.up"].append(timed(lambda: our_lab.up(prefix=prefix)))

@@ -22,9 +22,11 @@ PLUGIN_DIRS = ("{config}/cli-plugins", "/usr/local/lib/docker/cli-plugins", "/us
                "/usr/lib/docker/cli-plugins", "/usr/libexec/docker/cli-plugins")
 
 
-def _plugin() -> bool:
+def _plugin() -> Path | None:
+    """The Compose plugin the docker CLI would run (the first of PLUGIN_DIRS that has one)."""
     config = os.environ.get("DOCKER_CONFIG") or os.path.expanduser("~/.docker")
-    return any(os.access(Path(d.format(config=config)) / "docker-compose", os.X_OK) for d in PLUGIN_DIRS)
+    found = (Path(d.format(config=config)) / "docker-compose" for d in PLUGIN_DIRS)
+    return next((p for p in found if os.access(p, os.X_OK)), None)
 
 
 @cache
@@ -33,7 +35,7 @@ def installed() -> list[tuple[str, ...]]:
     found: list[tuple[str, ...]] = []
     if shutil.which("docker"):
         probe = ["docker", "compose", "version"]
-        if _plugin() or subprocess.run(probe, capture_output=True, check=False).returncode == 0:
+        if _plugin() is not None or subprocess.run(probe, capture_output=True, check=False).returncode == 0:
             found.append(("docker", "compose"))
     if shutil.which("docker-compose"):
         found.append(("docker-compose",))
@@ -55,6 +57,15 @@ def major() -> int:
     return 1 if detect()[-1].rsplit("/", 1)[-1] == "docker-compose" and len(detect()) == 1 else 2
 
 
+def argv() -> list[str]:
+    """The program to run for ``detect()``: for ``docker compose``, the plugin's binary itself
+    when it is found where the CLI looks (it runs alone as well, with the same flags, labels and
+    contexts), which spares the docker CLI's start and its plugin scan: ~50 ms of every `up`."""
+    cmd = detect()
+    plugin = _plugin() if cmd == ("docker", "compose") else None
+    return [str(plugin)] if plugin is not None else list(cmd)
+
+
 @dataclass(frozen=True)
 class Compose:
     file: Path
@@ -62,7 +73,7 @@ class Compose:
     env: Mapping[str, str]
 
     def command(self, *args: str) -> list[str]:
-        return [*detect(), "--project-name", self.project, "--file", str(self.file), *args]
+        return [*argv(), "--project-name", self.project, "--file", str(self.file), *args]
 
     def run(self, *args: str) -> str:
         cmd = self.command(*args)

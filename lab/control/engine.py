@@ -108,18 +108,26 @@ class Engine:
 
     def remove_containers(self, containers: Sequence[Container]) -> None:
         """Force-remove in parallel: hosts keep no state worth a graceful stop."""
-
-        def remove(c: Container) -> None:
-            try:
-                c.remove(force=True, v=True)
-            except docker.errors.NotFound:
-                pass  # already gone: removal is idempotent
-            except docker.errors.APIError as exc:
-                if "already in progress" not in str(exc):
-                    raise
-
         with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(remove, containers))
+            list(pool.map(_remove_container, containers))
+
+    def remove_project(self, containers: Sequence[Container], networks: Sequence[Network]) -> None:
+        """Remove ``containers`` in parallel, and each network as soon as the containers listed on
+        it are gone (Docker removes networks one at a time: the first starts while the other
+        LAN's hosts are still going). ``containers`` as listed (``inspect=False``)."""
+        with ThreadPoolExecutor(max_workers=len(containers) + len(networks) or 1) as pool:
+            # Every container is queued before any network: a network's wait never holds a
+            # worker that one of its containers needs.
+            removing = {c.id: pool.submit(_remove_container, c) for c in containers}
+
+            def after_its_hosts(net: Network) -> None:
+                for c in containers:
+                    if net.name in ((c.attrs.get("NetworkSettings") or {}).get("Networks") or {}):
+                        removing[c.id].result()
+                self._remove_network(net)
+
+            for done in [*removing.values(), *(pool.submit(after_its_hosts, n) for n in networks)]:
+                done.result()
 
     def exec(self, container: Container, cmd: Sequence[str], user: str = "",
              environment: dict[str, str] | None = None) -> ExecResult:
@@ -143,13 +151,18 @@ class Engine:
         return list(self.client.networks.list(filters={"label": f"{PROJECT}={project}"}))
 
     def remove_networks(self, networks: Sequence[Network], timeout: float = 15) -> None:
-        """Remove each network. One whose containers are still being removed (by us a moment ago,
+        """Remove each network, at once (each takes Docker ~0.15 s): see ``_remove_network``."""
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(functools.partial(self._remove_network, timeout=timeout), networks))
+
+    def _remove_network(self, net: Network, timeout: float = 15) -> None:
+        """Remove a network. One whose containers are still being removed (by us a moment ago,
         or by another `down`) has "active endpoints" for a while: wait for them to go. An endpoint
         whose container is already gone is stale (Docker 20.10 can leave one behind when containers
         on a network are removed at once) and never goes by itself: disconnect it by force. (One
         it no longer lists cannot be disconnected at all: the caller hears of it.)"""
 
-        def gone(net: Network) -> bool:
+        def gone() -> bool:
             try:
                 net.remove()
             except docker.errors.NotFound:
@@ -161,16 +174,14 @@ class Engine:
                 return False
             return True
 
-        for net in networks:
-            try:
-                wait_until(functools.partial(gone, net), timeout, f"network {net.name} to lose its last container",
-                           interval=0.2)
-            except WaitTimeoutError:
-                attached = sorted(e.get("Name", "?") for e in (net.attrs.get("Containers") or {}).values())
-                if not attached:
-                    raise NetworkKeptError(net.name, timeout) from None
-                raise LabError(f"network {net.name} still has containers attached after {timeout:g}s: "
-                               f"{', '.join(attached)}") from None
+        try:
+            wait_until(gone, timeout, f"network {net.name} to lose its last container", interval=0.2)
+        except WaitTimeoutError:
+            attached = sorted(e.get("Name", "?") for e in (net.attrs.get("Containers") or {}).values())
+            if not attached:
+                raise NetworkKeptError(net.name, timeout) from None
+            raise LabError(f"network {net.name} still has containers attached after {timeout:g}s: "
+                           f"{', '.join(attached)}") from None
 
     def drop_stale_endpoints(self, net: Network) -> list[str]:
         """Force-disconnect the endpoints of `net` whose container no longer exists; their names.
@@ -242,6 +253,16 @@ class Engine:
     def follow_logs(self, container: Container) -> Iterator[bytes]:
         """A container's log, then every new line, until the caller stops reading (or Ctrl-C)."""
         yield from container.logs(stream=True, follow=True)
+
+
+def _remove_container(c: Container) -> None:
+    try:
+        c.remove(force=True, v=True)
+    except docker.errors.NotFound:
+        pass  # already gone: removal is idempotent
+    except docker.errors.APIError as exc:
+        if "already in progress" not in str(exc):
+            raise
 
 
 def _context_host() -> str | None:

@@ -72,3 +72,19 @@ def test_command_names_project_and_file_never_a_top_level_name(path_only: Path,
     assert c.command("up", "--detach") == ["docker-compose", "--project-name", "alice", "--file",
                                            "/x/compose.yaml", "up", "--detach"]
     assert os.environ.get("LAB_PREFIX") != "10.9", "the lab's variables go to Compose, not this process"
+
+
+def test_the_plugin_found_is_run_itself_not_through_the_docker_cli(path_only: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    fake(path_only, "docker", 0)
+    (path_only / "config" / "cli-plugins").mkdir(parents=True)
+    fake(path_only / "config" / "cli-plugins", "docker-compose", 0)
+    plugin = str(path_only / "config" / "cli-plugins" / "docker-compose")
+    assert compose.Compose(Path("/x/compose.yaml"), "alice", {}).command("up")[:3] == [plugin, "--project-name", "alice"]
+    monkeypatch.setenv("SOCKLAB_COMPOSE", "docker-compose")  # v1 forced: the plugin is not used
+    assert compose.argv() == ["docker-compose"]
+
+
+def test_docker_compose_without_a_plugin_file_goes_through_the_cli(path_only: Path) -> None:
+    fake(path_only, "docker", 0)  # answers `docker compose version`, plugin elsewhere
+    assert compose.argv() == ["docker", "compose"]
