@@ -80,7 +80,8 @@ def test_the_plugin_found_is_run_itself_not_through_the_docker_cli(path_only: Pa
     (path_only / "config" / "cli-plugins").mkdir(parents=True)
     fake(path_only / "config" / "cli-plugins", "docker-compose", 0)
     plugin = str(path_only / "config" / "cli-plugins" / "docker-compose")
-    assert compose.Compose(Path("/x/compose.yaml"), "alice", {}).command("up")[:3] == [plugin, "--project-name", "alice"]
+    command = compose.Compose(Path("/x/compose.yaml"), "alice", {}).command("up")
+    assert command[:3] == [plugin, "--project-name", "alice"]
     monkeypatch.setenv("SOCKLAB_COMPOSE", "docker-compose")  # v1 forced: the plugin is not used
     assert compose.argv() == ["docker-compose"]
 
