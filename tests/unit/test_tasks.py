@@ -52,7 +52,8 @@ def test_quick_runs_the_unit_tests_and_one_play_per_exercise_once(monkeypatch: p
 def test_unit_only_needs_no_lab() -> None:
     c = MockContext(run=Result(exited=0))
     tasks.test(c, unit=True)
-    assert c.run.call_args.args[0] == f"{sys.executable} -m pytest tests/unit --junitxml=reports/junit.xml --durations=15"  # type: ignore[attr-defined]
+    command = c.run.call_args.args[0]  # type: ignore[attr-defined]
+    assert command == f"{sys.executable} -m pytest tests/unit --junitxml=reports/junit.xml --durations=15"
 
 
 def test_failing_tests_fail_the_task() -> None:
