@@ -39,7 +39,7 @@ from lab.control.capture import Capture  # noqa: E402
 from lab.control.engine import Engine  # noqa: E402
 from lab.control.lab import Lab  # noqa: E402
 from lab.control.programs import HostProgram  # noqa: E402
-from lab.harness.tftp import make_file, sha256  # noqa: E402
+from lab.probes.tftp import make_file, sha256  # noqa: E402
 from lab.wire import pcap  # noqa: E402
 
 DIR = "/srv/bench"

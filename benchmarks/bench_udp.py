@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 from lab.control.engine import Engine  # noqa: E402
 from lab.control.lab import Lab  # noqa: E402
 from lab.control.programs import HostProgram  # noqa: E402
-from lab.harness.raw import minimal_udp_echo  # noqa: E402
+from lab.probes.raw import minimal_udp_echo  # noqa: E402
 
 REFERENCE = minimal_udp_echo(9202)
 CLIENT = r"""

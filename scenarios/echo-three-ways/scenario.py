@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lab.harness.scenario import Needs, Role, Stage
-from lab.harness.tcp import echo_load
+from lab.probes.tcp import echo_load
 
 TITLE = "the same TCP echo service three ways; the same load gets identical bytes back"
 NEEDS = Needs(lan=("srv", "h1"), across=("b1",))

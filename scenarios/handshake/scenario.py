@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lab.control.wait import wait_until
 from lab.harness.scenario import Needs, Role, Stage, value
-from lab.harness.tcp import tcp_states
+from lab.probes.tcp import tcp_states
 
 TITLE = "a TCP connection: ESTABLISHED on both ends, TIME_WAIT on the side that closed first"
 NEEDS = Needs(lan=("srv",), across=("b1",))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from lab.control import impair
 from lab.control.capture import CaptureSet
 from lab.harness.scenario import Needs, Role, Stage
-from lab.harness.tcp import echo_load
-from lab.harness.udpcount import received_numbers
+from lab.probes.tcp import echo_load
+from lab.probes.udpcount import received_numbers
 from lab.wire.streams import retransmissions
 
 TITLE = "under 20% loss the UDP receiver misses datagrams; TCP retransmits and delivers every byte"

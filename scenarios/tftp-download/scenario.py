@@ -12,7 +12,7 @@ from lab.control.capture import CaptureSet
 from lab.control.programs import STDERR, STDOUT, HostProgram
 from lab.errors import WaitTimeoutError
 from lab.harness.scenario import Needs, Role, Stage, listed
-from lab.harness.tftp import ROOT, make_file, one_data_dropped
+from lab.probes.tftp import ROOT, make_file, one_data_dropped
 from lab.wire.pcap import Packet
 
 TITLE = "a TFTP download: RRQ to port 69, then DATA 1, 2, 3 from a new port, each ACKed"

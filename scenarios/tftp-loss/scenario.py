@@ -5,7 +5,7 @@ from __future__ import annotations
 from lab.control import impair
 from lab.control.capture import CaptureSet
 from lab.harness.scenario import Needs, Role, Stage
-from lab.harness.tftp import ROOT, data_blocks, make_file, sha256
+from lab.probes.tftp import ROOT, data_blocks, make_file, sha256
 
 TITLE = "under 20% random loss TFTP times out, retransmits, and delivers the file byte-identical"
 NEEDS = Needs(lan=("srv",), across=("b1",))

@@ -6,7 +6,7 @@ import time
 
 from lab.control.capture import CaptureSet
 from lab.harness.scenario import Needs, Role, Stage
-from lab.harness.tftp import ROOT, make_file, sha256
+from lab.probes.tftp import ROOT, make_file, sha256
 
 TITLE = "blksize and windowsize (OACK): fewer, larger packets and fewer ACKs make a transfer faster"
 NEEDS = Needs(lan=("srv",), across=("b1",))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lab.harness.scenario import Needs, Role, Stage
-from lab.harness.tftp import ROOT, make_file, sha256
+from lab.probes.tftp import ROOT, make_file, sha256
 
 TITLE = "a TFTP upload: WRQ, ACK 0, DATA from the client; refused unless the server allows it"
 NEEDS = Needs(lan=("srv",), across=("b1",))

@@ -10,7 +10,7 @@ import pytest
 
 from lab.control.lab import Lab
 from lab.control.programs import HostProgram
-from lab.harness.raw import send_datagram
+from lab.probes.raw import send_datagram
 
 pytestmark = pytest.mark.lab
 

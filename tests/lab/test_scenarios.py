@@ -11,7 +11,7 @@ from lab.control.lab import Lab
 from lab.errors import UnknownRoleError
 from lab.harness import reports
 from lab.harness import scenario as scenarios
-from lab.harness.raw import minimal_udp_echo
+from lab.probes.raw import minimal_udp_echo
 from lab.report import browser
 
 pytestmark = pytest.mark.lab

@@ -10,8 +10,8 @@ import testinfra
 
 from lab.control.lab import Lab
 from lab.control.programs import HostProgram
-from lab.harness.raw import send_datagram
-from lab.harness.tftp import sha256
+from lab.probes.raw import send_datagram
+from lab.probes.tftp import sha256
 from lab.proto import tftp
 
 pytestmark = pytest.mark.lab

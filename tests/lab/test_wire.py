@@ -19,8 +19,8 @@ from lab.control.topology import Topology
 from lab.control.wait import wait_until
 from lab.errors import CaptureIncompleteError
 from lab.harness import artifacts
-from lab.harness.tcp import tcp_states
-from lab.harness.udpcount import received_numbers
+from lab.probes.tcp import tcp_states
+from lab.probes.udpcount import received_numbers
 from lab.report.tools import DOT
 
 pytestmark = pytest.mark.lab

@@ -10,7 +10,8 @@ import pytest
 
 LAB = Path(__file__).resolve().parents[2] / "lab"
 IN_LAB = [LAB / "__init__.py", LAB / "__main__.py", LAB / "errors.py",
-          *sorted((LAB / "apps").rglob("*.py")), *sorted((LAB / "proto").rglob("*.py"))]
+          *sorted((LAB / "apps").rglob("*.py")), *sorted((LAB / "proto").rglob("*.py")),
+          *sorted((LAB / "probes" / "programs").glob("*.py"))]  # run on the hosts, as `python3 -c`
 ALLOWED_LAB = ("lab.apps", "lab.proto", "lab.errors")
 
 
@@ -43,9 +44,10 @@ def test_the_check_catches_a_third_party_import(tmp_path: Path) -> None:
 
 
 # Each host-side layer imports only the layers below it:
-# wire (pure) < control (Docker) < report (pictures, pages) < harness.
+# wire (pure) < control (Docker) < probes < report (pictures, pages) < harness.
 BELOW = {"wire": ("lab.proto", "lab.errors", "lab.wire"),
          "control": ("lab.proto", "lab.errors", "lab.wire", "lab.control"),
+         "probes": ("lab.proto", "lab.errors", "lab.wire", "lab.control", "lab.probes"),
          "report": ("lab.proto", "lab.errors", "lab.wire", "lab.control", "lab.report")}
 
 

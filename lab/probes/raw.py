@@ -11,6 +11,7 @@ import json
 
 from lab.control.lab import Lab
 from lab.control.programs import HostProgram
+from lab.probes import program
 
 
 def minimal_udp_echo(port: int) -> str:
@@ -20,34 +21,15 @@ def minimal_udp_echo(port: int) -> str:
             "while True:\n    d, a = s.recvfrom(65535)\n    s.sendto(d, a)\n")
 
 
-_SNIPPET = r"""
-import json, socket, sys
-host, port, wait = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-payload = bytes.fromhex(sys.stdin.read().strip())
-with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-    s.settimeout(wait)
-    s.sendto(payload, (host, port))
-    replies = []
-    try:
-        while True:
-            data, peer = s.recvfrom(65535)
-            replies.append(data.hex())
-            s.settimeout(0.2)  # anything else that belongs to this answer comes right after
-    except (TimeoutError, ConnectionRefusedError):
-        pass
-print(json.dumps({"sent": len(payload), "replies": replies}))
-"""
-
-
 def send_datagram(lab: Lab, host: str, dest: str, port: int, payload: bytes, wait: float = 2.0) -> list[bytes]:
     """Send ``payload`` from ``host`` to ``dest:port``; the replies that arrived within ``wait``."""
-    program = HostProgram(lab, host, ["python3", "-c", _SNIPPET, dest, str(port), str(wait)]).start()
+    sender = HostProgram(lab, host, ["python3", "-c", program("send_datagram"), dest, str(port), str(wait)]).start()
     try:
-        program.send(payload.hex() + "\n")
-        program.close_stdin()
-        program.wait_exit(wait + 30)
+        sender.send(payload.hex() + "\n")
+        sender.close_stdin()
+        sender.wait_exit(wait + 30)
     finally:
-        program.stop()
-    result = json.loads(program.lines()[-1])
+        sender.stop()
+    result = json.loads(sender.lines()[-1])
     assert result["sent"] == len(payload), result
     return [bytes.fromhex(r) for r in result["replies"]]
