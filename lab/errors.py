@@ -38,7 +38,7 @@ class DockerError(LabError):
 
     def __init__(self, detail: str, status: int | None = None) -> None:
         self.status = status
-        super().__init__(f"Docker: {detail}")
+        super().__init__(f"Docker refused: {detail}")
 
     @property
     def gone(self) -> bool:

@@ -1,4 +1,5 @@
-"""The Engine's helper: an exec's connection as a ``Channel`` for ``ExecSession``.
+"""The Engine's helper: Docker's JSON as socklab's records, and an exec's connection as a
+``Channel`` for ``ExecSession``.
 
 Only the Engine imports this module (and only these two import ``docker``). ``exec_start(...,
 socket=True)`` answers with whatever carries the HTTP connection: a ``socket.SocketIO`` over a
@@ -16,6 +17,55 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from docker.utils.socket import frames_iter
+
+from lab.control.records import (
+    ISOLATED,
+    NETWORK,
+    PROJECT,
+    SERVICE,
+    Attachment,
+    Confinement,
+    HostContainer,
+    Image,
+    LabNetwork,
+)
+
+
+def host_container(d: dict[str, Any]) -> HostContainer:
+    """A container from a listing (``/containers/json``) or an inspection: they differ in shape."""
+    inspected = isinstance(d.get("State"), dict)
+    config = d.get("Config") or {}
+    labels = dict((config.get("Labels") if inspected else d.get("Labels")) or {})
+    state = d["State"].get("Status", "") if inspected else d.get("State", "")
+    nets = (d.get("NetworkSettings") or {}).get("Networks") or {}
+    return HostContainer(
+        id=d["Id"], name=(d.get("Name") or (d.get("Names") or ["?"])[0]).lstrip("/"),
+        project=labels.get(PROJECT, ""), service=labels.get(SERVICE, ""), state=state, labels=labels,
+        networks={k: Attachment(v.get("IPAddress") or "", v.get("MacAddress") or "") for k, v in sorted(nets.items())},
+        mounts={m["Destination"]: m.get("Source", "") for m in d.get("Mounts") or [] if "Destination" in m},
+        image=config.get("Image", "") if inspected else d.get("Image", ""),
+        finished_at=d["State"].get("FinishedAt", "") if inspected else "",
+        confinement=confinement(d.get("HostConfig") or {}) if inspected else None)
+
+
+def confinement(hc: dict[str, Any]) -> Confinement:
+    return Confinement(privileged=bool(hc.get("Privileged")), init=bool(hc.get("Init")),
+                       cap_add=tuple(hc.get("CapAdd") or ()), cap_drop=tuple(hc.get("CapDrop") or ()),
+                       pids_limit=hc.get("PidsLimit"), memory=hc.get("Memory") or 0,
+                       memory_swap=hc.get("MemorySwap") or 0, nano_cpus=hc.get("NanoCpus") or 0)
+
+
+def lab_network(d: dict[str, Any]) -> LabNetwork:
+    labels = d.get("Labels") or {}
+    return LabNetwork(
+        id=d["Id"], name=d["Name"], project=labels.get(PROJECT, ""), lan=labels.get(NETWORK, d["Name"]),
+        subnets=tuple(cfg["Subnet"] for cfg in (d.get("IPAM") or {}).get("Config") or [] if cfg.get("Subnet")),
+        isolated=(d.get("Options") or {}).get(ISOLATED) == "true",
+        endpoints={cid: e.get("Name") or cid for cid, e in (d.get("Containers") or {}).items()})
+
+
+def image(d: dict[str, Any]) -> Image:
+    return Image(id=d["Id"], tags=tuple(d.get("RepoTags") or ()))
 
 
 class DockerChannel:
