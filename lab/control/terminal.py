@@ -26,8 +26,9 @@ EXIT_TIMEOUT = 10  # seconds for Docker to record the exit status once the outpu
 
 def attach(session: ExecSession, stdin: int = 0, stdout: int = 1, stderr: int = 2) -> int:
     """Join the file descriptors to ``session`` until its output ends; its exit status."""
-    threading.Thread(target=_copy_input, args=(session, stdin), name="stdin", daemon=True).start()
+    reader = threading.Thread(target=_copy_input, args=(session, stdin), name="stdin", daemon=True)
     if not session.tty:
+        reader.start()
         _copy_output(session, stdout, stderr)
         return session.wait(EXIT_TIMEOUT)
     saved = termios.tcgetattr(stdin)
@@ -38,9 +39,10 @@ def attach(session: ExecSession, stdin: int = 0, stdout: int = 1, stderr: int = 
         session.resize(size.lines, size.columns)
 
     try:
-        ttymode.setraw(stdin)
+        ttymode.setraw(stdin, termios.TCSANOW)  # not the default TCSAFLUSH: it drops what was typed ahead
         signal.signal(signal.SIGWINCH, resized)
         resized()
+        reader.start()  # in raw mode already: no line typed ahead is read (and echoed) as cooked
         _copy_output(session, stdout, stderr)
     finally:
         signal.signal(signal.SIGWINCH, previous)
