@@ -21,9 +21,7 @@ was kept). tcpdump's count of packets the kernel dropped is kept in ``dropped``.
 
 from __future__ import annotations
 
-import io
 import re
-import tarfile
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -89,11 +87,7 @@ class Capture:
         self.dropped = int(found.group(1)) if found else 0
         # A copy cannot grow while Docker archives it (a growing file fails the archive).
         self.lab.exec(self.host, ["cp", self.remote, f"{self.remote}.done"], check=True)
-        stream, _ = self.lab.container(self.host).get_archive(f"{self.remote}.done")
-        with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
-            member = tar.next()
-            extracted = tar.extractfile(member) if member else None
-            self.data = extracted.read() if extracted else b""
+        self.data = self.lab.on_host(self.host, lambda c: self.lab.engine.read_file(c, f"{self.remote}.done"))
         self.lab.exec(self.host, ["rm", "-f", self.remote, f"{self.remote}.done"])
         return self.data
 

@@ -20,12 +20,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import docker.errors
-
 from lab.control import compose, images, subnets
 from lab.control.engine import Engine
 from lab.control.lab import COMPOSE_FILE, ROOT
-from lab.errors import LabError
+from lab.errors import DockerError, LabError
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 GIB = 2**30
@@ -196,10 +194,10 @@ def examine(connect: Callable[[], Engine] = Engine.connect) -> list[Finding]:
     try:
         has_base = any(engine.has_image(t) for t in (images.REGISTRY_BASE, images.LOCAL_BASE))
         has_host = engine.has_image(images.host_tag(ROOT))
-    except docker.errors.DockerException:
+    except DockerError:
         has_base = has_host = False
     return [
-        judge_docker(version, local, str(engine.api.base_url)),
+        judge_docker(version, local, engine.url),
         *preflight(engine, versions=True),
         judge_subnets({**engine.subnets_in_use(), **(subnets.machine_routes() if local else {})}, local),
         *([] if local else [judge_br_netfilter(None, _major(version)), judge_disk(None)]),

@@ -1,35 +1,49 @@
-"""The one small wrapper around the Docker engine (docker SDK).
+"""The one door to the Docker engine (docker SDK).
 
-Everything socklab asks of Docker goes through ``Engine``; containers and networks are
-always found by Compose's project label, never by name, so Compose v1 (``proj_svc_1``)
-and v2 (``proj-svc-1``) look the same.
+Everything socklab asks of Docker goes through ``Engine``: it answers with socklab's records
+(lab/control/records.py), runs interactive commands as ``ExecSession``s, and turns every
+docker SDK error into ``DockerError`` (``translated``). Only this module and its helper
+dockerio.py import ``docker`` (tests/unit/test_layers.py checks). Compose runs as a command
+(compose.py); what it made is read back here. Containers and networks are always found by
+Compose's project label, never by name, so Compose v1 (``proj_svc_1``) and v2
+(``proj-svc-1``) look the same.
 """
 
 from __future__ import annotations
 
 import functools
+import io
 import ipaddress
 import os
-from collections.abc import Iterator, Sequence
+import tarfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import docker
 import docker.errors
-from docker.models.containers import Container
-from docker.models.networks import Network
 
+from lab.control import dockerio
+from lab.control.dockerio import DockerChannel
+from lab.control.records import PROJECT, HostContainer, Image, LabNetwork
+from lab.control.sessions import ExecSession
 from lab.control.wait import wait_until
-from lab.errors import DockerUnavailableError, LabError, NetworkKeptError, WaitTimeoutError
+from lab.errors import DockerError, DockerUnavailableError, LabError, NetworkKeptError, WaitTimeoutError
 
-PROJECT = "com.docker.compose.project"
-SERVICE = "com.docker.compose.service"
-NETWORK = "com.docker.compose.network"
-CONFIG_FILES = "com.docker.compose.project.config_files"  # both Composes: the files it was started from
-VERSION = "com.docker.compose.version"  # the Compose that made a container: 1.29.2, 2.40.3
-ISOLATED = "com.docker.network.bridge.inhibit_ipv4"  # every socklab LAN has it (docs/topologies.md)
+T = TypeVar("T")
+
+
+def translated(call: Callable[[], T]) -> T:
+    """``call()``, with a docker SDK error turned into socklab's DockerError: the one place
+    where Docker's exceptions become socklab's."""
+    try:
+        return call()
+    except docker.errors.APIError as exc:
+        raise DockerError(str(exc.explanation or exc), exc.status_code) from exc
+    except docker.errors.DockerException as exc:
+        raise DockerError(str(exc)) from exc
 
 
 @dataclass(frozen=True)
@@ -61,101 +75,138 @@ class Engine:
         return cls(client)
 
     @property
+    def url(self) -> str:
+        return str(self.api.base_url)
+
+    @property
     def local(self) -> bool:
         """Does the engine run on this machine (its unix socket)? Else its routes, disk and
         modules are another machine's, and a workspace must be a folder there."""
-        return str(self.api.base_url).startswith("http+docker://localhost")
+        return self.url.startswith("http+docker://localhost")
 
     # --- containers ------------------------------------------------------------------
-    def containers(self, project: str, inspect: bool = True) -> list[Container]:
+    def containers(self, project: str, inspect: bool = True) -> list[HostContainer]:
         """The project's containers, inspected; one removed meanwhile (another lab's `down`,
         a grading lab ending) is left out, not an error. ``inspect=False``: one listing, with
-        ids, labels and state, nothing more."""
-        listed = self.client.containers.list(all=True, sparse=True, filters={"label": f"{PROJECT}={project}"})
+        ids, labels, state, networks and mounts, nothing more."""
+        listed = translated(lambda: self.api.containers(all=True, filters={"label": f"{PROJECT}={project}"}))
         if not inspect:
-            return listed
+            return [dockerio.host_container(d) for d in listed]
         found = []
-        for sparse in listed:
+        for d in listed:
             try:
-                found.append(self.client.containers.get(sparse.id))
-            except docker.errors.NotFound:
-                pass
+                found.append(self.inspect(d["Id"]))
+            except DockerError as exc:
+                if not exc.gone:
+                    raise
         return found
 
-    def lab_containers(self) -> list[Container]:
-        """Every socklab host of every lab, in one listing (ids, labels, state, mounts; nothing
-        inspected: a sparse listing keeps the labels in ``attrs["Labels"]``)."""
-        return list(self.client.containers.list(all=True, sparse=True, filters={"label": ["socklab.role", PROJECT]}))
+    def lab_containers(self) -> list[HostContainer]:
+        """Every socklab host of every lab, in one listing (nothing inspected)."""
+        listed = translated(lambda: self.api.containers(all=True, filters={"label": ["socklab.role", PROJECT]}))
+        return [dockerio.host_container(d) for d in listed]
 
-    def inspect(self, container_id: str) -> Container:
-        return self.client.containers.get(container_id)
+    def inspect(self, container_id: str) -> HostContainer:
+        return dockerio.host_container(translated(lambda: self.api.inspect_container(container_id)))
 
-    def lab_networks(self) -> list[Network]:
+    def lab_networks(self) -> list[LabNetwork]:
         """Every lab's networks (a Compose project's, isolated as socklab's LANs are), in one
         listing: also those of a lab whose containers are gone."""
-        return [n for n in self.client.networks.list(filters={"label": PROJECT})
-                if (n.attrs.get("Options") or {}).get(ISOLATED) == "true"]
+        return [n for n in self._networks({"label": PROJECT}) if n.isolated]
 
     def facts(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """The engine's `docker version` and `docker info`."""
-        return self.client.version(), self.client.info()
+        return translated(self.api.version), translated(self.api.info)
 
     def projects(self) -> set[str]:
         """Names of the Compose projects that are socklab labs: by their hosts, or by networks
         left without hosts (an interrupted `down`, a network Docker keeps)."""
-        return {c.attrs["Labels"][PROJECT] for c in self.lab_containers()} | \
-            {n.attrs["Labels"][PROJECT] for n in self.lab_networks()}
+        return {c.project for c in self.lab_containers()} | {n.project for n in self.lab_networks()}
 
-    def remove_containers(self, containers: Sequence[Container]) -> None:
+    def remove_containers(self, containers: Sequence[HostContainer]) -> None:
         """Force-remove in parallel: hosts keep no state worth a graceful stop."""
         with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(_remove_container, containers))
+            list(pool.map(self._remove_container, containers))
 
-    def remove_project(self, containers: Sequence[Container], networks: Sequence[Network]) -> None:
+    def _remove_container(self, c: HostContainer) -> None:
+        try:
+            translated(lambda: self.api.remove_container(c.id, v=True, force=True))
+        except DockerError as exc:
+            if not exc.gone and "already in progress" not in str(exc):  # gone: removal is idempotent
+                raise
+
+    def remove_project(self, containers: Sequence[HostContainer], networks: Sequence[LabNetwork]) -> None:
         """Remove ``containers`` in parallel, and each network as soon as the containers listed on
         it are gone (Docker removes networks one at a time: the first starts while the other
-        LAN's hosts are still going). ``containers`` as listed (``inspect=False``)."""
+        LAN's hosts are still going)."""
         with ThreadPoolExecutor(max_workers=len(containers) + len(networks) or 1) as pool:
             # Every container is queued before any network: a network's wait never holds a
             # worker that one of its containers needs.
-            removing = {c.id: pool.submit(_remove_container, c) for c in containers}
+            removing = {c.id: pool.submit(self._remove_container, c) for c in containers}
 
-            def after_its_hosts(net: Network) -> None:
+            def after_its_hosts(net: LabNetwork) -> None:
                 for c in containers:
-                    if net.name in ((c.attrs.get("NetworkSettings") or {}).get("Networks") or {}):
+                    if net.name in c.networks:
                         removing[c.id].result()
                 self._remove_network(net)
 
             for done in [*removing.values(), *(pool.submit(after_its_hosts, n) for n in networks)]:
                 done.result()
 
-    def exec(self, container: Container, cmd: Sequence[str], user: str = "",
+    def kill(self, container: HostContainer) -> None:
+        translated(lambda: self.api.kill(container.id))
+
+    def exec(self, container: HostContainer, cmd: Sequence[str], user: str = "",
              environment: dict[str, str] | None = None) -> ExecResult:
-        code, (out, err) = container.exec_run(list(cmd), user=user, demux=True, environment=environment)
-        return ExecResult(code, (out or b"").decode(errors="replace"), (err or b"").decode(errors="replace"))
+        def run() -> ExecResult:
+            exec_id = self.api.exec_create(container.id, list(cmd), user=user, environment=environment)["Id"]
+            out, err = self.api.exec_start(exec_id, demux=True)
+            code = self.api.exec_inspect(exec_id)["ExitCode"]
+            return ExecResult(code, (out or b"").decode(errors="replace"), (err or b"").decode(errors="replace"))
 
-    def exec_stream(self, container: Container, cmd: Sequence[str], user: str = "",
-                    workdir: str = "") -> tuple[str, Any]:
-        """An exec whose stdin, stdout and stderr (multiplexed) stay open on a socket."""
-        exec_id = self.api.exec_create(container.id, list(cmd), stdin=True, stdout=True, stderr=True, tty=False,
-                                       user=user, workdir=workdir or None)["Id"]
-        return exec_id, self.api.exec_start(exec_id, socket=True)
+        return translated(run)
 
-    def exec_state(self, exec_id: str) -> tuple[bool, int | None]:
-        """(running, exit code) of an exec; no exit code until it has ended."""
-        info = self.api.exec_inspect(exec_id)
-        return bool(info["Running"]), info["ExitCode"]
+    def open_session(self, container: HostContainer | str, argv: Sequence[str], *, user: str = "", workdir: str = "",
+                     env: Mapping[str, str] | None = None, tty: bool = False, label: str = "") -> ExecSession:
+        """Start ``argv`` in ``container`` (a record, or an id) with its stdin, stdout and stderr
+        attached (``tty``: on a pty, whose size ``resize`` sets): an ``ExecSession``."""
+        cid = container if isinstance(container, str) else container.id
+        exec_id = translated(lambda: self.api.exec_create(
+            cid, list(argv), stdin=True, stdout=True, stderr=True, tty=tty, user=user, workdir=workdir or None,
+            environment=dict(env) if env else None)["Id"])
+        conn = translated(lambda: self.api.exec_start(exec_id, tty=tty, socket=True))
+        return ExecSession(DockerChannel(self.api, exec_id, conn, tty, translated), tty=tty,
+                           label=label or " ".join(argv))
+
+    def read_file(self, container: HostContainer, path: str) -> bytes:
+        """The content of the file ``path`` in ``container`` (as `docker cp` copies it)."""
+        stream, _ = translated(lambda: self.api.get_archive(container.id, path))
+        with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+            member = tar.next()
+            extracted = tar.extractfile(member) if member else None
+            return extracted.read() if extracted else b""
+
+    def logs(self, container_id: str, since: float | None = None) -> bytes:
+        """A container's log (``since``: only what it printed from that Unix time on)."""
+        return translated(lambda: self.api.logs(container_id, since=since))
+
+    def follow_logs(self, container_id: str) -> Iterator[bytes]:
+        """A container's log, then every new line, until the caller stops reading (or Ctrl-C)."""
+        yield from translated(lambda: self.api.logs(container_id, stream=True, follow=True))
 
     # --- networks --------------------------------------------------------------------
-    def networks(self, project: str) -> list[Network]:
-        return list(self.client.networks.list(filters={"label": f"{PROJECT}={project}"}))
+    def _networks(self, filters: dict[str, Any] | None = None) -> list[LabNetwork]:
+        return [dockerio.lab_network(d) for d in translated(lambda: self.api.networks(filters=filters))]
 
-    def remove_networks(self, networks: Sequence[Network], timeout: float = 15) -> None:
+    def networks(self, project: str) -> list[LabNetwork]:
+        return self._networks({"label": f"{PROJECT}={project}"})
+
+    def remove_networks(self, networks: Sequence[LabNetwork], timeout: float = 15) -> None:
         """Remove each network, at once (each takes Docker ~0.15 s): see ``_remove_network``."""
         with ThreadPoolExecutor(max_workers=8) as pool:
             list(pool.map(functools.partial(self._remove_network, timeout=timeout), networks))
 
-    def _remove_network(self, net: Network, timeout: float = 15) -> None:
+    def _remove_network(self, net: LabNetwork, timeout: float = 15) -> None:
         """Remove a network. One whose containers are still being removed (by us a moment ago,
         or by another `down`) has "active endpoints" for a while: wait for them to go. An endpoint
         whose container is already gone is stale (Docker 20.10 can leave one behind when containers
@@ -164,10 +215,10 @@ class Engine:
 
         def gone() -> bool:
             try:
-                net.remove()
-            except docker.errors.NotFound:
-                return True
-            except docker.errors.APIError as exc:
+                translated(lambda: self.api.remove_network(net.id))
+            except DockerError as exc:
+                if exc.gone:
+                    return True
                 if "active endpoints" not in str(exc):
                     raise
                 self.drop_stale_endpoints(net)
@@ -177,43 +228,45 @@ class Engine:
         try:
             wait_until(gone, timeout, f"network {net.name} to lose its last container", interval=0.2)
         except WaitTimeoutError:
-            attached = sorted(e.get("Name", "?") for e in (net.attrs.get("Containers") or {}).values())
+            attached = sorted(net.endpoints.values())
             if not attached:
                 raise NetworkKeptError(net.name, timeout) from None
             raise LabError(f"network {net.name} still has containers attached after {timeout:g}s: "
                            f"{', '.join(attached)}") from None
 
-    def drop_stale_endpoints(self, net: Network) -> list[str]:
+    def drop_stale_endpoints(self, net: LabNetwork) -> list[str]:
         """Force-disconnect the endpoints of `net` whose container no longer exists; their names.
         (Docker finds a stale endpoint by its name, not by the gone container's id.)"""
         try:
-            net.reload()
-        except docker.errors.NotFound:
-            return []
+            now = dockerio.lab_network(translated(lambda: self.api.inspect_network(net.id)))
+        except DockerError as exc:
+            if exc.gone:
+                return []
+            raise
         dropped = []
-        for cid, endpoint in (net.attrs.get("Containers") or {}).items():
+        for cid, name in now.endpoints.items():
             try:
-                self.client.containers.get(cid)
+                self.inspect(cid)
                 continue  # a real container, perhaps still being removed: it goes by itself
-            except docker.errors.NotFound:
-                pass
+            except DockerError as exc:
+                if not exc.gone:
+                    raise
             try:
-                net.disconnect(endpoint.get("Name") or cid, force=True)
-                dropped.append(endpoint.get("Name") or cid)
-            except docker.errors.APIError:
+                translated(lambda: self.api.disconnect_container_from_network(name, net.id, force=True))  # noqa: B023
+                dropped.append(name)
+            except DockerError:
                 pass  # gone meanwhile, or Docker cannot: the caller's timeout reports the network
         return dropped
 
     def subnets_in_use(self, exclude_project: str | None = None) -> dict[str, list[ipaddress.IPv4Network]]:
         """Every Docker network's IPv4 subnets, by network name (optionally not one project's)."""
         taken: dict[str, list[ipaddress.IPv4Network]] = {}
-        for net in self.client.networks.list():
-            attrs: dict[str, Any] = net.attrs
-            if exclude_project and (attrs.get("Labels") or {}).get(PROJECT) == exclude_project:
+        for net in self._networks():
+            if exclude_project and net.project == exclude_project:
                 continue
-            for cfg in (attrs.get("IPAM") or {}).get("Config") or []:
+            for cidr in net.subnets:
                 try:
-                    subnet = ipaddress.ip_network(cfg.get("Subnet", ""), strict=False)
+                    subnet = ipaddress.ip_network(cidr, strict=False)
                 except ValueError:
                     continue
                 if isinstance(subnet, ipaddress.IPv4Network):
@@ -221,48 +274,40 @@ class Engine:
         return taken
 
     # --- images ----------------------------------------------------------------------
-    def has_image(self, tag: str) -> bool:
+    def image(self, tag: str) -> Image | None:
         try:
-            self.client.images.get(tag)
-        except docker.errors.ImageNotFound:
-            return False
-        return True
+            return dockerio.image(translated(lambda: self.api.inspect_image(tag)))
+        except DockerError as exc:
+            if exc.gone:
+                return None
+            raise
+
+    def has_image(self, tag: str) -> bool:
+        return self.image(tag) is not None
 
     def pull(self, ref: str) -> None:
         repo, _, tag = ref.partition(":")
-        self.client.images.pull(repo, tag=tag or "latest")
+        translated(lambda: self.api.pull(repo, tag=tag or "latest"))
 
     def build(self, root: Path, dockerfile: str, tag: str, buildargs: dict[str, str]) -> Iterator[dict[str, Any]]:
         """Build ``tag`` from the context ``root``: Docker's progress, one decoded chunk at a time."""
-        yield from self.api.build(path=str(root), dockerfile=dockerfile, tag=tag, buildargs=buildargs, rm=True,
-                                  forcerm=True, decode=True)
+        chunks = translated(lambda: self.api.build(path=str(root), dockerfile=dockerfile, tag=tag, buildargs=buildargs,
+                                                   rm=True, forcerm=True, decode=True))
+        while (chunk := translated(lambda: next(chunks, None))) is not None:
+            yield chunk
 
     def tag(self, image: str, repo: str, tag: str) -> None:
-        self.client.images.get(image).tag(repo, tag)
+        translated(lambda: self.api.tag(image, repo, tag))
 
     def remove_images(self, prefixes: tuple[str, ...]) -> list[str]:
         """Remove every image tag starting with one of ``prefixes``; the tags removed."""
         removed = []
-        for image in self.client.images.list():
-            for tag in image.tags:
+        for found in translated(self.api.images):
+            for tag in dockerio.image(found).tags:
                 if tag.startswith(prefixes):
-                    self.client.images.remove(tag, force=True)
+                    translated(lambda: self.api.remove_image(tag, force=True))  # noqa: B023
                     removed.append(tag)
         return removed
-
-    def follow_logs(self, container: Container) -> Iterator[bytes]:
-        """A container's log, then every new line, until the caller stops reading (or Ctrl-C)."""
-        yield from container.logs(stream=True, follow=True)
-
-
-def _remove_container(c: Container) -> None:
-    try:
-        c.remove(force=True, v=True)
-    except docker.errors.NotFound:
-        pass  # already gone: removal is idempotent
-    except docker.errors.APIError as exc:
-        if "already in progress" not in str(exc):
-            raise
 
 
 def _context_host() -> str | None:

@@ -17,10 +17,8 @@ import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import docker.errors
-
 from lab.control.engine import Engine
-from lab.errors import ImageError
+from lab.errors import DockerError, ImageError
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +62,8 @@ def ensure_base(engine: Engine, root: Path, say: Say) -> str:
         engine.pull(REGISTRY_BASE)
         say(f"pulled {REGISTRY_BASE} from the registry")
         return REGISTRY_BASE
-    except docker.errors.APIError as exc:
-        say(f"no registry reachable ({str(exc.explanation or exc)[:80]}...): bootstrapping {LOCAL_BASE} "
+    except DockerError as exc:
+        say(f"no registry reachable ({str(exc)[:80]}...): bootstrapping {LOCAL_BASE} "
             "locally with debootstrap (about 30 s)")
     bootstrap(root, say)
     return LOCAL_BASE
@@ -107,8 +105,8 @@ def ensure_host(engine: Engine, root: Path, say: Say, force: bool = False) -> st
             if "stream" in chunk:
                 lines.append(chunk["stream"])
                 log.debug(chunk["stream"].rstrip())
-    except docker.errors.APIError as exc:
-        raise ImageError(f"building {tag} failed: {exc.explanation or exc}") from None
+    except DockerError as exc:
+        raise ImageError(f"building {tag} failed: {exc}") from None
     engine.tag(tag, HOST_REPO, "latest")
     say(f"built {tag}")
     return tag

@@ -62,8 +62,7 @@ def peers(lab: Lab, host: str) -> dict[str, list[str]]:
     """Every host sharing a LAN with ``host`` -> ``host``'s MAC addresses on the LANs they share."""
     topo = lab.topology()
     me = topo.host(host)
-    networks = lab.container(host).attrs["NetworkSettings"]["Networks"].values()
-    mac = {n["IPAddress"]: n["MacAddress"] for n in networks}
+    mac = {n.address: n.mac for n in lab.container(host).networks.values()}
     found: dict[str, list[str]] = {}
     for lan, addr in me.addresses.items():
         for other in topo.hosts_on(lan):
@@ -115,7 +114,7 @@ def _read(lab: Lab, host: str) -> tuple[list[tuple[str, str, int]], list[str]]:
 
 def report(lab: Lab) -> dict[str, list[str]]:
     """Every running host's active impairments, one line each, with packets dropped so far."""
-    hosts = [name for name, c in lab.containers().items() if c.status == "running"]
+    hosts = [name for name, c in lab.containers().items() if c.running]
     with ThreadPoolExecutor(max_workers=8) as pool:
         seen = dict(zip(hosts, pool.map(lambda h: _read(lab, h), hosts), strict=True))
     lines: dict[str, list[str]] = {h: [] for h in hosts}

@@ -16,19 +16,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-import docker.errors
-from docker.models.containers import Container
-from docker.models.networks import Network
-
 from lab.control import compose, images, subnets, topology, workspace
 from lab.control.compose import Compose
 from lab.control.defaults import COMPOSE_FILE, DEFAULT_NAME, DEFAULT_WORKSPACE, ROOT
-from lab.control.engine import CONFIG_FILES, NETWORK, PROJECT, SERVICE, VERSION, Engine, ExecResult
+from lab.control.engine import Engine, ExecResult
+from lab.control.records import CONFIG_FILES, VERSION, HostContainer, LabNetwork
+from lab.control.sessions import ExecSession
 from lab.control.topology import Topology
 from lab.control.wait import wait_until
 from lab.errors import (
     CommandFailedError,
     ComposeError,
+    DockerError,
     HostNotRunningError,
     InvalidLabNameError,
     LabConflictError,
@@ -74,7 +73,7 @@ class Lab:
         self._compose_file = compose_file
         self.root = root
         self._topology: Topology | None = None  # read once; `up` and `down` read it afresh
-        self._containers: dict[str, Container] | None = None  # by host; re-listed when one is stale
+        self._containers: dict[str, HostContainer] | None = None  # by host; re-listed when one is stale
 
     def __repr__(self) -> str:
         return f"Lab({self.name!r})"
@@ -89,7 +88,7 @@ class Lab:
     def started_from(self) -> Path | None:
         """The topology file the running lab was started from (Compose labels its containers)."""
         for c in self.engine.containers(self.name, inspect=False):
-            files = c.attrs["Labels"].get(CONFIG_FILES)
+            files = c.labels.get(CONFIG_FILES)
             if files:
                 return Path(files.split(",")[0])
         return None
@@ -107,26 +106,25 @@ class Lab:
             self._topology = topology.load(self.compose_file, {"LAB_PREFIX": prefix})
         return self._topology
 
-    def containers(self) -> dict[str, Container]:
-        return {c.labels[SERVICE]: c for c in self.engine.containers(self.name) if SERVICE in c.labels}
+    def containers(self) -> dict[str, HostContainer]:
+        return {c.service: c for c in self.engine.containers(self.name) if c.service}
 
-    def listed(self) -> dict[str, Container]:
+    def listed(self) -> dict[str, HostContainer]:
         """The lab's containers by host, from one listing (labels, state, networks and mounts;
-        not inspected: ``attrs`` as Docker lists them)."""
-        return {c.attrs["Labels"][SERVICE]: c for c in self.engine.containers(self.name, inspect=False)
-                if SERVICE in c.attrs["Labels"]}
+        not inspected)."""
+        return {c.service: c for c in self.engine.containers(self.name, inspect=False) if c.service}
 
     def is_up(self) -> bool:
         found = self.listed()
         expected = self.topology().hosts
-        return set(found) >= set(expected) and all(found[h].status == "running" for h in expected)
+        return set(found) >= set(expected) and all(found[h].running for h in expected)
 
-    def container(self, host: str, fresh: bool = False) -> Container:
+    def container(self, host: str, fresh: bool = False) -> HostContainer:
         """The running container of ``host``, from a listing kept between calls (``fresh``: list
         again; a command that meets a stale one does, see ``on_host``)."""
         self.topology().host(host)  # UnknownHostError, listing the valid names
         kept = (self._containers or {}).get(host)
-        if fresh or kept is None or kept.status != "running":  # what was down may be back: look again
+        if fresh or kept is None or not kept.running:  # what was down may be back: look again
             self._containers = self.containers()
         found = self._containers
         if not found:
@@ -134,32 +132,28 @@ class Lab:
         if host not in found:
             raise HostNotRunningError(self.name, host, "missing")
         container = found[host]
-        if container.status != "running":
-            raise HostNotRunningError(self.name, host, container.status)
+        if not container.running:
+            raise HostNotRunningError(self.name, host, container.state)
         return container
 
-    def on_host(self, host: str, action: Callable[[Container], T]) -> T:
+    def on_host(self, host: str, action: Callable[[HostContainer], T]) -> T:
         """``action(container)``; a container that stopped or was replaced since it was listed
         is listed again, once (HostNotRunningError if the host is really down)."""
         try:
             return action(self.container(host))
-        except docker.errors.NotFound:
-            pass
-        except docker.errors.APIError as exc:
-            if exc.status_code != 409:  # 409: "container ... is not running"
+        except DockerError as exc:
+            if exc.status not in (404, 409):  # 409: "container ... is not running"
                 raise
         return action(self.container(host, fresh=True))
 
     def status(self) -> list[HostStatus]:
-        nets = {n.name: n.attrs.get("Labels", {}).get(NETWORK, n.name) for n in self.engine.networks(self.name)}
+        nets = {n.name: n.lan for n in self.engine.networks(self.name)}
         roles = {h.name: h.role for h in self.topology().hosts.values()}
         rows = []
         for service, c in sorted(self.listed().items()):
-            attached = c.attrs["NetworkSettings"]["Networks"] or {}
             rows.append(HostStatus(
-                service=service, role=roles.get(service, "?"), container=c.attrs["Names"][0].lstrip("/"),
-                state=c.status,
-                networks={nets.get(k, k): v.get("IPAddress", "") for k, v in sorted(attached.items())},
+                service=service, role=roles.get(service, "?"), container=c.name, state=c.state,
+                networks={nets.get(k, k): v.address for k, v in sorted(c.networks.items())},
             ))
         return rows
 
@@ -174,9 +168,8 @@ class Lab:
     def workspace(self) -> Path | None:
         """The folder the running lab mounts at /work (None if no host runs)."""
         for c in self.listed().values():
-            for mount in c.attrs.get("Mounts") or []:
-                if mount.get("Destination") == workspace.MOUNT:
-                    return Path(mount["Source"])
+            if workspace.MOUNT in c.mounts:
+                return Path(c.mounts[workspace.MOUNT])
         return None
 
     def up(self, prefix: str | None = None, timeout: float = 90,
@@ -233,7 +226,7 @@ class Lab:
         """Every host runs from the image ``tag``, made by the Compose we would not use now."""
         found = self.containers().values()
         ours = compose.major()
-        return self.is_up() and all(c.attrs["Config"]["Image"] == tag and
+        return self.is_up() and all(c.image == tag and
                                     not c.labels.get(VERSION, "").startswith(f"{ours}.") for c in found)
 
     def install_routes(self, topo: Topology) -> None:
@@ -255,11 +248,11 @@ class Lab:
         seen: set[str] = set()  # containers (ids) that said READY
 
         def said_ready(container_id: str) -> bool:
-            return _ready(self.engine.inspect(container_id))
+            return _ready(self.engine, self.engine.inspect(container_id))
 
         def all_ready() -> bool:
             listed = self.listed()
-            pending = [h for h in topo.hosts if h not in listed or listed[h].status != "running"]
+            pending = [h for h in topo.hosts if h not in listed or not listed[h].running]
             unseen = [listed[h].id for h in topo.hosts if h not in pending and listed[h].id not in seen]
             if unseen:
                 with ThreadPoolExecutor(max_workers=len(unseen)) as pool:  # each is two calls: at once
@@ -286,33 +279,24 @@ class Lab:
             raise CommandFailedError(host, list(cmd), result.exit_code, result.output)
         return result
 
-    def exec_stream(self, host: str, cmd: Sequence[str], user: str = "", workdir: str = "") -> tuple[str, Any]:
-        """Start ``cmd`` on ``host`` with its stdin, stdout and stderr on a socket: (exec id, socket)."""
-        return self.on_host(host, lambda container: self.engine.exec_stream(container, cmd, user, workdir))
-
-    def docker_exec_argv(self, host: str, cmd: Sequence[str], tty: bool, user: str = "",
-                         workdir: str = "") -> list[str]:
-        """The `docker exec` command line for a person's shell or command on ``host``."""
-        flags = ["-it"] if tty else ["-i"]
-        if user:
-            flags += ["--user", user]
-        if workdir:
-            flags += ["--workdir", workdir]
-        return ["docker", "exec", *flags, self.container(host).id, *cmd]
+    def open_session(self, host: str, argv: Sequence[str], *, user: str = "", workdir: str = "",
+                     env: dict[str, str] | None = None, tty: bool = False, label: str = "") -> ExecSession:
+        """Start ``argv`` on ``host`` with its stdin and output attached (see ``ExecSession``)."""
+        return self.on_host(host, lambda container: self.engine.open_session(
+            container, argv, user=user, workdir=workdir, env=env, tty=tty, label=label))
 
 
-def _ready(container: Container) -> bool:
+def _ready(engine: Engine, container: HostContainer) -> bool:
     """Running, and READY logged since the previous run ended.
 
     Not "since StartedAt": a host can print before Docker records its start. Every line of
     an earlier run precedes that run's FinishedAt, which stays zero until a first stop.
     """
-    state = container.attrs["State"]
-    if not state["Running"]:
+    if not container.running:
         return False
-    finished = state.get("FinishedAt", "")
+    finished = container.finished_at
     since = None if finished.startswith("0001-") or not finished else _timestamp(finished)
-    return READY.encode() in container.logs(since=since)
+    return READY.encode() in engine.logs(container.id, since=since)
 
 
 def _timestamp(docker_time: str) -> float:
@@ -322,10 +306,10 @@ def _timestamp(docker_time: str) -> float:
     return stamp + float("0." + (frac or "0")[:6])
 
 
-def _prefix(net: Network) -> str | None:
+def _prefix(net: LabNetwork) -> str | None:
     """The LAB_PREFIX a lab network was made with (from its IPv4 subnet)."""
-    for cfg in (net.attrs.get("IPAM") or {}).get("Config") or []:
-        subnet = ipaddress.ip_network(cfg.get("Subnet", "::/128"), strict=False)
+    for cidr in net.subnets:
+        subnet = ipaddress.ip_network(cidr, strict=False)
         if isinstance(subnet, ipaddress.IPv4Network):
             return subnets.prefix_of(subnet)
     return None
@@ -364,20 +348,19 @@ class LabSummary:
 def overview(engine: Engine) -> list[LabSummary]:
     """Every lab on the engine, from one listing of containers and one of networks (thirty
     labs are two API calls, not two hundred)."""
-    hosts: dict[str, list[Container]] = {}
+    hosts: dict[str, list[HostContainer]] = {}
     for c in engine.lab_containers():
-        hosts.setdefault(c.attrs["Labels"][PROJECT], []).append(c)
+        hosts.setdefault(c.project, []).append(c)
     prefixes: dict[str, str] = {}
     for net in engine.lab_networks():
-        project = net.attrs["Labels"][PROJECT]
+        project = net.project
         hosts.setdefault(project, [])  # a lab of networks only: shown, with no host
         prefixes.setdefault(project, _prefix(net) or "")
     out = []
     for name, found in sorted(hosts.items()):
-        labels = found[0].attrs["Labels"] if found else {}
-        mounts = [m.get("Source", "") for c in found for m in c.attrs.get("Mounts") or []
-                  if m.get("Destination") == workspace.MOUNT]
-        out.append(LabSummary(name, sum(c.status == "running" for c in found), len(found), prefixes.get(name, ""),
+        labels = found[0].labels if found else {}
+        mounts = [c.mounts[workspace.MOUNT] for c in found if workspace.MOUNT in c.mounts]
+        out.append(LabSummary(name, sum(c.running for c in found), len(found), prefixes.get(name, ""),
                               labels.get(CONFIG_FILES, "").split(",")[0], labels.get(VERSION, "?"),
                               mounts[0] if mounts else ""))
     return out

@@ -30,7 +30,7 @@ def save(lab: Lab, folder: Path, test: str, programs: Sequence[HostProgram],
         (folder / f"program-{n}-{program.host}.txt").write_text(
             f"{program!r}\nexit={program.exit_code}\n{program.transcript()}\n")
     for host, container in lab.containers().items():
-        (folder / f"log-{host}.txt").write_bytes(container.logs())
+        (folder / f"log-{host}.txt").write_bytes(lab.engine.logs(container.id))
     (folder / "status.json").write_text(json.dumps(lab.status_json(), indent=2))
     try:
         reports.write_failure(folder, test, programs, captures, lab.topology())  # copies the pcaps too

@@ -112,7 +112,8 @@ def topo(lab: Lab) -> Topology:
 def hosts(lab: Lab, topo: Topology) -> dict[str, testinfra.host.Host]:
     """pytest-testinfra hosts: ``hosts["h1"].socket("udp://0.0.0.0:69").is_listening``."""
     containers = lab.containers()
-    return {name: testinfra.get_host(f"docker://{containers[name].id}") for name in topo.hosts}
+    # testinfra's docker backend runs the docker CLI with the container's name (from the Engine's record)
+    return {name: testinfra.get_host(f"docker://{containers[name].name}") for name in topo.hosts}
 
 
 @pytest.fixture

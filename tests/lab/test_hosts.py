@@ -26,16 +26,16 @@ def caps(names: list[str] | None) -> set[str]:
 
 def test_hosts_are_confined(lab: Lab) -> None:
     for name, container in lab.containers().items():
-        hc = container.attrs["HostConfig"]
-        assert hc["Privileged"] is False, name
-        assert hc["Init"] is True, name
-        assert caps(hc["CapDrop"]) == {"ALL"}, name
-        assert {"NET_ADMIN", "NET_RAW"} <= caps(hc["CapAdd"]), name
-        assert not {"SYS_ADMIN", "SYS_MODULE", "SYS_PTRACE", "ALL"} & caps(hc["CapAdd"]), name
+        hc = container.confinement
+        assert hc is not None, name
+        assert hc.privileged is False, name
+        assert hc.init is True, name
+        assert caps(list(hc.cap_drop)) == {"ALL"}, name
+        assert {"NET_ADMIN", "NET_RAW"} <= caps(list(hc.cap_add)), name
+        assert not {"SYS_ADMIN", "SYS_MODULE", "SYS_PTRACE", "ALL"} & caps(list(hc.cap_add)), name
         # Limits: a fork bomb, a memory hog or a busy loop stops at its own host.
-        assert (hc["PidsLimit"], hc["Memory"], hc["MemorySwap"], hc["NanoCpus"]) == (256, 2**29, 2**29, 10**9), name
-        mounts = [m.get("Source", "") for m in container.attrs["Mounts"]]
-        assert not any("docker.sock" in m for m in mounts), name
+        assert (hc.pids_limit, hc.memory, hc.memory_swap, hc.nano_cpus) == (256, 2**29, 2**29, 10**9), name
+        assert not any("docker.sock" in m for m in container.mounts.values()), name
         # What the processes really hold, whatever the configuration says:
         status = lab.exec(name, ["cat", "/proc/1/status"], check=True).stdout
         effective = int(re.search(r"^CapEff:\s*([0-9a-f]+)$", status, re.M)[1], 16)  # type: ignore[index]

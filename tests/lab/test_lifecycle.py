@@ -82,8 +82,8 @@ def test_a_lab_left_by_a_killed_run_is_recovered(scratch: Callable[[str], Lab], 
     lab = scratch("killed")
     lab.up()
     found = lab.containers()
-    found["h1"].kill()                      # a host died
-    found["router"].kill()
+    engine.kill(found["h1"])                      # a host died
+    engine.kill(found["router"])
     engine.remove_containers([found["b2"]])  # and one never made it (a run killed mid-up)
     assert not lab.is_up()
     lab.up()
@@ -99,7 +99,7 @@ def test_a_lab_follows_hosts_recreated_behind_its_back(scratch: Callable[[str], 
     assert lab.exec("h2", ["hostname"]).stdout.strip() == "h2"
     other = Lab(engine, lab.name)  # as another `invoke` would
     assert str(other.topology().host("h2").address).startswith(f"{lab.running_prefix()}."), "the running prefix"
-    other.containers()["h2"].kill()
+    engine.kill(other.containers()["h2"])
     with pytest.raises(HostNotRunningError, match="host `h2` of lab `.*` is exited"):
         lab.exec("h2", ["true"])
     engine.remove_containers([other.containers()["h2"]])

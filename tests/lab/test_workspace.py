@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,8 +38,8 @@ def test_every_host_mounts_the_workspace_and_has_editors(lab: Lab, folder: Path)
         assert lab.exec(host, ["cat", inside]).stdout == "saved in my editor\n"
     assert lab.exec("h1", ["which", "nano", "vim"], check=True).stdout.split() == [
         "/usr/bin/nano", "/usr/local/bin/vim"]
-    argv = lab.docker_exec_argv("h1", ["pwd"], tty=False, workdir=MOUNT)
-    assert subprocess.run(argv, capture_output=True, text=True, check=True).stdout.strip() == MOUNT
+    with lab.open_session("h1", ["pwd"], workdir=MOUNT) as session:  # as `invoke shell` opens one
+        assert b"".join(data for _, data in session).decode().strip() == MOUNT
 
 
 def test_files_are_editable_from_both_sides(lab: Lab, folder: Path) -> None:

@@ -59,3 +59,36 @@ def test_host_side_layers_import_only_what_is_below(layer: str) -> None:
                 assert name.startswith(BELOW[layer]), f"lab/{layer}/{path.name} imports {name}"
             if layer == "wire":
                 assert name.split(".")[0] != "docker", f"lab/wire/{path.name} reaches Docker"
+
+
+# The Engine is the one door to Docker: only it (and its helper) import the docker SDK, and no
+# code reaches into an object's private attributes (as `conn._sock._sock.sendall` once did).
+ROOT = LAB.parent
+DOORS = {LAB / "control" / "engine.py", LAB / "control" / "dockerio.py"}
+HOST_SIDE = [p for p in sorted(LAB.rglob("*.py")) if p not in DOORS] + \
+    [ROOT / "tasks.py", *sorted((ROOT / "tests" / "lab").rglob("*.py"))]
+
+
+def private_reaches(path: Path) -> list[str]:
+    """``x._name`` where x is not self or cls: another object's private attribute."""
+    return [f"{path.name}:{node.lineno}: .{node.attr}" for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
+            and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))]
+
+
+def test_only_the_engine_imports_docker() -> None:
+    reached = [f"{p.relative_to(ROOT)} imports {name}" for p in HOST_SIDE for name in imports(p)
+               if name.split(".")[0] == "docker"]
+    assert reached == []
+
+
+def test_no_code_reaches_into_private_attributes() -> None:
+    found = [hit for p in [*sorted(LAB.rglob("*.py")), ROOT / "tasks.py"] for hit in private_reaches(p)]
+    assert found == []
+
+
+def test_the_door_checks_catch_what_they_forbid(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("from docker.utils.socket import frames_iter\nconn._sock._sock.sendall(b'')\nself._ok = 1\n")
+    assert "docker.utils.socket" in imports(bad)
+    assert private_reaches(bad) == ["bad.py:2: ._sock", "bad.py:2: ._sock"]

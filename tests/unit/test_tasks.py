@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 
-import docker.errors
 import pytest
 from invoke import Exit, MockContext, Result
 
 import tasks
 from lab.control import engine, lab
+from lab.errors import DockerError
 
 
 def test_test_task_runs_pytest_with_lab_options(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -76,7 +76,7 @@ def test_every_task_has_help() -> None:
 def test_a_docker_error_no_check_foresaw_is_one_line_not_a_traceback() -> None:
     @tasks.reports_errors
     def body() -> None:
-        raise docker.errors.APIError("403 Client Error", explanation="network socklab_lan_a has active endpoints")
+        raise DockerError("network socklab_lan_a has active endpoints", 403)
 
     with pytest.raises(Exit, match="^socklab: Docker refused: network socklab_lan_a has active endpoints$"):
         body()
