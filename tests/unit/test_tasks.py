@@ -8,6 +8,7 @@ import pytest
 from invoke import Exit, MockContext, Result
 
 import tasks
+from lab.cli import common
 from lab.control import engine, lab
 from lab.errors import DockerError
 
@@ -74,7 +75,7 @@ def test_every_task_has_help() -> None:
 
 
 def test_a_docker_error_no_check_foresaw_is_one_line_not_a_traceback() -> None:
-    @tasks.reports_errors
+    @common.reports_errors
     def body() -> None:
         raise DockerError("network socklab_lan_a has active endpoints", 403)
 
@@ -118,6 +119,6 @@ def test_a_number_option_still_shows_it_takes_a_value() -> None:
     shown = subprocess.run([sys.executable, "-m", "invoke", "--help", "capture"], cwd=tasks.ROOT, capture_output=True,
                            text=True, check=True).stdout
     assert "--seconds=INT" in shown, shown
-    assert tasks.Number("1.5") == 1.5 and tasks.Whole("3") == 3
+    assert common.Number("1.5") == 1.5 and common.Whole("3") == 3
     with pytest.raises(Exit, match=r"^socklab: 'soon' is not a number$"):
-        tasks.Number("soon")
+        common.Number("soon")
