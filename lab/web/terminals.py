@@ -1,0 +1,125 @@
+"""A browser terminal: a websocket joined to an interactive exec session on a lab host.
+
+The session is the Engine's (the one exec-session type that programs, `invoke shell` and
+the page share: Docker's exec API with a pty, no listener on the host, so captures stay
+clean). Messages on the websocket:
+
+- browser -> server: binary frames are keystrokes (bytes for the pty); text frames are JSON
+  controls, ``{"type": "resize", "cols": C, "rows": R}``;
+- server -> browser: binary frames are the pty's output; at the end one text frame
+  ``{"type": "exit", "code": N}``, then the socket closes.
+
+One thread per terminal reads the session and hands each chunk to the event loop, which
+sends it and records it (lab.web.recordings). Keystrokes are written from the server's
+worker threads, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from typing import Any, Protocol
+
+from aiohttp import WSMsgType, web
+
+from lab.control.lab import Lab
+from lab.control.workspace import MOUNT
+from lab.web.recordings import Recorder
+
+log = logging.getLogger(__name__)
+USERS = ("student", "root")
+MAX_COLS, MAX_ROWS = 500, 200
+
+
+class Session(Protocol):
+    """What a terminal needs of the Engine's exec session."""
+
+    def write(self, data: bytes) -> None: ...
+
+    def read(self, timeout: float | None = None) -> bytes | None: ...
+
+    def resize(self, rows: int, cols: int) -> None: ...
+
+    def close(self) -> None: ...
+
+    @property
+    def exit_code(self) -> int | None: ...
+
+
+def size(cols: Any, rows: Any) -> tuple[int, int] | None:
+    """A terminal size from the browser, or None when it is not two sane whole numbers."""
+    try:
+        c, r = int(cols), int(rows)
+    except (TypeError, ValueError):
+        return None
+    return (c, r) if 2 <= c <= MAX_COLS and 1 <= r <= MAX_ROWS else None
+
+
+def open_shell(lab: Lab, host: str, user: str, cols: int, rows: int) -> Session:
+    """A login shell on ``host`` as ``user`` in the workspace, in a pty of this size."""
+    session: Session = lab.engine.open_session(  # type: ignore[attr-defined]
+        lab.container(host), ["bash", "-l"], user=user, workdir=MOUNT, env={"TERM": "xterm-256color"}, tty=True)
+    session.resize(rows, cols)
+    return session
+
+
+def _pump(session: Session, loop: asyncio.AbstractEventLoop, out: asyncio.Queue[bytes],
+          stop: threading.Event) -> None:
+    """The session's output into ``out``; b"" once it has ended (or the page went away)."""
+    try:
+        while not stop.is_set():
+            chunk = session.read(timeout=0.5)
+            if chunk is None:
+                continue
+            loop.call_soon_threadsafe(out.put_nowait, chunk)
+            if chunk == b"":
+                return
+    except Exception as exc:  # noqa: BLE001  (a host gone mid-session ends the terminal, not the server)
+        log.info("terminal session ended: %s", exc)
+    loop.call_soon_threadsafe(out.put_nowait, b"")
+
+
+async def bridge(ws: web.WebSocketResponse, session: Session, recorder: Recorder) -> None:
+    """Carry keystrokes, output and resizes until either side ends; then close both."""
+    loop = asyncio.get_running_loop()
+    out: asyncio.Queue[bytes] = asyncio.Queue()
+    stop = threading.Event()
+    reader = threading.Thread(target=_pump, args=(session, loop, out, stop), name="terminal", daemon=True)
+    reader.start()
+
+    async def forward() -> None:
+        while (chunk := await out.get()) != b"":
+            recorder.output(chunk)
+            await ws.send_bytes(chunk)
+        code = await loop.run_in_executor(None, lambda: session.exit_code)
+        await ws.send_str(json.dumps({"type": "exit", "code": code}))
+        await ws.close()
+
+    sender = asyncio.create_task(forward())
+    try:
+        async for msg in ws:
+            if msg.type == WSMsgType.BINARY:
+                await loop.run_in_executor(None, session.write, msg.data)
+            elif msg.type == WSMsgType.TEXT:
+                await _control(loop, session, recorder, msg.data)
+    finally:
+        stop.set()
+        await loop.run_in_executor(None, session.close)
+        if not sender.done():
+            sender.cancel()
+        recorder.close()
+
+
+async def _control(loop: asyncio.AbstractEventLoop, session: Session, recorder: Recorder, text: str) -> None:
+    try:
+        message = json.loads(text)
+    except ValueError:
+        return  # a page of ours sends JSON; anything else is ignored, not fatal
+    if isinstance(message, dict) and message.get("type") == "resize":
+        wanted = size(message.get("cols"), message.get("rows"))
+        if wanted:
+            cols, rows = wanted
+            await loop.run_in_executor(None, session.resize, rows, cols)
+            recorder.resize(cols, rows)
