@@ -31,6 +31,28 @@ class DockerUnavailableError(LabError):
         )
 
 
+class DockerError(LabError):
+    """The Docker engine refused a request (the Engine translates every docker SDK error into
+    this, in one place). ``status``: the HTTP status Docker answered (404: no such container,
+    network or image; 409: a conflict, such as a container that is not running), else None."""
+
+    def __init__(self, detail: str, status: int | None = None) -> None:
+        self.status = status
+        super().__init__(f"Docker: {detail}")
+
+    @property
+    def gone(self) -> bool:
+        """What was asked about no longer exists (removed meanwhile)."""
+        return self.status == 404
+
+
+class SessionEndedError(LabError):
+    """An exec session whose command reads no more input (it has ended)."""
+
+    def __init__(self, session: str, problem: str) -> None:
+        super().__init__(f"{session or 'the command'}: {problem}")
+
+
 class NetworkKeptError(LabError):
     """Docker keeps a removed lab's network: it has an endpoint, and lists none (Docker 20.10
     now and then, when containers on it are removed at once). Docker's fault, not the lab's."""

@@ -10,19 +10,21 @@ from __future__ import annotations
 import functools
 import ipaddress
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import docker
 import docker.errors
 from docker.models.containers import Container
 from docker.models.networks import Network
 
+from lab.control.dockerexec import DockerChannel
+from lab.control.sessions import ExecSession
 from lab.control.wait import wait_until
-from lab.errors import DockerUnavailableError, LabError, NetworkKeptError, WaitTimeoutError
+from lab.errors import DockerError, DockerUnavailableError, LabError, NetworkKeptError, WaitTimeoutError
 
 PROJECT = "com.docker.compose.project"
 SERVICE = "com.docker.compose.service"
@@ -30,6 +32,23 @@ NETWORK = "com.docker.compose.network"
 CONFIG_FILES = "com.docker.compose.project.config_files"  # both Composes: the files it was started from
 VERSION = "com.docker.compose.version"  # the Compose that made a container: 1.29.2, 2.40.3
 ISOLATED = "com.docker.network.bridge.inhibit_ipv4"  # every socklab LAN has it (docs/topologies.md)
+T = TypeVar("T")
+
+
+class HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+def translated(call: Callable[[], T]) -> T:
+    """``call()``, with a docker SDK error turned into socklab's DockerError: the one place
+    where Docker's exceptions become socklab's."""
+    try:
+        return call()
+    except docker.errors.APIError as exc:
+        raise DockerError(str(exc.explanation or exc), exc.status_code) from exc
+    except docker.errors.DockerException as exc:
+        raise DockerError(str(exc)) from exc
 
 
 @dataclass(frozen=True)
@@ -123,20 +142,21 @@ class Engine:
 
     def exec(self, container: Container, cmd: Sequence[str], user: str = "",
              environment: dict[str, str] | None = None) -> ExecResult:
-        code, (out, err) = container.exec_run(list(cmd), user=user, demux=True, environment=environment)
+        code, (out, err) = translated(lambda: container.exec_run(list(cmd), user=user, demux=True,
+                                                                 environment=environment))
         return ExecResult(code, (out or b"").decode(errors="replace"), (err or b"").decode(errors="replace"))
 
-    def exec_stream(self, container: Container, cmd: Sequence[str], user: str = "",
-                    workdir: str = "") -> tuple[str, Any]:
-        """An exec whose stdin, stdout and stderr (multiplexed) stay open on a socket."""
-        exec_id = self.api.exec_create(container.id, list(cmd), stdin=True, stdout=True, stderr=True, tty=False,
-                                       user=user, workdir=workdir or None)["Id"]
-        return exec_id, self.api.exec_start(exec_id, socket=True)
-
-    def exec_state(self, exec_id: str) -> tuple[bool, int | None]:
-        """(running, exit code) of an exec; no exit code until it has ended."""
-        info = self.api.exec_inspect(exec_id)
-        return bool(info["Running"]), info["ExitCode"]
+    def open_session(self, container: HasId | str, argv: Sequence[str], *, user: str = "", workdir: str = "",
+                     env: Mapping[str, str] | None = None, tty: bool = False, label: str = "") -> ExecSession:
+        """Start ``argv`` in ``container`` (a record, or an id) with its stdin, stdout and stderr
+        attached (``tty``: on a pty, whose size ``resize`` sets): an ``ExecSession``."""
+        cid = container if isinstance(container, str) else container.id
+        exec_id = translated(lambda: self.api.exec_create(
+            cid, list(argv), stdin=True, stdout=True, stderr=True, tty=tty, user=user, workdir=workdir or None,
+            environment=dict(env) if env else None)["Id"])
+        conn = translated(lambda: self.api.exec_start(exec_id, tty=tty, socket=True))
+        return ExecSession(DockerChannel(self.api, exec_id, conn, tty, translated), tty=tty,
+                           label=label or " ".join(argv))
 
     # --- networks --------------------------------------------------------------------
     def networks(self, project: str) -> list[Network]:

@@ -15,7 +15,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-import docker.errors
 from docker.models.containers import Container
 from docker.models.networks import Network
 
@@ -23,11 +22,13 @@ from lab.control import compose, images, subnets, topology, workspace
 from lab.control.compose import Compose
 from lab.control.defaults import COMPOSE_FILE, DEFAULT_NAME, DEFAULT_WORKSPACE, ROOT
 from lab.control.engine import CONFIG_FILES, NETWORK, PROJECT, SERVICE, VERSION, Engine, ExecResult
+from lab.control.sessions import ExecSession
 from lab.control.topology import Topology
 from lab.control.wait import wait_until
 from lab.errors import (
     CommandFailedError,
     ComposeError,
+    DockerError,
     HostNotRunningError,
     InvalidLabNameError,
     LabConflictError,
@@ -136,10 +137,8 @@ class Lab:
         is listed again, once (HostNotRunningError if the host is really down)."""
         try:
             return action(self.container(host))
-        except docker.errors.NotFound:
-            pass
-        except docker.errors.APIError as exc:
-            if exc.status_code != 409:  # 409: "container ... is not running"
+        except DockerError as exc:
+            if exc.status not in (404, 409):  # 409: "container ... is not running"
                 raise
         return action(self.container(host, fresh=True))
 
@@ -278,9 +277,11 @@ class Lab:
             raise CommandFailedError(host, list(cmd), result.exit_code, result.output)
         return result
 
-    def exec_stream(self, host: str, cmd: Sequence[str], user: str = "", workdir: str = "") -> tuple[str, Any]:
-        """Start ``cmd`` on ``host`` with its stdin, stdout and stderr on a socket: (exec id, socket)."""
-        return self.on_host(host, lambda container: self.engine.exec_stream(container, cmd, user, workdir))
+    def open_session(self, host: str, argv: Sequence[str], *, user: str = "", workdir: str = "",
+                     env: dict[str, str] | None = None, tty: bool = False, label: str = "") -> ExecSession:
+        """Start ``argv`` on ``host`` with its stdin and output attached (see ``ExecSession``)."""
+        return self.on_host(host, lambda container: self.engine.open_session(
+            container, argv, user=user, workdir=workdir, env=env, tty=tty, label=label))
 
     def docker_exec_argv(self, host: str, cmd: Sequence[str], tty: bool, user: str = "",
                          workdir: str = "") -> list[str]:

@@ -16,29 +16,27 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import docker.errors
-from docker.utils.socket import frames_iter
-
 from lab.control.lab import Lab
+from lab.control.sessions import STDERR, STDOUT, ExecSession
 from lab.control.wait import wait_until
 from lab.errors import (
+    DockerError,
     HostNotRunningError,
     LabNotRunningError,
     NotListeningError,
     ProgramEndedError,
     ProgramError,
     ProgramSilentError,
+    SessionEndedError,
     WaitTimeoutError,
 )
 
-STDOUT, STDERR = 1, 2
 # Kept of each stream: a program that floods its output is cut there, and the transcript says
 # so. A budget of bytes and lines, not a cut of each line: harness programs print long lines.
 MAX_BYTES = 4 * 1024 * 1024
@@ -64,8 +62,7 @@ class HostProgram:
         self._partial = {STDOUT: b"", STDERR: b""}
         self._changed = threading.Condition()
         self._eof = False
-        self._exec_id: str | None = None
-        self._sock: Any = None
+        self._session: ExecSession | None = None
         self._reader: threading.Thread | None = None
         self.exit_code: int | None = None
         self._stopped = False
@@ -79,25 +76,25 @@ class HostProgram:
     # --- lifecycle -------------------------------------------------------------------
     def start(self) -> HostProgram:
         marked = ["env", self.mark, *self.argv]
-        self._exec_id, self._sock = self.lab.exec_stream(self.host, marked, user=self.user, workdir=self.workdir)
+        self._session = self.lab.open_session(self.host, marked, user=self.user, workdir=self.workdir,
+                                              label=self.label)
         self._reader = threading.Thread(target=self._read, name=f"read {self!r}", daemon=True)
         self._reader.start()
         return self
 
     def __enter__(self) -> HostProgram:
-        return self.start() if self._exec_id is None else self
+        return self.start() if self._session is None else self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def _read(self) -> None:
+        assert self._session is not None
         try:
-            for stream, chunk in frames_iter(self._sock, tty=False):
+            for stream, chunk in self._session:
                 with self._changed:
                     self._keep(stream, chunk)
                     self._changed.notify_all()
-        except (OSError, ValueError):  # ValueError: closed by stop() meanwhile
-            pass  # the connection closed under us: the program is gone
         finally:
             with self._changed:
                 for stream, rest in self._partial.items():
@@ -117,15 +114,12 @@ class HostProgram:
 
     @property
     def running(self) -> bool:
-        if self._exec_id is None:
+        if self._session is None:
             return False
-        running, exit_code = self.lab.engine.exec_state(self._exec_id)
-        # An exec that has not started yet is not Running either, and has no exit code: it has
-        # ended only once Docker records its exit code.
-        if exit_code is None:
-            return True
-        self.exit_code = exit_code
-        return running
+        # An exec that has not started yet has no exit code either: it has ended only once
+        # Docker records its exit code.
+        self.exit_code = self._session.exit_code
+        return self.exit_code is None
 
     def wait_exit(self, timeout: float = 10) -> int:
         """Wait until the program ends by itself; return its exit status.
@@ -159,7 +153,7 @@ class HostProgram:
     def stop(self, timeout: float = 5) -> int | None:
         """SIGTERM to its process group, then SIGKILL if it does not end within ``timeout``;
         its exit status. One that outlives both is a ProgramError. Safe to call twice."""
-        if self._exec_id is None or self._stopped:
+        if self._session is None or self._stopped:
             return self.exit_code
         try:
             if self.running:
@@ -172,26 +166,29 @@ class HostProgram:
                 raise ProgramError(f"{self.label} is still running after SIGTERM and SIGKILL to its process "
                                    "group: socklab could not stop it")
             return self.wait_exit(timeout)
-        except (HostNotRunningError, LabNotRunningError, docker.errors.NotFound):
+        except (HostNotRunningError, LabNotRunningError):
             return self.exit_code  # the host itself is gone: so is the program
+        except DockerError as exc:
+            if not exc.gone:
+                raise
+            return self.exit_code
         finally:
             self._stopped = True
             self._close()
 
     def _close(self) -> None:
-        if self._sock is not None:
-            try:
-                self._sock.close()
-            except OSError:
-                pass
+        if self._session is not None:
+            self._session.close()
 
     # --- input -----------------------------------------------------------------------
     def send(self, text: str | bytes) -> None:
         data = text.encode() if isinstance(text, str) else text
         self.stdin.append(data.decode(errors="replace"))
+        if self._session is None:
+            raise ProgramError(f"{self.label} was never started: nothing reads what is sent")
         try:
-            self._sock._sock.sendall(data)  # the raw socket under docker-py's SocketIO
-        except OSError:
+            self._session.write(data)
+        except SessionEndedError:
             pass  # the program is gone and reads no more: what it did is the evidence
 
     def send_line(self, line: str) -> None:
@@ -199,10 +196,8 @@ class HostProgram:
 
     def close_stdin(self) -> None:
         """End of input: the program reads EOF."""
-        try:
-            self._sock._sock.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass  # already ended
+        if self._session is not None:
+            self._session.close_stdin()
 
     # --- output ----------------------------------------------------------------------
     def lines(self, stream: int = STDOUT) -> list[str]:

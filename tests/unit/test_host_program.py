@@ -9,20 +9,19 @@ import pytest
 
 from lab.control.programs import HostProgram, in_words
 from lab.errors import ProgramError, ProgramSilentError
+from tests.unit.fakes import FakeChannel, session
 
 
-def program_with(*answers: dict[str, Any]) -> HostProgram:
-    replies = iter(answers)
-    engine = SimpleNamespace(exec_state=lambda _id: (lambda info: (info["Running"], info["ExitCode"]))(next(replies)))
-    program = HostProgram(SimpleNamespace(engine=engine), "h1", ["true"])  # type: ignore[arg-type]
-    program._exec_id = "abc"
-    return program
+def program_with(channel: FakeChannel, lab: Any = None) -> HostProgram:
+    """A started program whose exec is ``channel``."""
+    lab = lab or SimpleNamespace()
+    lab.open_session = lambda host, argv, **kw: session(channel)
+    return HostProgram(lab, "h1", ["true"]).start()
 
 
 def test_an_exec_not_started_yet_is_not_over() -> None:
-    """Docker says Running false and no exit code before the process starts: not ended yet."""
-    program = program_with({"Running": False, "ExitCode": None}, {"Running": True, "ExitCode": None},
-                           {"Running": False, "ExitCode": 3})
+    """No exit code before the process starts (nor while it runs): not ended yet."""
+    program = program_with(FakeChannel([None, None, 3]))
     assert program.running
     assert program.running
     assert program.exit_code is None
@@ -33,10 +32,8 @@ def test_an_exec_not_started_yet_is_not_over() -> None:
 def test_a_program_that_outlives_its_signals_is_an_error_not_a_silence() -> None:
     """stop() used to swallow the timeout and leave the process running."""
     execs: list[list[str]] = []
-    engine = SimpleNamespace(exec_state=lambda _id: (True, None))
-    lab = SimpleNamespace(engine=engine, exec=lambda host, argv, user="": execs.append(argv))
-    program = HostProgram(lab, "h1", ["sleep", "1000"])  # type: ignore[arg-type]
-    program._exec_id = "abc"
+    lab = SimpleNamespace(exec=lambda host, argv, user="": execs.append(argv))
+    program = program_with(FakeChannel([None]), lab)
     with pytest.raises(ProgramError, match="still running after SIGTERM and SIGKILL"):
         program.stop(timeout=0.1)
     kills = [argv[-1] for argv in execs if "kill" in argv[-1]]
