@@ -592,6 +592,32 @@ def capture(c: Context, host: str, name: str = DEFAULT_NAME, filter: str = "", s
     say(f"wrote {path} ({len(cap.data)} bytes); `invoke flows {path}` draws it")
 
 
+@task(help={"name": NAME_HELP, "bind": "address to serve on (default 127.0.0.1: this machine only)",
+            "port": "port to serve on (0: any free one)"})
+@reports_errors
+def web(c: Context, name: str = DEFAULT_NAME, bind: str = "127.0.0.1", port: int = Whole(8800)) -> None:
+    """Serve the lab in a browser page: a terminal per host, the workspace in an editor, Check,
+    captures and recorded sessions. Prints a link with a secret token; serves until Ctrl-C."""
+    import ipaddress
+
+    within("--port", port, 0, 65535, "a TCP port (0: any free one)")
+    try:
+        ipaddress.ip_address(bind)
+    except ValueError:
+        raise ArgumentError("--bind", bind, "give an IP address, e.g. 127.0.0.1") from None
+    from lab.web import vendor
+    from lab.web.server import Server
+
+    vendor.check()
+    lab = running_lab(name)
+    if bind not in ("127.0.0.1", "::1"):
+        say(f"serving on {bind}: anyone who can reach it and has the link can use the lab")
+    try:
+        Server(lab, bind, port).run(lambda link: say(f"lab {name} in your browser: {link}  (Ctrl-C stops)"))
+    except KeyboardInterrupt:
+        say("stopped")
+
+
 @task(help={"pcap": "a pcap file (e.g. from `invoke capture`)", "name": NAME_HELP + "; its host names label "
             "the lanes when it runs", "out": "also draw it: FILE.svg (sequence diagram) or FILE.html (a page with it)",
             "timeline": "FILE.png: block or sequence number over time, retransmissions marked"})

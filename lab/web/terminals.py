@@ -20,17 +20,27 @@ import asyncio
 import json
 import logging
 import threading
+import uuid
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from aiohttp import WSMsgType, web
 
 from lab.control.lab import Lab
 from lab.control.workspace import MOUNT
+from lab.errors import LabError
 from lab.web.recordings import Recorder
 
 log = logging.getLogger(__name__)
 USERS = ("student", "root")
 MAX_COLS, MAX_ROWS = 500, 200
+MARK = "SOCKLAB_TERMINAL"
+# SIGHUP to every process whose environment holds the mark ($1): the terminal's shell and its children.
+HANG_UP = (
+    'for e in /proc/[0-9]*/environ; do '
+    'if tr "\\0" "\\n" < "$e" 2>/dev/null | grep -qxF "$1"; then '
+    'p=${e#/proc/}; kill -HUP "${p%/environ}" 2>/dev/null; fi; '
+    'done; exit 0')
 
 
 class Session(Protocol):
@@ -57,12 +67,24 @@ def size(cols: Any, rows: Any) -> tuple[int, int] | None:
     return (c, r) if 2 <= c <= MAX_COLS and 1 <= r <= MAX_ROWS else None
 
 
-def open_shell(lab: Lab, host: str, user: str, cols: int, rows: int) -> Session:
-    """A login shell on ``host`` as ``user`` in the workspace, in a pty of this size."""
-    session: Session = lab.engine.open_session(  # type: ignore[attr-defined]
-        lab.container(host), ["bash", "-l"], user=user, workdir=MOUNT, env={"TERM": "xterm-256color"}, tty=True)
+def open_shell(lab: Lab, host: str, user: str, cols: int, rows: int) -> tuple[Session, Callable[[], None]]:
+    """A login shell on ``host`` as ``user`` in the workspace, in a pty of this size; and what
+    ends it. Closing the connection leaves an exec running on the host, so every process of
+    the terminal carries a mark in its environment, and the end sends SIGHUP to exactly those
+    (as closing a terminal window does)."""
+    mark = uuid.uuid4().hex
+    session: Session = lab.open_session(host, ["bash", "-l"], user=user, workdir=MOUNT, tty=True,
+                                        env={"TERM": "xterm-256color", MARK: mark}, label=f"terminal on {host}")
     session.resize(rows, cols)
-    return session
+
+    def hang_up() -> None:
+        session.close()
+        try:
+            lab.exec(host, ["sh", "-c", HANG_UP, "sh", f"{MARK}={mark}"], user="root")
+        except LabError as exc:  # the host is gone: so is the shell
+            log.info("terminal on %s: %s", host, exc)
+
+    return session, hang_up
 
 
 def _pump(session: Session, loop: asyncio.AbstractEventLoop, out: asyncio.Queue[bytes],
@@ -81,7 +103,8 @@ def _pump(session: Session, loop: asyncio.AbstractEventLoop, out: asyncio.Queue[
     loop.call_soon_threadsafe(out.put_nowait, b"")
 
 
-async def bridge(ws: web.WebSocketResponse, session: Session, recorder: Recorder) -> None:
+async def bridge(ws: web.WebSocketResponse, session: Session, recorder: Recorder,
+                 hang_up: Callable[[], None]) -> None:
     """Carry keystrokes, output and resizes until either side ends; then close both."""
     loop = asyncio.get_running_loop()
     out: asyncio.Queue[bytes] = asyncio.Queue()
@@ -106,7 +129,7 @@ async def bridge(ws: web.WebSocketResponse, session: Session, recorder: Recorder
                 await _control(loop, session, recorder, msg.data)
     finally:
         stop.set()
-        await loop.run_in_executor(None, session.close)
+        await loop.run_in_executor(None, hang_up)
         if not sender.done():
             sender.cancel()
         recorder.close()
