@@ -113,12 +113,15 @@ async def bridge(ws: web.WebSocketResponse, session: Session, recorder: Recorder
     reader.start()
 
     async def forward() -> None:
-        while (chunk := await out.get()) != b"":
-            recorder.output(chunk)
-            await ws.send_bytes(chunk)
-        code = await loop.run_in_executor(None, lambda: session.exit_code)
-        await ws.send_str(json.dumps({"type": "exit", "code": code}))
-        await ws.close()
+        try:
+            while (chunk := await out.get()) != b"":
+                recorder.output(chunk)
+                await ws.send_bytes(chunk)
+            code = await loop.run_in_executor(None, lambda: session.exit_code)
+            await ws.send_str(json.dumps({"type": "exit", "code": code}))
+            await ws.close()
+        except ConnectionError:  # the page went away first
+            pass
 
     sender = asyncio.create_task(forward())
     try:

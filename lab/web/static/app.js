@@ -94,7 +94,14 @@ function openTerminal(host, user) {
   const info = el("span", {className: "note"});
   pane.append(el("div", {className: "toolbar"}, full, " ", info), screen);
   $("panes").append(pane);
-  const term = new Terminal({cursorBlink: true, fontSize: 13, scrollback: 5000});
+  let term = null;  // opened once its pane shows: xterm measures its cells on open
+  tab(id, `${host}${user === "root" ? " (root)" : ""}`, {
+    closable: true,
+    onShow: () => { if (term) { fit(); term.focus(); } },
+    onClose: () => { ws.close(); term && term.destroy(); delete state.terminals[id]; removeTab(id); },
+  });
+  show(id);
+  term = new Terminal({cursorBlink: true, fontSize: 13, scrollback: 5000});
   term.open(screen);
   const url = `ws://${location.host}/api/terminal/${encodeURIComponent(host)}?user=${user}`
     + `&cols=${term.cols}&rows=${term.rows}`;
@@ -103,7 +110,12 @@ function openTerminal(host, user) {
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
   const t = state.terminals[id] = {host, user, term, ws, recording: null, ended: false};
-  const fit = () => { if (pane.classList.contains("active")) term.fit(); };
+  const fit = () => {  // fit's guess is NaN until the renderer has measured a cell: keep the size then
+    if (!pane.classList.contains("active")) return;
+    const g = term.proposeGeometry();
+    if (g && Number.isFinite(g.cols) && Number.isFinite(g.rows) && g.cols >= 2 && g.rows >= 1
+        && (g.cols !== term.cols || g.rows !== term.rows)) term.resize(g.cols, g.rows);
+  };
   const sendSize = () => {
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({type: "resize", cols: term.cols, rows: term.rows}));
   };
@@ -122,12 +134,6 @@ function openTerminal(host, user) {
   term.on("resize", sendSize);
   new ResizeObserver(fit).observe(screen);
   full.addEventListener("click", () => { pane.classList.toggle("fullscreen"); fit(); term.focus(); });
-  tab(id, `${host}${user === "root" ? " (root)" : ""}`, {
-    closable: true,
-    onShow: () => { fit(); term.focus(); },
-    onClose: () => { ws.close(); term.destroy(); delete state.terminals[id]; removeTab(id); },
-  });
-  show(id);
   return id;
 }
 // The text on a terminal's screen (what the tests read back).
