@@ -71,7 +71,7 @@ def open_shell(lab: Lab, host: str, user: str, cols: int, rows: int) -> tuple[Se
     """A login shell on ``host`` as ``user`` in the workspace, in a pty of this size; and what
     ends it. Closing the connection leaves an exec running on the host, so every process of
     the terminal carries a mark in its environment, and the end sends SIGHUP to exactly those
-    (as closing a terminal window does)."""
+    (as closing a terminal window does), from the same user (who alone may read their environment)."""
     mark = uuid.uuid4().hex
     session: Session = lab.open_session(host, ["bash", "-l"], user=user, workdir=MOUNT, tty=True,
                                         env={"TERM": "xterm-256color", MARK: mark}, label=f"terminal on {host}")
@@ -80,7 +80,7 @@ def open_shell(lab: Lab, host: str, user: str, cols: int, rows: int) -> tuple[Se
     def hang_up() -> None:
         session.close()
         try:
-            lab.exec(host, ["sh", "-c", HANG_UP, "sh", f"{MARK}={mark}"], user="root")
+            lab.exec(host, ["sh", "-c", HANG_UP, "sh", f"{MARK}={mark}"], user=user)
         except LabError as exc:  # the host is gone: so is the shell
             log.info("terminal on %s: %s", host, exc)
 

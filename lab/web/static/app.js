@@ -189,6 +189,7 @@ async function startExercise() {
     const r = await api(`/api/exercises/${name}`, {method: "POST"});
     $("exercise-state").textContent = `wrote ${r.wrote.join(", ") || "nothing"}; kept ${r.kept.join(", ") || "nothing"}`;
     await loadTree(); await loadExercises();
+    show("pane-files");
   } catch (e) { $("exercise-state").textContent = e.message; }
 }
 function evidence(c) {
