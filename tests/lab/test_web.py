@@ -10,6 +10,7 @@ came from anywhere but the server.
 
 from __future__ import annotations
 
+import os
 import shutil
 import urllib.error
 import urllib.request
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from lab.control.lab import Lab
+from lab.web import vendor
 from lab.web.server import Server
 
 pytestmark = [pytest.mark.lab, pytest.mark.needs("chromium", "playwright")]
@@ -29,6 +31,8 @@ SCREEN = "socklab.screenText(Object.values(socklab.terminals)[0].term)"
 
 @pytest.fixture
 def server(lab: Lab) -> Iterator[Server]:
+    if vendor.missing() and not os.environ.get("CI"):
+        pytest.skip(f"needs xterm.js and CodeMirror: {vendor.INSTALL}")
     work = lab.workspace()
     assert work is not None
     kept = work / "echo.kept-by-test-web"
@@ -111,5 +115,5 @@ def test_a_student_works_in_the_browser(lab: Lab, server: Server) -> None:
         finally:
             page.screenshot(path=str(Path("artifacts") / "test_web.png"))
             browser.close()
-    outside = [url for url in asked if not url.startswith(base + "/") and not url.startswith("data:")]
-    assert asked and not outside, outside
+    elsewhere = [url for url in asked if not url.startswith(base + "/") and not url.startswith("data:")]
+    assert asked and not elsewhere, elsewhere
