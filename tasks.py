@@ -613,7 +613,9 @@ def web(c: Context, name: str = DEFAULT_NAME, bind: str = "127.0.0.1", port: int
     if bind not in ("127.0.0.1", "::1"):
         say(f"serving on {bind}: anyone who can reach it and has the link can use the lab")
     try:
-        Server(lab, bind, port).run(lambda link: say(f"lab {name} in your browser: {link}  (Ctrl-C stops)"))
+        # print, not rich: a link wrapped at the terminal's width would not paste whole
+        Server(lab, bind, port).run(lambda link: print(f"socklab: lab {name} in your browser: {link}  (Ctrl-C stops)",
+                                                      flush=True))
     except KeyboardInterrupt:
         say("stopped")
 
@@ -719,7 +721,7 @@ def impair(c: Context, host: str, name: str = DEFAULT_NAME, loss: float = Number
 
 BENCHMARKS = {"lab": "benchmarks/bench_lab.py", "udp": "benchmarks/bench_udp.py", "chat": "benchmarks/bench_chat.py",
               "tftp": "benchmarks/bench_tftp.py", "grade": "benchmarks/bench_grade.py",
-              "class": "benchmarks/bench_class.py"}
+              "class": "benchmarks/bench_class.py", "web": "benchmarks/bench_web.py"}
 
 
 @task(help={"suite": f"which benchmark: {', '.join(BENCHMARKS)} or all (default)",

@@ -19,7 +19,6 @@ from lab.control.capture import Capture
 from lab.control.lab import Lab
 from lab.errors import RefusedError, ToolMissingError
 from lab.harness import exercise as exercises
-from lab.report import draw
 from lab.wire import pcap, pictures
 from lab.wire.flows import ladder
 from lab.wire.pcap import Packet
@@ -37,6 +36,8 @@ def lab_json(lab: Lab) -> dict[str, Any]:
 
 def topology_svg(lab: Lab) -> bytes:
     """The lab drawn by Graphviz; RefusedError(404) without `dot` (the page lists the hosts instead)."""
+    from lab.report import draw  # matplotlib with it: 40 MiB the server needs only once a picture is asked for
+
     try:
         return draw.render_graph(draw.topology_graph(lab.topology()), "svg")
     except ToolMissingError as exc:
@@ -81,6 +82,8 @@ class Checks:
 
 
 def sequence_svg(packets: list[Packet]) -> bytes:
+    from lab.report import draw
+
     return draw.figure_bytes(draw.sequence_figure(pictures.diagram(packets)), "svg")
 
 
