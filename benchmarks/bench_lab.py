@@ -94,10 +94,7 @@ def main() -> int:
 def idle_memory(lab: Lab) -> float:
     usages = []
     for container in lab.containers().values():
-        stats = container.stats(stream=False)
-        mem = stats["memory_stats"]
-        cache = mem.get("stats", {}).get("inactive_file", 0)
-        usages.append((mem.get("usage", 0) - cache) / 2**20)
+        usages.append(lab.engine.memory_used(container) / 2**20)
     return statistics.mean(usages) if usages else 0.0
 
 

@@ -287,3 +287,12 @@ class NotListeningError(ProgramError):
         self.proto = proto
         self.port = port
         super().__init__(f"{program} should have bound {proto} port {port} on every address, but {problem}")
+
+
+class RefusedError(LabError):
+    """A web request socklab will not carry out (a path outside the workspace, a body too
+    large, a capture that is not there): the HTTP status it answers with, and why."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        self.status = status
+        super().__init__(reason)

@@ -178,6 +178,11 @@ class Engine:
         return ExecSession(DockerChannel(self.api, exec_id, conn, tty, translated), tty=tty,
                            label=label or " ".join(argv))
 
+    def memory_used(self, container: HostContainer) -> int:
+        """Bytes of memory the container uses now, its page cache of files not in use aside."""
+        mem = translated(lambda: self.api.stats(container.id, stream=False))["memory_stats"]
+        return int(mem.get("usage", 0) - mem.get("stats", {}).get("inactive_file", 0))
+
     def read_file(self, container: HostContainer, path: str) -> bytes:
         """The content of the file ``path`` in ``container`` (as `docker cp` copies it)."""
         stream, _ = translated(lambda: self.api.get_archive(container.id, path))

@@ -33,4 +33,6 @@ class Tool:
 DOT = Tool("Graphviz's `dot`", ("dot",), "apt-get install graphviz", "draws the lab's topology")
 CHROMIUM = Tool("Chromium", ("chromium", "chromium-browser", "google-chrome"), "apt-get install chromium",
                 "opens a report as a person would")
-TOOLS = {"dot": DOT, "chromium": CHROMIUM}
+PLAYWRIGHT = Tool("Playwright", ("playwright",), "pip install playwright (never `playwright install`: it downloads a "
+                  "browser; Debian's Chromium is used)", "drives Chromium through the web page")
+TOOLS = {"dot": DOT, "chromium": CHROMIUM, "playwright": PLAYWRIGHT}
