@@ -55,7 +55,7 @@ def main_boundary_send(argv: list[str] | None = None) -> int:
                     out.event("reply", f"reply of {len(text)} bytes: {out.decode(text[:60])}", local=local,
                               peer=server, data=text[:60], size=len(text))
             except TimeoutError:
-                raise common.ProgramError(f"no more replies and no end of stream within {args.timeout:g}s") from None
+                raise common.AppError(f"no more replies and no end of stream within {args.timeout:g}s") from None
         out.event("closed", "the receiver closed the connection", local=local, peer=server)
         return 0
 

@@ -81,14 +81,14 @@ def main(argv: list[str] | None = None) -> int:
             except KeyboardInterrupt:
                 receiver.leaving.set()
                 if receiver.closed_by_server:
-                    raise common.ProgramError(f"the server {server[0]}:{server[1]} closed the connection",
+                    raise common.AppError(f"the server {server[0]}:{server[1]} closed the connection",
                                               EXIT_SERVER_GONE) from None
                 try:
                     sock.sendall(said(BYE))
                 except OSError:
                     pass
             except OSError as exc:
-                raise common.ProgramError(f"lost the connection to {server[0]}:{server[1]}: "
+                raise common.AppError(f"lost the connection to {server[0]}:{server[1]}: "
                                           f"{exc.strerror or exc}", EXIT_SERVER_GONE) from None
             # The server closes after `bye`; wait for it so every line before it is printed.
             receiver.join(timeout=5)

@@ -97,7 +97,7 @@ class Load:
         while not done():
             now = time.monotonic()
             if now > deadline:
-                raise common.ProgramError(f"timed out after {self.args.timeout:g}s waiting for {what}")
+                raise common.AppError(f"timed out after {self.args.timeout:g}s waiting for {what}")
             if sending:
                 self.produce(now)
             for key, mask in self.sel.select(timeout=0.005 if sending else 0.05):
@@ -119,7 +119,7 @@ class Load:
             except BlockingIOError:
                 pass
             except OSError as exc:
-                raise common.ProgramError(f"{client.name}: {exc.strerror}") from None
+                raise common.AppError(f"{client.name}: {exc.strerror}") from None
         client.writing = common.want_write(self.sel, client.sock, client, client.writing, bool(client.out))
 
     def produce(self, now: float) -> None:
@@ -138,9 +138,9 @@ class Load:
         except BlockingIOError:
             return
         except OSError as exc:
-            raise common.ProgramError(f"{client.name}: {exc.strerror}") from None
+            raise common.AppError(f"{client.name}: {exc.strerror}") from None
         if not data:
-            raise common.ProgramError(f"{client.name}: the server closed the connection")
+            raise common.AppError(f"{client.name}: the server closed the connection")
         now = time.time()
         for line in client.framer.feed(data):
             if line.startswith(b"* "):

@@ -52,7 +52,7 @@ def refused(exc: OSError, out: Output, peer: Address, data: bytes) -> bool:
     return True
 
 
-class ProgramError(Exception):
+class AppError(Exception):
     """A failure the program reports as one line on stderr, exiting with ``code``."""
 
     def __init__(self, message: str, code: int = 1) -> None:
@@ -92,15 +92,15 @@ def resolve(host: str, port_: int) -> Address:
     try:
         info = socket.getaddrinfo(host, port_, socket.AF_INET, socket.SOCK_DGRAM)
     except socket.gaierror:
-        raise ProgramError(f"unknown host {host!r}: not a lab host name or an IPv4 address") from None
+        raise AppError(f"unknown host {host!r}: not a lab host name or an IPv4 address") from None
     addr = info[0][4]
     return str(addr[0]), int(addr[1])
 
 
-def os_error(exc: OSError, addr: Address | str) -> ProgramError:
+def os_error(exc: OSError, addr: Address | str) -> AppError:
     shown = f"{addr[0]}:{addr[1]}" if isinstance(addr, tuple) else addr
     hint = _HINTS.get(exc.errno or 0)
-    return ProgramError(hint.format(addr=shown) if hint else f"{shown}: {exc.strerror or exc}")
+    return AppError(hint.format(addr=shown) if hint else f"{shown}: {exc.strerror or exc}")
 
 
 def udp_socket(bind: str, port_: int) -> socket.socket:
@@ -115,7 +115,7 @@ def udp_socket(bind: str, port_: int) -> socket.socket:
 
 
 def tcp_listen(bind: str, port_: int, backlog: int = 512) -> socket.socket:
-    """A listening TCP socket on (bind, port), SO_REUSEADDR on; a failure is one clear ProgramError."""
+    """A listening TCP socket on (bind, port), SO_REUSEADDR on; a failure is one clear AppError."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -186,7 +186,7 @@ def _sigterm(signum: int, frame: Any) -> None:
 
 
 def run(body: Callable[[], int], out: Output, prog: str) -> int:
-    """Run a program body: SIGTERM and Ctrl-C end it cleanly (0); a ProgramError is one line on
+    """Run a program body: SIGTERM and Ctrl-C end it cleanly (0); a AppError is one line on
     stderr and its exit status, any other OSError one line and exit status 1."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _sigterm)
@@ -194,7 +194,7 @@ def run(body: Callable[[], int], out: Output, prog: str) -> int:
         return body()
     except KeyboardInterrupt:
         return 0
-    except ProgramError as exc:
+    except AppError as exc:
         out.error(f"lab {prog}: {exc}")
         return exc.code
     except BrokenPipeError:

@@ -79,7 +79,7 @@ class Conversation:
         try:
             self.sock.sendall(frame(data))
         except OSError as exc:
-            raise common.ProgramError(f"lost the connection to {self.peer[0]}:{self.peer[1]}: "
+            raise common.AppError(f"lost the connection to {self.peer[0]}:{self.peer[1]}: "
                                       f"{exc.strerror or exc}") from None
         self.out.event("sent", f"<<{line}", local=self.local, peer=self.peer, data=data)
 

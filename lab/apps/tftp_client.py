@@ -102,7 +102,7 @@ def get(args: argparse.Namespace, out: common.Output) -> Stats:
     try:
         fd, tmp = tempfile.mkstemp(dir=local.absolute().parent, prefix=f".{local.name}.")
     except OSError as exc:
-        raise common.ProgramError(f"cannot write {local}: {exc.strerror}") from None
+        raise common.AppError(f"cannot write {local}: {exc.strerror}") from None
     f = os.fdopen(fd, "wb", buffering=WRITE_BUFFER)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         try:
@@ -153,7 +153,7 @@ def receive(sock: socket.socket, server: common.Address, request: bytes, asked: 
             raise
         send_once(sock, tftp.Error(code, f"client cannot write: {exc.strerror}").encode(), peer)
         local = args.local or Path(args.remote).name
-        raise common.ProgramError(f"cannot write {local}: {exc.strerror} (the server was told: ERROR "
+        raise common.AppError(f"cannot write {local}: {exc.strerror} (the server was told: ERROR "
                                   f"{code})") from None
     progress.end()
     return stats, receiver, peer
@@ -197,7 +197,7 @@ def put(args: argparse.Namespace, out: common.Output) -> Stats:
     try:
         f = local.open("rb")
     except OSError as exc:
-        raise common.ProgramError(f"cannot read {local}: {exc.strerror}") from None
+        raise common.AppError(f"cannot read {local}: {exc.strerror}") from None
     with f, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         size = os.fstat(f.fileno()).st_size
         read: Reader = FileReader(f.fileno())
@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             stats = (get if args.action == "get" else put)(args, out)
         except PeerError as exc:
-            raise common.ProgramError(str(exc)) from None
+            raise common.AppError(str(exc)) from None
         rate = stats.bytes / stats.seconds / 1e6 if stats.seconds else 0.0
         out.event("done", f"{args.action} {stats.bytes} bytes in {stats.seconds:.3f}s ({rate:.2f} MB/s), "
                   f"{stats.timeouts} timeouts, {stats.resent} blocks resent", peer=common.resolve(args.host, args.port),

@@ -229,7 +229,7 @@ class Session(threading.Thread):
 def serve(args: argparse.Namespace, out: common.Output) -> int:
     root = Path(args.root).resolve()
     if not root.is_dir():
-        raise common.ProgramError(f"--root {args.root} is not a folder")
+        raise common.AppError(f"--root {args.root} is not a folder")
     policy = Policy(root, args.writable, args.create, args.max_blksize, args.max_windowsize, args.timeout,
                     args.give_up, args.resend_when_asked, args.stray_data)
     with common.udp_socket(args.bind, args.port) as sock:

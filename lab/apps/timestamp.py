@@ -138,9 +138,9 @@ def main_timestamp_client(argv: list[str] | None = None) -> int:
                 try:
                     reply = replies.readline()
                 except TimeoutError:
-                    raise common.ProgramError(f"no reply within {args.timeout:g}s") from None
+                    raise common.AppError(f"no reply within {args.timeout:g}s") from None
                 if not reply:
-                    raise common.ProgramError("the server closed the connection")
+                    raise common.AppError("the server closed the connection")
                 reply = reply.rstrip(b"\n")
                 out.event("reply", f"reply: {out.decode(reply)}", local=local, peer=server, data=reply)
         return 0

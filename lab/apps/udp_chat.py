@@ -114,12 +114,12 @@ def join(talk: Chat, name: str, attempts: int = 3, wait: float = 1.0) -> None:
         talk.send(f"JOIN {name}".encode())
         if talk.joined.wait(wait):
             return
-    raise common.ProgramError(f"no answer from the room at {talk.dest[0]}:{talk.dest[1]}: is the server running?")
+    raise common.AppError(f"no answer from the room at {talk.dest[0]}:{talk.dest[1]}: is the server running?")
 
 
 def keep_alive(talk: Chat, every: float) -> None:
     while not talk.stop.wait(every):
         try:
             talk.send(b"PING")
-        except common.ProgramError:
+        except common.AppError:
             return

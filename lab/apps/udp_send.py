@@ -68,7 +68,7 @@ def send_all(sock: socket.socket, dest: common.Address, lines: Iterable[str], ou
             sock.sendto(data, dest)
         except OSError as exc:
             if exc.errno == errno.EACCES and _is_broadcast(dest[0]):
-                raise common.ProgramError(
+                raise common.AppError(
                     f"sending to broadcast address {dest[0]} needs SO_BROADCAST "
                     "(setsockopt(SOL_SOCKET, SO_BROADCAST, 1)); the kernel refused") from None
             if common.refused(exc, out, dest, data):

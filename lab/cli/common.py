@@ -125,9 +125,9 @@ def recorded(show: Callable[[str], None]) -> tuple[list[str], Callable[[str], No
 
 def write_report(lab: Lab, stage: Stage, said: list[str], folder: str) -> None:
     if folder:
-        from lab.harness import reports
+        from lab.harness import pages
 
-        say(f"report: {reports.write_stage(Path(folder), stage, said, lab.topology())}")
+        say(f"report: {pages.write_stage(Path(folder), stage, said, lab.topology())}")
 
 
 def running_lab(name: str) -> Lab:

@@ -43,7 +43,7 @@ def up(c: Context, name: str = DEFAULT_NAME, prefix: str = "", timeout: float = 
     from lab.control import subnets, topologies
     from lab.control import topology as topology_
     from lab.control import workspace as ws
-    from lab.control.report import print_status
+    from lab.control.tables import print_status
 
     within("--timeout", timeout, 1, 3600, "seconds")
     if prefix:
@@ -71,7 +71,7 @@ def up(c: Context, name: str = DEFAULT_NAME, prefix: str = "", timeout: float = 
 def doctor(c: Context) -> None:
     """Say what will and will not work on this machine, and what to do (exit 1 if a lab cannot)."""
     from lab.control import doctor as doctor_
-    from lab.control.report import findings_table
+    from lab.control.tables import findings_table
 
     findings = doctor_.examine()
     console().print(findings_table(findings))
@@ -112,7 +112,7 @@ def status(c: Context, name: str = DEFAULT_NAME, json_: bool = False, all_: bool
 
     from lab.control import impair as impairments
     from lab.control.lab import overview
-    from lab.control.report import labs_table, print_status
+    from lab.control.tables import labs_table, print_status
 
     if all_:
         labs = overview(connect())
@@ -127,7 +127,7 @@ def status(c: Context, name: str = DEFAULT_NAME, json_: bool = False, all_: bool
     if not lab.containers():  # a lab with a host down still shows, to say which
         raise LabNotRunningError(name)
     report = lab.status_json()
-    active = impairments.report(lab)
+    active = impairments.active(lab)
     for host in report["hosts"]:
         host["impairments"] = active.get(host["service"], [])
     if json_:

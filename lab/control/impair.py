@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from lab.control.impairment import INGRESS, REFUSE, ImpairError, Impairment, loss_rules, parse, refuse_rules
+from lab.control.impair_rules import INGRESS, REFUSE, ImpairError, Impairment, loss_rules, parse, refuse_rules
 from lab.control.lab import Lab
 
 
@@ -112,7 +112,7 @@ def _read(lab: Lab, host: str) -> tuple[list[tuple[str, str, int]], list[str]]:
     return parse(host, lab.exec(host, ["sh", "-c", "iptables -w -L -v -x -n; echo '== tc'; tc qdisc show"]).stdout)
 
 
-def report(lab: Lab) -> dict[str, list[str]]:
+def active(lab: Lab) -> dict[str, list[str]]:
     """Every running host's active impairments, one line each, with packets dropped so far."""
     hosts = [name for name, c in lab.containers().items() if c.running]
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -136,4 +136,4 @@ def report(lab: Lab) -> dict[str, list[str]]:
 
 def show(lab: Lab, host: str) -> list[str]:
     """Active impairments of ``host`` (reading every host: egress loss lives on its peers)."""
-    return report(lab).get(host, [])
+    return active(lab).get(host, [])

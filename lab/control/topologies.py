@@ -36,7 +36,7 @@ _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 P = "${LAB_PREFIX:-10.201}"
 #: Each host's limits unless a description's ``limits:`` says otherwise: a student's fork bomb,
 #: memory hog or endless loop stops at its own host.
-LIMITS = {"pids": 256, "memory": "512m", "cpus": 1.0}
+HOST_LIMITS = {"pids": 256, "memory": "512m", "cpus": 1.0}
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class Description:
     lans: dict[str, int]  # LAN -> N of ${LAB_PREFIX}.N.0/24
     hosts: dict[str, tuple[str, str, int]]  # host -> (role, LAN, last octet), ranges expanded
     routers: dict[str, dict[str, int]]  # router -> {LAN: last octet}
-    limits: dict[str, Any] = field(default_factory=lambda: dict(LIMITS))  # every host's: pids, memory, cpus
+    limits: dict[str, Any] = field(default_factory=lambda: dict(HOST_LIMITS))  # every host's: pids, memory, cpus
 
 
 def names() -> list[str]:
@@ -92,8 +92,8 @@ def describe(name: str) -> Description:
     for router, joins in routers.items():
         if not isinstance(joins, dict) or not set(joins) <= set(lans):
             raise fail(f"routers.{router}", f"maps LANs ({', '.join(lans)}) to the router's last octet")
-    limits = {**LIMITS, **(doc.get("limits") or {})}
-    if set(limits) != set(LIMITS) or not re.fullmatch(r"\d+[kmg]", str(limits["memory"])):
+    limits = {**HOST_LIMITS, **(doc.get("limits") or {})}
+    if set(limits) != set(HOST_LIMITS) or not re.fullmatch(r"\d+[kmg]", str(limits["memory"])):
         raise fail("limits", "sets pids (a number), memory (like 512m) and cpus (like 1.0), each optional")
     file = ROOT / str(doc.get("file", f"lab/topologies/{name}.compose.yaml"))
     return Description(name, str(doc.get("title", name)), file, dict(lans), hosts, dict(routers), limits)

@@ -12,7 +12,7 @@ from lab.control.capture import CaptureSet
 from lab.control.lab import ROOT, Lab
 from lab.control.programs import HostProgram
 from lab.errors import LabError
-from lab.harness import reports
+from lab.harness import pages
 
 FOLDER = ROOT / "artifacts"
 
@@ -33,7 +33,7 @@ def save(lab: Lab, folder: Path, test: str, programs: Sequence[HostProgram],
         (folder / f"log-{host}.txt").write_bytes(lab.engine.logs(container.id))
     (folder / "status.json").write_text(json.dumps(lab.status_json(), indent=2))
     try:
-        reports.write_failure(folder, test, programs, captures, lab.topology())  # copies the pcaps too
+        pages.write_failure(folder, test, programs, captures, lab.topology())  # copies the pcaps too
     except LabError as exc:  # a page that cannot be written: the rest is still there
         (folder / "report.txt").write_text(f"no report page: {exc}\n")
         for n, cap in enumerate(captures):

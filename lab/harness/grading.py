@@ -43,10 +43,9 @@ from lab.control.engine import Engine
 from lab.control.lab import COMPOSE_FILE, Lab, down_all
 from lab.errors import GradingError, LabError, NetworkKeptError
 from lab.harness import exercise as exercises
-from lab.harness import reports
+from lab.harness import pages
 from lab.harness import scenario as scenarios
-from lab.harness.scenario import LIMITS as scenario_limits
-from lab.harness.scenario import Check, PlayOptions
+from lab.harness.scenario import PROGRAM_LIMITS, Check, PlayOptions
 from lab.harness.scoring import ANY_ROLE, Declared, declare, score, total
 from lab.harness.submissions import Submission
 from lab.report.grades import Scored
@@ -54,7 +53,7 @@ from lab.report.grades import Scored
 PREFIX = "grade-"  # every grading lab's name starts so: what cleaning up after Ctrl-C removes
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 #: A submission's programs: the usual limits, and processes (threads too) of its own uid.
-LIMITS = [*scenario_limits, "--nproc=128"]
+GRADED_LIMITS = [*PROGRAM_LIMITS, "--nproc=128"]
 
 
 def values_for(seed: str, student: str) -> dict[str, Any]:
@@ -236,10 +235,10 @@ def play(run: Grading, lab: Lab, sub: Submission, folder: Path) -> list[Check]:
     before = sent(lab)
     work = folder / "work"
     options = PlayOptions(pcap_folder=folder / "pcaps", values=values_for(run.seed, sub.id), extra=run.rules.extra,
-                          limits=LIMITS)
+                          limits=GRADED_LIMITS)
     outcome = exercises.check(lab, run.exercise, work, say=said.append, folder=work / run.exercise, options=options)
     outcome.stage.checks.append(flood_check(before, sent(lab)))
-    reports.write_stage(folder, outcome.stage, said, lab.topology(), missing=run.machine.append)
+    pages.write_stage(folder, outcome.stage, said, lab.topology(), missing=run.machine.append)
     return outcome.stage.checks
 
 

@@ -51,12 +51,12 @@ from lab.errors import (
     WaitTimeoutError,
 )
 from lab.harness.scoring import Declared, declare
-from lab.harness.stage import LIMITS, STUDENT, Check, Needs, Role, Stage, Step, Transcript, listed
+from lab.harness.stage import PROGRAM_LIMITS, STUDENT, Check, Needs, Role, Stage, Step, Transcript, listed
 from lab.wire.flows import ladder
 from lab.wire.pcap import Packet
 
-__all__ = ["LIMITS", "STUDENT", "Check", "Needs", "Role", "Stage", "Step", "Transcript", "listed", "value", "play",
-           "load", "names", "declared", "PlayOptions"]
+__all__ = ["PROGRAM_LIMITS", "STUDENT", "Check", "Needs", "Role", "Stage", "Step", "Transcript", "listed", "value",
+           "play", "load", "names", "declared", "PlayOptions"]
 
 SCENARIOS = ROOT / "scenarios"
 T = TypeVar("T", int, str)
@@ -151,7 +151,7 @@ class PlayOptions:
     pcap_folder: Path | None = None
     values: Mapping[str, Any] | None = None
     extra: ModuleType | None = None
-    limits: Sequence[str] = tuple(LIMITS)
+    limits: Sequence[str] = tuple(PROGRAM_LIMITS)
 
 
 def play(lab: Lab, name: str, overrides: dict[str, list[str]] | None = None, say: Callable[[str], None] = print,

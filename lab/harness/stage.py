@@ -28,7 +28,7 @@ STUDENT = "student"  # the unprivileged user a student's program runs as
 #: memory and CPU for all of it, see compose.yaml): CPU seconds, address space, file size.
 #: Not processes (RLIMIT_NPROC counts every process of the uid on the machine, and on a
 #: laptop the workspace's owner is the person at it): grading adds that, with a uid per lab.
-LIMITS = ["prlimit", "--cpu=30", "--as=1073741824", "--fsize=67108864", "--core=0"]
+PROGRAM_LIMITS = ["prlimit", "--cpu=30", "--as=1073741824", "--fsize=67108864", "--core=0"]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import pytest
 
 from lab.control.lab import Lab
 from lab.errors import UnknownRoleError
-from lab.harness import reports
+from lab.harness import pages
 from lab.harness import scenario as scenarios
 from lab.probes.raw import minimal_udp_echo
 from lab.report import browser
@@ -54,7 +54,7 @@ def test_a_failed_play_makes_a_report_a_browser_shows(lab: Lab, tmp_path: Path) 
     narration: list[str] = []
     stage = scenarios.play(lab, "echo", {"server": ["python3", "-c", broken]}, say=narration.append,
                            options=scenarios.PlayOptions(capture=True, pcap_folder=tmp_path / "pcaps"))
-    out = reports.write_stage(tmp_path / "report", stage, narration, lab.topology())
+    out = pages.write_stage(tmp_path / "report", stage, narration, lab.topology())
     page = out.read_text()
     for check in stage.checks:
         assert html.escape(check.name) in page

@@ -37,7 +37,7 @@ def test_unknown_encoding_is_an_argument_error() -> None:
 
 
 def test_unknown_host_is_one_line() -> None:
-    with pytest.raises(common.ProgramError, match="unknown host 'no-such-host.invalid'"):
+    with pytest.raises(common.AppError, match="unknown host 'no-such-host.invalid'"):
         common.resolve("no-such-host.invalid", 1)
 
 

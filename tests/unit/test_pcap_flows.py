@@ -9,7 +9,7 @@ from pathlib import Path
 import dpkt
 import pytest
 
-from lab.control import impairment
+from lab.control import impair_rules
 from lab.errors import PcapError
 from lab.proto import tftp
 from lab.wire import pcap, streams
@@ -71,8 +71,8 @@ def test_retransmissions_counts_repeated_segments() -> None:
     ({}, "nothing to do"),
 ])
 def test_bad_impairments(settings: dict[str, object], message: str) -> None:
-    with pytest.raises(impairment.ImpairError, match=message):
-        impairment.Impairment(**settings).check()  # type: ignore[arg-type]
+    with pytest.raises(impair_rules.ImpairError, match=message):
+        impair_rules.Impairment(**settings).check()  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("data", [b"root:x:0:0:root:/root:/bin/bash\n" * 2, b"\0" * 40,
@@ -90,9 +90,9 @@ def test_a_pcap_that_cannot_be_read_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_loss_rules() -> None:
-    assert impairment.loss_rules(impairment.Impairment(loss=20)) == [
+    assert impair_rules.loss_rules(impair_rules.Impairment(loss=20)) == [
         "-m statistic --mode random --probability 0.200000 -j DROP"]
-    assert impairment.loss_rules(impairment.Impairment(every=4)) == [
+    assert impair_rules.loss_rules(impair_rules.Impairment(every=4)) == [
         "-m statistic --mode nth --every 4 --packet 0 -j DROP"]
 
 
@@ -161,11 +161,11 @@ Chain SOCKLAB-FROM-h1 (1 references)
 qdisc noqueue 0: dev lo root refcnt 2
 qdisc tbf 8001: dev eth0 root refcnt 2 rate 1Mbit burst 4Kb lat 400ms
 """
-    rules, qdiscs = impairment.parse("b1", out.replace("== tc", """Chain SOCKLAB-OUT (1 references)
+    rules, qdiscs = impair_rules.parse("b1", out.replace("== tc", """Chain SOCKLAB-OUT (1 references)
   7 500 DROP 0 -- * !lo 0.0.0.0/0 0.0.0.0/0 statistic mode random probability 0.20000000019
 == tc"""))
     assert rules == [("in:b1", "random probability 0.20000000019", 24), ("out:h1", "nth every 5", 10),
                      ("refuse:b1", "random probability 0.20000000019", 7)]
-    assert impairment.refuse_rules(impairment.Impairment(refuse=20)) == [
+    assert impair_rules.refuse_rules(impair_rules.Impairment(refuse=20)) == [
         "-m statistic --mode random --probability 0.200000 -j DROP"]
     assert qdiscs == ["qdisc tbf eth0 root refcnt 2 rate 1Mbit burst 4Kb lat 400ms"]
