@@ -14,7 +14,6 @@ synchronise: every wait is on a condition.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -23,13 +22,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from lab.control.lab import Lab
+from lab.control.output import Output, quoted
 from lab.control.sessions import STDERR, STDOUT, ExecSession
+from lab.control.sockets import HostSockets
 from lab.control.wait import wait_until
 from lab.errors import (
     DockerError,
     HostNotRunningError,
     LabNotRunningError,
-    NotListeningError,
     ProgramEndedError,
     ProgramError,
     ProgramSilentError,
@@ -37,13 +37,8 @@ from lab.errors import (
     WaitTimeoutError,
 )
 
-# Kept of each stream: a program that floods its output is cut there, and the transcript says
-# so. A budget of bytes and lines, not a cut of each line: harness programs print long lines.
-MAX_BYTES = 4 * 1024 * 1024
-MAX_LINES = 20_000
 
-
-class HostProgram:
+class HostProgram(Output, HostSockets):
     def __init__(self, lab: Lab, host: str, argv: Sequence[str], user: str = "", workdir: str = "",
                  label: str = "") -> None:
         self.lab = lab
@@ -53,14 +48,10 @@ class HostProgram:
         self.workdir = workdir
         self.label = f"{label or self.argv[0]} on {host}"
         self.stdin: list[str] = []  # what was typed into it, for the transcript
-        self.cut = {STDOUT: 0, STDERR: 0}  # bytes of output dropped past the budget
-        self._kept = {STDOUT: 0, STDERR: 0}
+        Output.__init__(self)
         # In the program's environment and its children's: how its processes are found on the
         # host (no pidfile, which a program that fills the disk would keep from being written).
         self.mark = f"SOCKLAB_RUN={uuid.uuid4().hex[:12]}"
-        self._out: dict[int, list[str]] = {STDOUT: [], STDERR: []}
-        self._partial = {STDOUT: b"", STDERR: b""}
-        self._changed = threading.Condition()
         self._eof = False
         self._session: ExecSession | None = None
         self._reader: threading.Thread | None = None
@@ -103,14 +94,6 @@ class HostProgram:
                 self._partial = {STDOUT: b"", STDERR: b""}
                 self._eof = True
                 self._changed.notify_all()
-
-    def _keep(self, stream: int, chunk: bytes) -> None:
-        if self._kept[stream] >= MAX_BYTES or len(self._out[stream]) >= MAX_LINES:
-            self.cut[stream] += len(chunk)
-            return
-        self._kept[stream] += len(chunk)
-        *lines, self._partial[stream] = (self._partial[stream] + chunk).split(b"\n")
-        self._out[stream].extend(line.decode(errors="replace") for line in lines)
 
     @property
     def running(self) -> bool:
@@ -200,29 +183,6 @@ class HostProgram:
             self._session.close_stdin()
 
     # --- output ----------------------------------------------------------------------
-    def lines(self, stream: int = STDOUT) -> list[str]:
-        with self._changed:
-            return list(self._out[stream])
-
-    @property
-    def stdout(self) -> str:
-        return "\n".join(self.lines(STDOUT))
-
-    @property
-    def stderr(self) -> str:
-        return "\n".join(self.lines(STDERR))
-
-    def events(self) -> list[dict[str, Any]]:
-        """stdout lines that are JSON objects (a program run with --json)."""
-        found = []
-        for line in self.lines(STDOUT):
-            if line.startswith("{"):
-                try:
-                    found.append(json.loads(line))
-                except json.JSONDecodeError:
-                    continue
-        return found
-
     def wait_line(self, match: str | Callable[[str], bool], timeout: float = 10,
                   stream: int = STDOUT, what: str = "") -> str:
         """The first line (already printed or still to come) that matches (``what`` describes it)."""
@@ -276,98 +236,3 @@ class HostProgram:
             self.wait_exit(5)
             raise ProgramEndedError(self.label, self.exit_code, what, self.stderr)
 
-    def wait_listening(self, port: int, proto: str = "udp", timeout: float = 10) -> None:
-        """Wait until a socket on this host listens on ``port`` on every address (``ss``).
-
-        A program that ends first, binds only 127.0.0.1, or binds nothing in time is
-        diagnosed (ProgramEndedError, NotListeningError) with what ``ss`` shows instead.
-        """
-        __tracebackhide__ = True
-        flag = {"udp": "-u", "tcp": "-t"}[proto]
-        what = f"it bound {proto} port {port}"
-
-        def bound() -> list[str]:
-            self._fail_if_ended(what)
-            out = self.lab.exec(self.host, ["ss", "-Hln", flag, f"sport = :{port}"]).stdout
-            return [line.split()[3] for line in out.splitlines() if len(line.split()) > 3]
-
-        try:
-            local = wait_until(bound, timeout, f"{proto} port {port} to listen on {self.host}")
-        except WaitTimeoutError:
-            if self._eof:
-                raise ProgramEndedError(self.label, self.exit_code, what, self.stderr) from None
-            raise NotListeningError(self.label, proto, port, f"it bound nothing there within {timeout:g}s; "
-                                    f"`ss -lnptu` on {self.host} shows: {self.sockets()}") from None
-        if all(addr.startswith(("127.", "[::1]")) for addr in local):
-            raise NotListeningError(self.label, proto, port, f"it is bound to {', '.join(local)} only, which no "
-                                    "other host can reach: bind to '' (every address of the host)")
-
-    def wait_accepted(self, port: int, count: int, timeout: float = 10) -> None:
-        """Wait until this host's program has accept()ed ``count`` connections on tcp ``port``:
-        that many are established and none still waits in the listening socket's queue."""
-        __tracebackhide__ = True
-        seen = ""
-
-        def accepted() -> bool:
-            nonlocal seen
-            self._fail_if_ended(f"it accepted {count} connections")
-            rows = [line.split() for line in self.lab.exec(self.host, ["ss", "-Htna", f"sport = :{port}"]).stdout
-                    .splitlines()]
-            queued = sum(int(r[1]) for r in rows if r[0] == "LISTEN")  # Recv-Q: connections not yet accepted
-            established = sum(r[0] == "ESTAB" for r in rows)
-            seen = f"{established} established, {queued} of them waiting for accept()"
-            return established >= count and queued == 0
-
-        try:
-            wait_until(accepted, timeout, f"{self.label} to accept {count} connections on tcp port {port}")
-        except WaitTimeoutError as exc:
-            raise WaitTimeoutError(exc.what, timeout, f"`ss` on {self.host} shows {seen}") from None
-
-    def peak_memory_kib(self) -> int:
-        """The peak resident memory so far (VmHWM) of the program's biggest process, in KiB."""
-        script = f"for p in $({self._pids()}); do cat /proc/$p/status; done"
-        status = self.lab.exec(self.host, ["sh", "-c", script], user=self.user, check=True).stdout
-        return max(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
-
-    def sockets(self) -> str:
-        """The listening sockets on this program's host, as ``ss`` shows them (for diagnoses)."""
-        rows = []
-        for line in self.lab.exec(self.host, ["ss", "-Hlnptu"]).stdout.splitlines():
-            cols = line.split()
-            if len(cols) >= 5:
-                users = re.findall(r'\("([^"]+)"', line)
-                rows.append(f"{cols[0]} {cols[4]}" + (f" ({', '.join(users)})" if users else ""))
-        return "; ".join(rows) or "no listening sockets at all"
-
-    def last_said(self) -> str:
-        """The last line it printed, in words (a --json event as its name and fields)."""
-        lines = self.lines(STDOUT) or self.lines(STDERR)
-        return in_words(lines[-1]) if lines else ""
-
-    def transcript(self, tail: int = 0) -> str:
-        out = [f"out| {line}" for line in self.lines(STDOUT)] + [f"err| {line}" for line in self.lines(STDERR)]
-        out += [f"...| {note}" for note in self.notes()]
-        return "\n".join(out[-tail:] if tail else out)
-
-    def notes(self) -> list[str]:
-        """What the transcript leaves out: output past the budget (a flood)."""
-        return [f"output cut: {n} more bytes on {name} (a flood of output)"
-                for name, n in (("stdout", self.cut[STDOUT]), ("stderr", self.cut[STDERR])) if n]
-
-
-def quoted(text: object) -> str:
-    return f"‘{text}’"
-
-
-def in_words(line: str) -> str:
-    """A line of output as a person reads it: a --json event ``{"event": "connected", "peer":
-    "srv:9030"}`` as ``connected (peer srv:9030)``, any other line quoted as it is."""
-    try:
-        event = json.loads(line)
-    except ValueError:
-        event = None
-    if not isinstance(event, dict) or "event" not in event:
-        return quoted(line[:160])
-    text = f" {quoted(event['text'])}" if "text" in event else ""
-    rest = ", ".join(f"{k} {v}" for k, v in event.items() if k not in ("event", "text", "t", "time"))
-    return f"{event['event']}{text}" + (f" ({rest})" if rest else "")

@@ -137,7 +137,7 @@ def test_a_known_wrong_solution_fails_exactly_its_checks(lab: Lab, submit, exerc
 def test_a_flood_of_output_is_cut_and_said_so(lab: Lab) -> None:
     """A bounded flood (8 MiB in 8,000 lines) keeps at most the budget, and the transcript says so;
     a long line below the budget is kept whole (harness programs print such lines)."""
-    from lab.control import programs
+    from lab.control import output, programs
 
     flood = "import sys\nfor _ in range(8000): sys.stdout.write('x' * 1023 + '\\n')\nprint('y' * 200000)"
     program = programs.HostProgram(lab, "h1", ["python3", "-c", flood]).start()
@@ -146,8 +146,8 @@ def test_a_flood_of_output_is_cut_and_said_so(lab: Lab) -> None:
     finally:
         program.stop()
     kept = sum(len(line) + 1 for line in program.lines())
-    assert kept <= programs.MAX_BYTES + 65536
-    assert program.cut[programs.STDOUT] >= 8000 * 1024 + 200001 - programs.MAX_BYTES - 65536
+    assert kept <= output.MAX_BYTES + 65536
+    assert program.cut[output.STDOUT] >= 8000 * 1024 + 200001 - output.MAX_BYTES - 65536
     assert "output cut:" in program.transcript()
     whole = programs.HostProgram(lab, "h1", ["python3", "-c", "print('y' * 200000)"]).start()
     whole.wait_exit(10)

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from lab.control.programs import HostProgram, in_words
+from lab.control.output import in_words
+from lab.control.programs import HostProgram
 from lab.errors import ProgramError, ProgramSilentError
 from tests.unit.fakes import FakeChannel, session
 
