@@ -91,7 +91,7 @@ def down(c: Context, name: str = DEFAULT_NAME, all_: bool = False) -> None:
 
 
 def _down_all(engine: Engine) -> None:
-    from lab.control.lab import down_all
+    from lab.control.labs import down_all
 
     removed, failed = down_all(engine)
     for lab, (containers, networks) in removed.items():
@@ -111,7 +111,7 @@ def status(c: Context, name: str = DEFAULT_NAME, json_: bool = False, all_: bool
     from dataclasses import asdict
 
     from lab.control import impair as impairments
-    from lab.control.lab import overview
+    from lab.control.labs import overview
     from lab.control.tables import labs_table, print_status
 
     if all_:

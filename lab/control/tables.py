@@ -8,7 +8,8 @@ from rich.console import Console
 from rich.table import Table
 
 from lab.control.doctor import FAIL, OK, WARN, Finding
-from lab.control.lab import HostStatus, LabSummary
+from lab.control.lab import HostStatus
+from lab.control.labs import LabSummary
 
 STATE_STYLE = {"running": "green", "exited": "red", "created": "yellow"}
 

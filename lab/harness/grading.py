@@ -40,7 +40,8 @@ from typing import Any
 
 from lab.control import topologies
 from lab.control.engine import Engine
-from lab.control.lab import COMPOSE_FILE, Lab, down_all
+from lab.control.lab import COMPOSE_FILE, Lab
+from lab.control.labs import down_all
 from lab.errors import GradingError, LabError, NetworkKeptError
 from lab.harness import exercise as exercises
 from lab.harness import pages

@@ -17,7 +17,8 @@ import pytest
 
 from lab.control import topologies
 from lab.control.engine import Engine
-from lab.control.lab import ROOT, Lab, overview
+from lab.control.lab import ROOT, Lab
+from lab.control.labs import overview
 from lab.errors import HostNotRunningError, LabConflictError, SubnetTakenError
 from lab.harness.plugin import remove
 

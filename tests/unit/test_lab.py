@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from lab.control import lab as lab_module
-from lab.control.lab import Lab, overview
+from lab.control.lab import Lab
+from lab.control.labs import overview
 from lab.control.records import CONFIG_FILES, VERSION, Attachment, LabNetwork
 from lab.errors import ComposeError, HostNotRunningError, WaitTimeoutError
 from tests.unit.fakes import FakeEngine
