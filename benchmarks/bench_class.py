@@ -30,7 +30,7 @@ from bench_grade import used_mib  # noqa: E402  (this folder is on the path: a s
 from lab.control import subnets  # noqa: E402
 from lab.control.compose import Compose, detect  # noqa: E402
 from lab.control.engine import Engine  # noqa: E402
-from lab.control.lab import COMPOSE_FILE, Lab
+from lab.control.lab import COMPOSE_FILE, Lab  # noqa: E402
 from lab.control.labs import all_labs  # noqa: E402
 
 
