@@ -1,4 +1,4 @@
-"""Shared by the unit and lab tests: the lab fixtures (lab.harness.plugin), and the ``needs``
+"""Shared by the unit and lab tests: the lab fixtures (lab.testing.plugin), and the ``needs``
 marker for a test that needs an optional program (Graphviz's `dot`, Chromium).
 
 ``@pytest.mark.needs("dot")`` skips the test when `dot` is missing, naming the tool and how
@@ -14,7 +14,7 @@ import pytest
 
 from lab.report.tools import TOOLS, Tool
 
-pytest_plugins = ["lab.harness.plugin", "pytester"]
+pytest_plugins = ["lab.testing.plugin", "pytester"]
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -17,7 +17,7 @@ from lab.control.engine import Engine
 from lab.control.lab import Lab
 from lab.control.programs import HostProgram
 from lab.harness import scenario as scenarios
-from lab.harness.plugin import remove
+from lab.testing.plugin import remove
 
 pytestmark = pytest.mark.lab
 

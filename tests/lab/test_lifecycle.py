@@ -20,7 +20,7 @@ from lab.control.engine import Engine
 from lab.control.lab import ROOT, Lab
 from lab.control.labs import overview
 from lab.errors import HostNotRunningError, LabConflictError, SubnetTakenError
-from lab.harness.plugin import remove
+from lab.testing.plugin import remove
 
 pytestmark = pytest.mark.lab
 

@@ -18,10 +18,10 @@ from lab.control.programs import HostProgram
 from lab.control.topology import Topology
 from lab.control.wait import wait_until
 from lab.errors import CaptureIncompleteError
-from lab.harness import artifacts
 from lab.probes.tcp import tcp_states
 from lab.probes.udpcount import received_numbers
 from lab.report.tools import DOT
+from lab.testing import artifacts
 
 pytestmark = pytest.mark.lab
 
@@ -109,7 +109,7 @@ def test_a_failing_lab_test_leaves_its_artifacts(lab: Lab, pytester: pytest.Pyte
     """)
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     out = pytester.path / "evidence"
-    result = pytester.runpytest_subprocess("-p", "lab.harness.plugin", "-p", "no:cacheprovider", "--lab",
+    result = pytester.runpytest_subprocess("-p", "lab.testing.plugin", "-p", "no:cacheprovider", "--lab",
                                            f"--lab-name={lab.name}", f"--artifacts={out}")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([f"*socklab: artifacts of this failure are in {out}/test_inner.py_test_fails*"])

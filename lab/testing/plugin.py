@@ -31,7 +31,7 @@ from lab.control.lab import DEFAULT_NAME, Lab
 from lab.control.programs import HostProgram
 from lab.control.topology import Topology
 from lab.errors import NetworkKeptError
-from lab.harness import artifacts
+from lab.testing import artifacts
 
 PROGRAMS = pytest.StashKey[list[HostProgram]]()
 CAPTURES = pytest.StashKey[list[CaptureSet]]()
