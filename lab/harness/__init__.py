@@ -1,1 +1,1 @@
-"""The pytest harness: fixtures for a running lab and helpers that drive programs on hosts."""
+"""The lesson engine: a lesson played on a stage, exercises checked, a class graded and scored."""

@@ -1,1 +1,1 @@
-"""Pictures and HTML reports of labs, exchanges and checks (host side, above the harness)."""
+"""Pictures and HTML pages of labs, exchanges, checks and grades (host side, below the lesson engine)."""
