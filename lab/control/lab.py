@@ -273,8 +273,16 @@ class Lab:
         return len(containers), len(networks)
 
     # --- commands on hosts -----------------------------------------------------------
-    def exec(self, host: str, cmd: Sequence[str], user: str = "", check: bool = False) -> ExecResult:
-        result = self.on_host(host, lambda container: self.engine.exec(container, cmd, user=user))
+    def exec(self, host: str, cmd: Sequence[str], user: str = "", check: bool = False,
+             prints: bool = False) -> ExecResult:
+        """Run ``cmd`` on ``host`` to its end. ``prints``: the command always prints when it
+        succeeds (sha256sum, date, cat): an empty answer with status 0 is Docker losing a quick
+        exec's output, which it now and then does under load (moby#27289), so it is asked again,
+        twice at most. Only for commands that read, never for ones that change anything."""
+        for _ in range(3):
+            result = self.on_host(host, lambda container: self.engine.exec(container, cmd, user=user))
+            if not (prints and result.exit_code == 0 and not result.stdout):
+                break
         if check and result.exit_code != 0:
             raise CommandFailedError(host, list(cmd), result.exit_code, result.output)
         return result

@@ -246,7 +246,8 @@ def play(run: Grading, lab: Lab, sub: Submission, folder: Path) -> list[Check]:
 def sent(lab: Lab) -> dict[str, int]:
     """Packets each host has sent, all interfaces together (the kernel's counters)."""
     count = "cat /sys/class/net/*/statistics/tx_packets | awk '{n += $1} END {print n}'"
-    return {h: int(lab.exec(h, ["sh", "-c", count], check=True).stdout.strip() or 0) for h in lab.topology().hosts}
+    return {h: int(lab.exec(h, ["sh", "-c", count], check=True, prints=True).stdout.strip() or 0)
+            for h in lab.topology().hosts}
 
 
 def flood_check(before: dict[str, int], after: dict[str, int]) -> Check:

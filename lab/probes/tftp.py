@@ -19,7 +19,7 @@ def make_file(lab: Lab, host: str, path: str, size: int) -> str:
 
 
 def sha256(lab: Lab, host: str, path: str) -> str:
-    return lab.exec(host, ["sha256sum", path], check=True).stdout.split()[0]
+    return lab.exec(host, ["sha256sum", path], check=True, prints=True).stdout.split()[0]
 
 
 def data_blocks(packets: list[Packet], sender: str) -> Counter[int]:

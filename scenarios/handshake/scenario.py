@@ -31,7 +31,8 @@ def play(stage: Stage) -> None:
     stage.say(f"   {srv_host}: {on_server[0]['local']} <-> {on_server[0]['peer']}  ESTABLISHED")
     stage.say(f"   {cli_host}: {on_client[0]['local']} <-> {on_client[0]['peer']}  ESTABLISHED")
     client_port = int(on_client[0]["local"].rsplit(":", 1)[1])
-    low, high = map(int, stage.lab.exec(cli_host, ["cat", "/proc/sys/net/ipv4/ip_local_port_range"]).stdout.split())
+    low, high = map(int, stage.lab.exec(cli_host, ["cat", "/proc/sys/net/ipv4/ip_local_port_range"],
+                                                 prints=True).stdout.split())
     stage.check("the server's end is its fixed port", on_server[0]["local"].endswith(f":{PORT}"))
     stage.check("the client's end is an ephemeral port", low <= client_port <= high, f"{client_port}")
     stage.check("each end sees the other", on_server[0]["peer"] == on_client[0]["local"])

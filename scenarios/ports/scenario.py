@@ -20,7 +20,8 @@ def play(stage: Stage) -> None:
     receiver.wait_listening(PORT)
 
     stage.say("h1 sends three times without binding: the OS picks a source port each time")
-    low, high = map(int, stage.lab.exec("h1", ["cat", "/proc/sys/net/ipv4/ip_local_port_range"]).stdout.split())
+    ports_range = stage.lab.exec("h1", ["cat", "/proc/sys/net/ipv4/ip_local_port_range"], prints=True).stdout
+    low, high = map(int, ports_range.split())
     ports = []
     for n in range(3):
         sent = stage.run("sender", "--message", f"unbound {n}").events()

@@ -56,7 +56,7 @@ def play(stage: Stage) -> None:
         stage.lab.exec("b1", ["rm", "-f", f"/tmp/{name}"])
         with CaptureSet(stage.lab, ["b1"], bpf="udp") as cap:
             client = stage.run("client", name, local, "--json", args=("srv", name), timeout=15)
-        got = stage.lab.exec("b1", ["sha256sum", local]).stdout.split()[:1]
+        got = stage.lab.exec("b1", ["sha256sum", local], prints=True).stdout.split()[:1]
         stage.check(f"{name} ({size} bytes): arrived byte-identical", got == [sums[name]],
                     f"exit status {client.exit_code}; " + ("identical" if got == [sums[name]] else
                                                            f"{local} differs" if got else f"no file {local}"),
@@ -104,7 +104,7 @@ def download(stage: Stage, name: str) -> tuple[HostProgram, str]:
 def arrived(stage: Stage, name: str, sha: str) -> tuple[bool, str]:
     """Is the client's copy of ``name`` byte-identical? And what it is, in words."""
     local = local_file(stage, name)
-    got = stage.lab.exec("b1", ["sha256sum", local]).stdout.split()[:1]
+    got = stage.lab.exec("b1", ["sha256sum", local], prints=True).stdout.split()[:1]
     if got == [sha]:
         return True, f"{name} is byte-identical"
     return False, f"{name} differs from the server's" if got else f"there is no {name}"

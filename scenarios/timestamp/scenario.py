@@ -56,6 +56,6 @@ def play(stage: Stage) -> None:
                                                           if proto == "tcp" else ""))
             ok = bool(parsed) and parsed[0] is not None
             stamp = time.mktime(time.strptime(parsed[0].group(1))) if ok else 0.0  # type: ignore[union-attr]
-            server_now = float(stage.lab.exec("srv", ["date", "+%s"]).stdout)
+            server_now = float(stage.lab.exec("srv", ["date", "+%s"], check=True, prints=True).stdout)
             stage.check(f"{proto}: the time is the server's (now, to the minute)", ok and abs(server_now - stamp) < 60,
                         f"{replies[:1]} at {time.ctime(server_now)}", hint="time.ctime() when the message arrives")

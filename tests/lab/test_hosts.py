@@ -37,7 +37,7 @@ def test_hosts_are_confined(lab: Lab) -> None:
         assert (hc.pids_limit, hc.memory, hc.memory_swap, hc.nano_cpus) == (256, 2**29, 2**29, 10**9), name
         assert not any("docker.sock" in m for m in container.mounts.values()), name
         # What the processes really hold, whatever the configuration says:
-        status = lab.exec(name, ["cat", "/proc/1/status"], check=True).stdout
+        status = lab.exec(name, ["cat", "/proc/1/status"], check=True, prints=True).stdout
         effective = int(re.search(r"^CapEff:\s*([0-9a-f]+)$", status, re.M)[1], 16)  # type: ignore[index]
         held = {cap for cap, bit in CAP_BITS.items() if effective >> bit & 1}
         assert held == {"NET_ADMIN", "NET_RAW"}, (name, held)

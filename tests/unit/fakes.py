@@ -82,6 +82,7 @@ class FakeEngine:
         self.since: list[float | None] = []  # the ``since`` of every logs() call
         self.removed_networks: list[str] = []
         self.commands: list[tuple[str, list[str]]] = []  # (container name, argv) of every exec
+        self.answers: list[ExecResult] = []  # what the next execs answer, in order (then: nothing)
         self.channels: list[FakeChannel] = []
 
     def add(self, project: str, service: str, state: str = "running", log: bytes = b"socklab: ready\n",
@@ -129,7 +130,7 @@ class FakeEngine:
     def exec(self, container: HostContainer, cmd: list[str], user: str = "",
              environment: dict[str, str] | None = None) -> ExecResult:
         self.commands.append((container.name, list(cmd)))
-        return ExecResult(0, "", "")
+        return self.answers.pop(0) if self.answers else ExecResult(0, "", "")
 
     def open_session(self, container: HostContainer, argv: list[str], **options: Any) -> ExecSession:
         channel = FakeChannel()

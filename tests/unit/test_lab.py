@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from lab.control import lab as lab_module
+from lab.control.engine import ExecResult
 from lab.control.lab import Lab
 from lab.control.labs import overview
 from lab.control.records import CONFIG_FILES, VERSION, Attachment, LabNetwork
@@ -131,3 +132,21 @@ def test_a_lab_the_other_compose_made_is_left_alone(compose: type[FakeCompose], 
     monkeypatch.setattr(lab_module.compose, "major", lambda: 1)
     Lab(compose.engine, "t").up(timeout=1)  # type: ignore[arg-type]
     assert compose.calls == ["10.240"], "the same Compose is asked: it changes only what the file changed"
+
+
+def test_a_reading_command_whose_output_docker_lost_is_asked_again() -> None:
+    """Docker 20.10 now and then returns a quick exec's status without its output (moby#27289)."""
+    engine = FakeEngine()
+    running_lab(engine)
+    lab = Lab(engine, "t")  # type: ignore[arg-type]
+    engine.answers = [ExecResult(0, "", ""), ExecResult(0, "", ""), ExecResult(0, "1732900000\n", "")]
+    assert lab.exec("srv", ["date", "+%s"], prints=True).stdout == "1732900000\n"
+    assert len(engine.commands) == 3
+    engine.answers = [ExecResult(0, "", "")] * 5
+    assert lab.exec("srv", ["date", "+%s"], prints=True).stdout == "", "three tries, then what Docker said"
+    assert len(engine.commands) == 6
+    engine.answers = [ExecResult(1, "", "sha256sum: x: No such file or directory\n")]
+    assert lab.exec("b1", ["sha256sum", "x"], prints=True).exit_code == 1 and len(engine.commands) == 7
+    engine.answers = [ExecResult(0, "", "")]
+    lab.exec("h1", ["touch", "x"])
+    assert len(engine.commands) == 8, "a command that may print nothing is run once"
