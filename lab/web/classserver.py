@@ -31,7 +31,7 @@ from lab.web.grades import Gradings
 from lab.web.roster import INSTRUCTOR, Class
 from lab.web.server import Handler, Serving, answer, error, secured
 
-WHO = "socklab.who"
+WHO = routes.request_key("socklab.who", str)
 NOT_FOUND = "not found"
 
 

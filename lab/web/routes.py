@@ -50,9 +50,15 @@ def site(request: web.Request) -> Site:
     return chosen if isinstance(chosen, Site) else request.app[SITE]
 
 
+def request_key(name: str, kind: type) -> Any:
+    """A typed request key (aiohttp 3.14+, which warns of plain strings); the name before."""
+    make = getattr(web, "RequestKey", None)
+    return make(name, kind) if make else name
+
+
 SITE = web.AppKey("site", Site)
-CHOSEN = "socklab.site"  # request key: set by a middleware that serves many labs
-READ_ONLY = "socklab.read_only"  # request key: its terminals show, and take no keystrokes
+CHOSEN = request_key("socklab.site", Site)  # set by a middleware that serves many labs
+READ_ONLY = request_key("socklab.read_only", bool)  # its terminals show, and take no keystrokes
 
 
 async def blocking(call: Callable[[], T]) -> T:
