@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from invoke import Collection
 
-from lab.cli.browser import web
+from lab.cli.browser import serve, web
 from lab.cli.develop import bench, missing_tools, test
 from lab.cli.lessons import check, exercise, exercises, grade, scenario, scenarios
 from lab.cli.lifecycle import build, clean, doctor, down, exec_, graph, logs, shell, status, topologies_, up
@@ -28,6 +28,6 @@ ns = Collection()
 for each in (build, up, doctor, down, status, shell, exec_, logs, clean, topologies_, graph,  # a lab's life
              scenarios, scenario, exercises, exercise, check, grade,  # the lessons
              capture, flows, pictures, impair,  # packets
-             web,  # the lab in a browser
+             web, serve,  # the lab in a browser, a class in browsers
              test, bench):  # socklab's own development
     ns.add_task(each)  # type: ignore[arg-type]

@@ -296,3 +296,12 @@ class RefusedError(LabError):
     def __init__(self, status: int, reason: str) -> None:
         self.status = status
         super().__init__(reason)
+
+
+class RosterError(LabError):
+    """A class roster or the server's state folder that `invoke serve` cannot use: the file,
+    the line when there is one, and what is wrong."""
+
+    def __init__(self, file: object, problem: str, line: int | None = None) -> None:
+        where = f"{file}, line {line}" if line else f"{file}"
+        super().__init__(f"{where}: {problem}")

@@ -136,8 +136,18 @@ def judge_disk(free_bytes: int | None) -> Finding:
     return Finding("disk", OK, detail)
 
 
+def room(memory_bytes: int) -> int:
+    """Idle labs a machine holds: by memory, and by the lab prefixes there are."""
+    return max(1, min(memory_bytes // (IDLE_LAB_MIB * 2**20), len(subnets.CANDIDATES)))
+
+
+def capacity(engine: Engine) -> int:
+    """What `invoke doctor` says this engine's machine holds (`invoke serve`'s --labs-at-once)."""
+    return room(int(engine.facts()[1].get("MemTotal", 0)))
+
+
 def judge_capacity(cores: int, memory_bytes: int) -> Finding:
-    idle = min(memory_bytes // (IDLE_LAB_MIB * 2**20), len(subnets.CANDIDATES))
+    idle = room(memory_bytes)
     return Finding("capacity", OK, f"{cores} cores, {memory_bytes / GIB:.0f} GiB: room for {idle} idle labs; "
                    f"`invoke grade` runs {max(1, min(cores, memory_bytes // (2 * GIB)))} labs at once")
 

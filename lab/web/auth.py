@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Mapping
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -47,9 +49,32 @@ def presented(headers: Mapping[str, str], cookies: Mapping[str, str]) -> str | N
     return cookies.get(COOKIE)
 
 
-def cookie_header(token: str) -> str:
-    """The Set-Cookie value the link's visit gets (for the session: gone with the browser)."""
-    return f"{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/"
+def cookie_header(token: str, secure: bool = False) -> str:
+    """The Set-Cookie value the link's visit gets (for the session: gone with the browser);
+    ``secure`` when served over TLS: never sent in clear."""
+    return f"{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/" + ("; Secure" if secure else "")
+
+
+class Limiter:
+    """At most ``attempts`` within ``per`` seconds for each client address (sign-in attempts:
+    a guessed token costs a guesser time, not only luck)."""
+
+    def __init__(self, attempts: int = 10, per: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.attempts, self.per, self.clock = attempts, per, clock
+        self._seen: dict[str, deque[float]] = {}
+
+    def allow(self, address: str) -> bool:
+        """Count one attempt from ``address``; False once it has had its share."""
+        now = self.clock()
+        seen = self._seen.setdefault(address, deque())
+        while seen and seen[0] <= now - self.per:
+            seen.popleft()
+        if len(seen) >= self.attempts:
+            return False
+        seen.append(now)
+        if len(self._seen) > 10_000:  # addresses gone quiet are forgotten
+            self._seen = {a: d for a, d in self._seen.items() if d and d[-1] > now - self.per}
+        return True
 
 
 @dataclass(frozen=True)
@@ -59,13 +84,14 @@ class Origin:
 
     host: str
     port: int
+    scheme: str = "http"
 
     @property
     def allowed(self) -> frozenset[str]:
         hosts = {self.host}
         if self.host in ("127.0.0.1", "localhost", "::1"):
             hosts |= {"127.0.0.1", "localhost"}
-        return frozenset(f"http://{h}:{self.port}" for h in hosts)
+        return frozenset(f"{self.scheme}://{h}:{self.port}" for h in hosts)
 
     def accepts(self, origin: str | None) -> bool:
         """A websocket's Origin header: exactly one of the server's own origins."""
@@ -80,6 +106,10 @@ class Origin:
             return False
         return f"{parts.scheme}://{parts.hostname}:{port}" in self.allowed
 
-    def link(self, token: str) -> str:
+    @property
+    def base(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}/?token={token}"
+        return f"{self.scheme}://{host}:{self.port}"
+
+    def link(self, token: str) -> str:
+        return f"{self.base}/?token={token}"

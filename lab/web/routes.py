@@ -34,6 +34,7 @@ class Site:
     captures: work.Captures = field(default_factory=lambda: work.Captures(ROOT / "captures"))
     checks: work.Checks = field(default_factory=work.Checks)
     _work: Path | None = None
+    touch: Callable[[], None] = lambda: None  # a keystroke in one of its terminals (`invoke serve`'s idle clock)
 
     def workspace(self) -> Path:
         """The folder the lab mounts at /work (else work/): what the file API serves."""
@@ -43,10 +44,21 @@ class Site:
 
 
 def site(request: web.Request) -> Site:
-    return request.app[SITE]
+    """The lab a request is about: the one the server's middleware chose for it (`invoke
+    serve`: the student's), else the application's one (`invoke web`)."""
+    chosen = request.get(CHOSEN)
+    return chosen if isinstance(chosen, Site) else request.app[SITE]
+
+
+def request_key(name: str, kind: type) -> Any:
+    """A typed request key (aiohttp 3.14+, which warns of plain strings); the name before."""
+    make = getattr(web, "RequestKey", None)
+    return make(name, kind) if make else name
 
 
 SITE = web.AppKey("site", Site)
+CHOSEN = request_key("socklab.site", Site)  # set by a middleware that serves many labs
+READ_ONLY = request_key("socklab.read_only", bool)  # its terminals show, and take no keystrokes
 
 
 async def blocking(call: Callable[[], T]) -> T:
@@ -220,7 +232,8 @@ async def terminal(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     recorder = recordings.Recorder(here.recordings, host, cols, rows, title=f"{host} ({user}) on lab {here.lab.name}")
     await ws.send_str(json.dumps({"type": "recording", "id": recorder.id}))
-    await terminals.bridge(ws, session, recorder, hang_up)
+    await terminals.bridge(ws, session, recorder, hang_up, read_only=bool(request.get(READ_ONLY)),
+                           touch=here.touch)
     return ws
 
 
@@ -234,25 +247,31 @@ async def recording(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(path, headers={"Content-Type": "application/x-asciicast"})
 
 
-def add(app: web.Application) -> None:
+def add(app: web.Application, lab_at: str = "") -> None:
+    """The page's routes; a lab's own under ``lab_at`` (`invoke serve`: ``/lab/{student}``)."""
     r = app.router
-    r.add_get("/", index)
+    r.add_get(lab_at + "/", index)
     r.add_get("/static/{name}", static)
     r.add_get("/vendor/{name}", vendored)
-    r.add_get("/api/lab", lab_info)
-    r.add_get("/api/topology.svg", topology)
-    r.add_get("/api/files", file_tree)
-    r.add_get("/api/files/{path:.+}", file_read)
-    r.add_put("/api/files/{path:.+}", file_write)
-    r.add_get("/api/exercises", exercise_list)
-    r.add_post("/api/exercises/{exercise}", exercise_start)
-    r.add_post("/api/check/{exercise}", check)
-    r.add_get("/api/check/{exercise}/sequence.svg", check_sequence)
-    r.add_get("/api/captures", capture_list)
-    r.add_post("/api/captures", capture_start)
-    r.add_post("/api/captures/{id}/stop", capture_stop)
-    r.add_get("/api/captures/{id}/pcap", capture_pcap)
-    r.add_get("/api/captures/{id}/sequence.svg", capture_sequence)
-    r.add_get("/api/terminal/{host}", terminal)
-    r.add_get("/api/recordings", recording_list)
-    r.add_get("/api/recordings/{id}", recording)
+    add_lab(app, lab_at)
+
+
+def add_lab(app: web.Application, lab_at: str = "") -> None:
+    r = app.router
+    r.add_get(lab_at + "/api/lab", lab_info)
+    r.add_get(lab_at + "/api/topology.svg", topology)
+    r.add_get(lab_at + "/api/files", file_tree)
+    r.add_get(lab_at + "/api/files/{path:.+}", file_read)
+    r.add_put(lab_at + "/api/files/{path:.+}", file_write)
+    r.add_get(lab_at + "/api/exercises", exercise_list)
+    r.add_post(lab_at + "/api/exercises/{exercise}", exercise_start)
+    r.add_post(lab_at + "/api/check/{exercise}", check)
+    r.add_get(lab_at + "/api/check/{exercise}/sequence.svg", check_sequence)
+    r.add_get(lab_at + "/api/captures", capture_list)
+    r.add_post(lab_at + "/api/captures", capture_start)
+    r.add_post(lab_at + "/api/captures/{id}/stop", capture_stop)
+    r.add_get(lab_at + "/api/captures/{id}/pcap", capture_pcap)
+    r.add_get(lab_at + "/api/captures/{id}/sequence.svg", capture_sequence)
+    r.add_get(lab_at + "/api/terminal/{host}", terminal)
+    r.add_get(lab_at + "/api/recordings", recording_list)
+    r.add_get(lab_at + "/api/recordings/{id}", recording)

@@ -104,8 +104,11 @@ def _pump(session: Session, loop: asyncio.AbstractEventLoop, out: asyncio.Queue[
 
 
 async def bridge(ws: web.WebSocketResponse, session: Session, recorder: Recorder,
-                 hang_up: Callable[[], None]) -> None:
-    """Carry keystrokes, output and resizes until either side ends; then close both."""
+                 hang_up: Callable[[], None], read_only: bool = False,
+                 touch: Callable[[], None] = lambda: None) -> None:
+    """Carry keystrokes, output and resizes until either side ends; then close both.
+    ``read_only``: the output is shown, keystrokes and resizes dropped (an instructor looking
+    on); ``touch`` is told of every keystroke."""
     loop = asyncio.get_running_loop()
     out: asyncio.Queue[bytes] = asyncio.Queue()
     stop = threading.Event()
@@ -126,7 +129,10 @@ async def bridge(ws: web.WebSocketResponse, session: Session, recorder: Recorder
     sender = asyncio.create_task(forward())
     try:
         async for msg in ws:
+            if read_only:
+                continue
             if msg.type == WSMsgType.BINARY:
+                touch()
                 await loop.run_in_executor(None, session.write, msg.data)
             elif msg.type == WSMsgType.TEXT:
                 await _control(loop, session, recorder, msg.data)

@@ -53,13 +53,13 @@ function removeTab(id) {
 
 // --- the lab ---------------------------------------------------------------------------
 async function loadLab() {
-  const lab = state.lab = await api("/api/lab");
+  const lab = state.lab = await api("api/lab");
   $("lab-name").textContent = `lab ${lab.lab} (${lab.prefix || "not running"})`;
   const hosts = new Set(lab.hosts.map((h) => h.name));
   for (const h of lab.hosts) $("capture-host").append(el("option", {value: h.name, textContent: h.name}));
   const box = $("topology");
   try {
-    const text = await api("/api/topology.svg");
+    const text = await api("api/topology.svg");
     const svg = new DOMParser().parseFromString(text, "image/svg+xml").documentElement;
     box.append(document.importNode(svg, true));
     for (const node of box.querySelectorAll("g.node")) {
@@ -103,7 +103,7 @@ function openTerminal(host, user) {
   show(id);
   term = new Terminal({cursorBlink: true, fontSize: 13, scrollback: 5000});
   term.open(screen);
-  const url = `ws://${location.host}/api/terminal/${encodeURIComponent(host)}?user=${user}`
+  const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${location.pathname.replace(/[^/]*$/, "")}api/terminal/${encodeURIComponent(host)}?user=${user}`
     + `&cols=${term.cols}&rows=${term.rows}`;
   const ws = new WebSocket(url);
   ws.binaryType = "arraybuffer";
@@ -141,7 +141,7 @@ state.screenText = (term) => { term.selectAll(); const s = term.getSelection(); 
 
 // --- the workspace -----------------------------------------------------------------------
 async function loadTree() {
-  const {files} = await api("/api/files");
+  const {files} = await api("api/files");
   const tree = $("tree");
   tree.textContent = "";
   for (const f of files) {
@@ -154,7 +154,7 @@ async function loadTree() {
   }
 }
 async function openFile(path) {
-  const text = await api(`/api/files/${path.split("/").map(encodeURIComponent).join("/")}`);
+  const text = await api(`api/files/${path.split("/").map(encodeURIComponent).join("/")}`);
   state.file = path;
   state.editor.setValue(text);
   state.editor.setOption("mode", path.endsWith(".py") ? "python" : null);
@@ -168,7 +168,7 @@ async function saveFile() {
   if (!state.file) return;
   $("save-state").textContent = "saving...";
   try {
-    const r = await api(`/api/files/${state.file.split("/").map(encodeURIComponent).join("/")}`,
+    const r = await api(`api/files/${state.file.split("/").map(encodeURIComponent).join("/")}`,
       {method: "PUT", body: state.editor.getValue()});
     $("save-state").textContent = `saved (${r.size} bytes)`;
   } catch (e) { $("save-state").textContent = `not saved: ${e.message}`; }
@@ -176,7 +176,7 @@ async function saveFile() {
 
 // --- exercises and Check --------------------------------------------------------------------
 async function loadExercises() {
-  const list = await api("/api/exercises");
+  const list = await api("api/exercises");
   const select = $("exercise");
   const chosen = select.value;
   select.textContent = "";
@@ -186,7 +186,7 @@ async function loadExercises() {
 async function startExercise() {
   const name = $("exercise").value;
   try {
-    const r = await api(`/api/exercises/${name}`, {method: "POST"});
+    const r = await api(`api/exercises/${name}`, {method: "POST"});
     $("exercise-state").textContent = `wrote ${r.wrote.join(", ") || "nothing"}; kept ${r.kept.join(", ") || "nothing"}`;
     await loadTree(); await loadExercises();
     show("pane-files");
@@ -223,7 +223,7 @@ async function runCheck() {
   const log = el("pre");
   out.append(log);
   try {
-    const response = await fetch(`/api/check/${name}?live=1`, {method: "POST", credentials: "same-origin"});
+    const response = await fetch(`api/check/${name}?live=1`, {method: "POST", credentials: "same-origin"});
     if (!response.ok) throw new Error((await response.json()).error);
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
@@ -249,7 +249,7 @@ async function runCheck() {
     for (const c of result.checks) out.append(evidence(c));
     const seq = el("img", {alt: "the exchange as a sequence diagram"});
     seq.addEventListener("error", () => seq.remove());
-    seq.src = `/api/check/${name}/sequence.svg?t=${Date.now()}`;
+    seq.src = `api/check/${name}/sequence.svg?t=${Date.now()}`;
     out.append(el("h3", {textContent: "The exchange"}), seq, el("details", {},
       el("summary", {textContent: "what the play said"}), log));
     out.dataset.state = result.passed ? "passed" : "failed";
@@ -263,7 +263,7 @@ async function runCheck() {
 // --- captures --------------------------------------------------------------------------
 async function startCapture() {
   try {
-    const r = await api("/api/captures", {method: "POST", headers: {"Content-Type": "application/json"},
+    const r = await api("api/captures", {method: "POST", headers: {"Content-Type": "application/json"},
       body: JSON.stringify({host: $("capture-host").value, filter: $("capture-filter").value})});
     addCapture(r);
   } catch (e) { status(e.message); }
@@ -274,13 +274,13 @@ function addCapture(r) {
   stop.addEventListener("click", async () => {
     stop.disabled = true;
     try {
-      const done = await api(`/api/captures/${r.id}/stop`, {method: "POST"});
+      const done = await api(`api/captures/${r.id}/stop`, {method: "POST"});
       stop.remove();
-      li.append(`${done.packets} packets `, el("a", {href: `/api/captures/${r.id}/pcap`, textContent: "pcap"}));
+      li.append(`${done.packets} packets `, el("a", {href: `api/captures/${r.id}/pcap`, textContent: "pcap"}));
       const view = $("capture-view");
       view.textContent = "";
       view.append(el("h3", {textContent: `Capture on ${r.host}: ${done.packets} packets`}), el("pre", {textContent: done.ladder}));
-      if (done.packets) view.append(el("img", {src: `/api/captures/${r.id}/sequence.svg`, alt: "sequence diagram"}));
+      if (done.packets) view.append(el("img", {src: `api/captures/${r.id}/sequence.svg`, alt: "sequence diagram"}));
       tab("pane-capture", "Capture");
       show("pane-capture");
     } catch (e) { status(e.message); stop.disabled = false; }
@@ -291,7 +291,7 @@ function addCapture(r) {
 
 // --- recordings ------------------------------------------------------------------------
 async function loadRecordings() {
-  const list = await api("/api/recordings");
+  const list = await api("api/recordings");
   const ul = $("recordings");
   ul.textContent = "";
   for (const r of list.slice(0, 30)) {
@@ -306,7 +306,7 @@ async function replay(id, title) {
   show("pane-replay");
   $("replay-title").textContent = title || id;
   $("replay-state").textContent = "playing";
-  const text = await api(`/api/recordings/${id}`);
+  const text = await api(`api/recordings/${id}`);
   state.replayText = text;
   state.replay = state.replay || new CastPlayer($("replay-screen"));
   const n = await state.replay.play(text);
