@@ -34,7 +34,8 @@ from typing import Any, Protocol
 
 from lab.control import workspace
 from lab.control.engine import Engine
-from lab.control.lab import Lab, overview
+from lab.control.lab import Lab
+from lab.control.labs import overview
 from lab.errors import LabError, RefusedError
 from lab.web import routes, work
 
