@@ -34,7 +34,7 @@ def test_a_second_run_with_the_same_seed_grades_nothing_again(engine: Engine, tm
 
 def test_ctrl_c_leaves_nothing_running_and_a_rerun_completes(engine: Engine, tmp_path: Path) -> None:
     folder = tmp_path / "class"
-    for student in ("a", "b", "c"):
+    for student in ("a", "b"):  # a graded, b interrupted while its lab starts
         hand_in(folder, student)
     argv = [sys.executable, "-m", "invoke", "grade", str(folder), "--exercise", "echo", "--seed", "s4",
             "--parallel", "1", "--out", str(tmp_path / "out")]
@@ -46,10 +46,10 @@ def test_ctrl_c_leaves_nothing_running_and_a_rerun_completes(engine: Engine, tmp
     finally:
         grader.kill()
     assert grader.returncode == 130, err
-    for lab in ("grade-a", "grade-b", "grade-c"):
+    for lab in ("grade-a", "grade-b"):
         assert engine.containers(lab) == [] and engine.networks(lab) == [], f"Ctrl-C removed {lab}"
     rerun = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert rerun.returncode == 0, rerun.stderr
     assert "a: graded before with this seed (10/10)" in rerun.stdout
     assert [line.split(",")[:3] for line in (tmp_path / "out" / "grades.csv").read_text().splitlines()[1:]] == [
-        ["a", "a", "10"], ["b", "b", "10"], ["c", "c", "10"]]
+        ["a", "a", "10"], ["b", "b", "10"]]
