@@ -21,7 +21,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 from lab.control.wait import wait_until
@@ -67,6 +67,8 @@ class ExecSession:
         self._ended = threading.Event()  # the output has ended (the reader saw EOF)
         self._eof_read = False  # a reader took the EOF marker off the queue: every read after is EOF
         self._exit_code: int | None = None
+        self._sink: Callable[[int, bytes], None] | None = None  # see ``follow``
+        self._sink_lock = threading.Lock()
         self._reader = threading.Thread(target=self._pump, name=f"exec {label}", daemon=True)
         self._reader.start()
 
@@ -83,12 +85,32 @@ class ExecSession:
         try:
             for item in self.channel.frames():
                 if item[1]:
-                    self._queue.put(item)
+                    self._deliver(item)
         except (OSError, ValueError):  # ValueError: closed under us by close()
             pass  # the connection ended: so has the command's output
         finally:
             self._ended.set()
-            self._queue.put(_EOF)
+            self._deliver(_EOF)
+
+    def _deliver(self, item: tuple[int, bytes]) -> None:
+        with self._sink_lock:
+            if self._sink is not None:
+                self._sink(*item)
+            else:
+                self._queue.put(item)
+
+    def follow(self, sink: Callable[[int, bytes], None]) -> None:
+        """Hand every output to ``sink`` as it comes, from the reader thread, instead of
+        queueing it for ``read``: (STDOUT or STDERR, bytes), then (0, b"") at the end. What was
+        queued before comes first. One thread hop fewer than ``read`` in another thread (the
+        browser's terminals: benchmarks/README.md); ``sink`` must not block."""
+        with self._sink_lock:
+            while True:
+                try:
+                    sink(*self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._sink = sink
 
     # --- output ----------------------------------------------------------------------
     def read_frame(self, timeout: float | None = None) -> tuple[int, bytes] | None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import threading
 import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -48,7 +47,7 @@ class Session(Protocol):
 
     def write(self, data: bytes) -> None: ...
 
-    def read(self, timeout: float | None = None) -> bytes | None: ...
+    def follow(self, sink: Callable[[int, bytes], None]) -> None: ...
 
     def resize(self, rows: int, cols: int) -> None: ...
 
@@ -56,6 +55,11 @@ class Session(Protocol):
 
     @property
     def exit_code(self) -> int | None: ...
+
+
+#: Keystrokes up to this many bytes are written from the event loop itself (one thread hop
+#: fewer per key: benchmarks/README.md, web terminal); a paste goes through a worker thread.
+INLINE = 512
 
 
 def size(cols: Any, rows: Any) -> tuple[int, int] | None:
@@ -87,22 +91,6 @@ def open_shell(lab: Lab, host: str, user: str, cols: int, rows: int) -> tuple[Se
     return session, hang_up
 
 
-def _pump(session: Session, loop: asyncio.AbstractEventLoop, out: asyncio.Queue[bytes],
-          stop: threading.Event) -> None:
-    """The session's output into ``out``; b"" once it has ended (or the page went away)."""
-    try:
-        while not stop.is_set():
-            chunk = session.read(timeout=0.5)
-            if chunk is None:
-                continue
-            loop.call_soon_threadsafe(out.put_nowait, chunk)
-            if chunk == b"":
-                return
-    except Exception as exc:  # noqa: BLE001  (a host gone mid-session ends the terminal, not the server)
-        log.info("terminal session ended: %s", exc)
-    loop.call_soon_threadsafe(out.put_nowait, b"")
-
-
 async def bridge(ws: web.WebSocketResponse, session: Session, recorder: Recorder,
                  hang_up: Callable[[], None], read_only: bool = False,
                  touch: Callable[[], None] = lambda: None) -> None:
@@ -111,9 +99,14 @@ async def bridge(ws: web.WebSocketResponse, session: Session, recorder: Recorder
     on); ``touch`` is told of every keystroke."""
     loop = asyncio.get_running_loop()
     out: asyncio.Queue[bytes] = asyncio.Queue()
-    stop = threading.Event()
-    reader = threading.Thread(target=_pump, args=(session, loop, out, stop), name="terminal", daemon=True)
-    reader.start()
+
+    def hand_over(_stream: int, chunk: bytes) -> None:  # on the session's reader thread
+        try:
+            loop.call_soon_threadsafe(out.put_nowait, chunk)
+        except RuntimeError:  # the server's loop has closed: nobody is reading any more
+            pass
+
+    session.follow(hand_over)  # each chunk as it comes; b"" once the output has ended
 
     async def forward() -> None:
         try:
@@ -133,11 +126,13 @@ async def bridge(ws: web.WebSocketResponse, session: Session, recorder: Recorder
                 continue
             if msg.type == WSMsgType.BINARY:
                 touch()
-                await loop.run_in_executor(None, session.write, msg.data)
+                if len(msg.data) <= INLINE:  # a keystroke: the socket takes it at once
+                    session.write(msg.data)
+                else:  # a paste may wait on a full socket: not on the loop every terminal shares
+                    await loop.run_in_executor(None, session.write, msg.data)
             elif msg.type == WSMsgType.TEXT:
                 await _control(loop, session, recorder, msg.data)
     finally:
-        stop.set()
         await loop.run_in_executor(None, hang_up)
         if not sender.done():
             sender.cancel()
