@@ -20,6 +20,8 @@ PROGRAMS: dict[str, tuple[str, str]] = {
     "udp-chatroom-server": ("udp_chatroom", "UDP chat room: relay messages to every other member"),
     "broadcast-send": ("broadcast", "send UDP broadcasts (<broadcast> or a subnet's)"),
     "broadcast-listen": ("broadcast", "print every broadcast datagram received"),
+    "mcast-send": ("multicast", "send UDP datagrams to a multicast group (239.0.0.0/8), with a TTL"),
+    "mcast-recv": ("multicast", "join a multicast group, print what it receives, leave at the end"),
     "tcp-server": ("tcp_chat", "one-to-one TCP chat, server side (`bye` ends it)"),
     "tcp-client": ("tcp_chat", "one-to-one TCP chat, client side (`bye` ends it)"),
     "tcp-echo-server": ("tcp_echo", "TCP echo server three ways: thread, socketserver, selectors"),
