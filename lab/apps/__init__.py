@@ -22,6 +22,8 @@ PROGRAMS: dict[str, tuple[str, str]] = {
     "broadcast-listen": ("broadcast", "print every broadcast datagram received"),
     "mcast-send": ("multicast", "send UDP datagrams to a multicast group (239.0.0.0/8), with a TTL"),
     "mcast-recv": ("multicast", "join a multicast group, print what it receives, leave at the end"),
+    "nat-client": ("nat", "say hello to a server through a NAT, keep the mapping alive, print its pushes"),
+    "nat-server": ("nat", "answer hello with welcome, push to that client seconds later"),
     "tcp-server": ("tcp_chat", "one-to-one TCP chat, server side (`bye` ends it)"),
     "tcp-client": ("tcp_chat", "one-to-one TCP chat, client side (`bye` ends it)"),
     "tcp-echo-server": ("tcp_echo", "TCP echo server three ways: thread, socketserver, selectors"),
