@@ -175,10 +175,11 @@ class UnknownScenarioError(LabError):
 
 
 class ScenarioNeedsError(LabError):
-    def __init__(self, scenario: str, needs: str, topology: str, unmet: str) -> None:
+    def __init__(self, scenario: str, needs: str, topology: str, unmet: str, play_on: str = "") -> None:
+        shown = f"the {play_on} topology (`invoke up --name NAME --topology {play_on}`" if play_on \
+            else "the default topology (`invoke up --name NAME`"
         super().__init__(f"scenario `{scenario}` needs {needs}; this lab runs {topology}, and {unmet}. "
-                         "Play it on a lab of the default topology (`invoke up --name NAME`, then "
-                         "`--name NAME` here)")
+                         f"Play it on a lab of {shown}, then `--name NAME` here)")
 
 
 class UnknownRoleError(LabError):

@@ -103,9 +103,12 @@ def os_error(exc: OSError, addr: Address | str) -> AppError:
     return AppError(hint.format(addr=shown) if hint else f"{shown}: {exc.strerror or exc}")
 
 
-def udp_socket(bind: str, port_: int) -> socket.socket:
-    """A UDP socket bound to (bind, port_), or one clear line saying why it cannot be."""
+def udp_socket(bind: str, port_: int, reuse: bool = False) -> socket.socket:
+    """A UDP socket bound to (bind, port_), or one clear line saying why it cannot be.
+    ``reuse``: SO_REUSEADDR, so that several receivers of a multicast group share the port."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    if reuse:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((bind, port_))
     except OSError as exc:

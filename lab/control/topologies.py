@@ -48,6 +48,20 @@ class Description:
     hosts: dict[str, tuple[str, str, int]]  # host -> (role, LAN, last octet), ranges expanded
     routers: dict[str, dict[str, int]]  # router -> {LAN: last octet}
     limits: dict[str, Any] = field(default_factory=lambda: dict(HOST_LIMITS))  # every host's: pids, memory, cpus
+    nat: Nat | None = None  # a router that hides a LAN behind its address on another
+
+
+@dataclass(frozen=True)
+class Nat:
+    """``nat:`` of a description: ``router`` masquerades ``inside`` onto ``outside`` (source NAT,
+    conntrack), forwards each UDP port of ``forward`` from its outside address to a host inside
+    (destination NAT), and forgets a UDP mapping after ``udp_timeout`` seconds of silence."""
+
+    router: str
+    inside: str
+    outside: str
+    forward: dict[int, str]  # UDP port -> host inside (the same port there)
+    udp_timeout: int = 30
 
 
 def names() -> list[str]:
@@ -96,7 +110,24 @@ def describe(name: str) -> Description:
     if set(limits) != set(HOST_LIMITS) or not re.fullmatch(r"\d+[kmg]", str(limits["memory"])):
         raise fail("limits", "sets pids (a number), memory (like 512m) and cpus (like 1.0), each optional")
     file = ROOT / str(doc.get("file", f"lab/topologies/{name}.compose.yaml"))
-    return Description(name, str(doc.get("title", name)), file, dict(lans), hosts, dict(routers), limits)
+    nat = _nat(doc.get("nat"), routers, hosts, fail) if doc.get("nat") is not None else None
+    return Description(name, str(doc.get("title", name)), file, dict(lans), hosts, dict(routers), limits, nat)
+
+
+def _nat(spec: Any, routers: dict[str, dict[str, int]], hosts: dict[str, tuple[str, str, int]], fail: Any) -> Nat:
+    if not isinstance(spec, dict) or spec.get("router") not in routers:
+        raise fail("nat.router", f"names one of the routers ({', '.join(routers)})")
+    joins = routers[spec["router"]]
+    if spec.get("inside") not in joins or spec.get("outside") not in joins or spec["inside"] == spec["outside"]:
+        raise fail("nat", f"inside and outside are two of the LANs {spec['router']} joins ({', '.join(joins)})")
+    forward = spec.get("forward") or {}
+    for port, host in forward.items():
+        if not (isinstance(port, int) and 1 <= port <= 65535 and host in hosts and hosts[host][1] == spec["inside"]):
+            raise fail(f"nat.forward.{port}", f"maps a UDP port to a host on {spec['inside']}")
+    timeout = spec.get("udp_timeout", 30)
+    if not isinstance(timeout, int) or timeout < 1:
+        raise fail("nat.udp_timeout", "is a number of seconds")
+    return Nat(spec["router"], spec["inside"], spec["outside"], dict(forward), timeout)
 
 
 def _expand(key: str, fail: Any) -> list[str]:
@@ -157,9 +188,19 @@ def compose_text(d: Description) -> str:
             out.append(f"    environment: {{LAB_GATEWAY: {gateways[lan]}}}")
         out.append(f"    networks: {{{lan}: {{ipv4_address: {address(lan, octet)}}}}}")
     for router, joins in d.routers.items():
-        out += [f"  {router}:", "    <<: *lab-host", f"    hostname: {router}", "    labels: {socklab.role: router}",
-                "    sysctls:", "      net.ipv4.ip_forward: 1",
-                "      net.ipv4.ip_unprivileged_port_start: 1024", "    networks:"]
+        out += [f"  {router}:", "    <<: *lab-host", f"    hostname: {router}", "    labels: {socklab.role: router}"]
+        nat = d.nat if d.nat is not None and d.nat.router == router else None
+        if nat is not None:  # the entrypoint writes the iptables rules from these
+            forward = " ".join(f"{port}={address(d.hosts[host][1], d.hosts[host][2])[1:-1]}"
+                               for port, host in nat.forward.items())
+            out += ["    environment:", f'      LAB_NAT_INSIDE: "{P}.{d.lans[nat.inside]}.0/24"',
+                    f"      LAB_NAT_OUTSIDE: {address(nat.outside, joins[nat.outside])}",
+                    f'      LAB_NAT_FORWARD: "{forward}"']
+        out += ["    sysctls:", "      net.ipv4.ip_forward: 1", "      net.ipv4.ip_unprivileged_port_start: 1024"]
+        if nat is not None:  # a UDP mapping is forgotten after this many seconds without a datagram
+            out += [f"      net.netfilter.nf_conntrack_udp_timeout: {nat.udp_timeout}",
+                    f"      net.netfilter.nf_conntrack_udp_timeout_stream: {nat.udp_timeout}"]
+        out += ["    networks:"]
         out += [f"      {lan}: {{ipv4_address: {address(lan, octet)}}}" for lan, octet in joins.items()]
     out += ["", _BRIDGE_TEMPLATE.strip("\n"), "", "networks:"]
     for lan, n in d.lans.items():

@@ -51,6 +51,8 @@ class Host:
     role: str
     addresses: Mapping[str, ipaddress.IPv4Address]  # LAN name -> address
     gateway: ipaddress.IPv4Address | None = None  # the router's address on this host's LAN
+    #: a NAT router's address on the LAN it hides its other LANs behind (LAB_NAT_OUTSIDE)
+    nat: ipaddress.IPv4Address | None = None
 
     @property
     def lans(self) -> tuple[str, ...]:
@@ -103,6 +105,10 @@ class Topology:
 
     def routers(self) -> list[Host]:
         return [h for h in self.hosts.values() if h.role == "router"]
+
+    def nat_routers(self) -> list[Host]:
+        """The routers that hide a LAN behind their address on another (NAT)."""
+        return [h for h in self.routers() if h.nat is not None]
 
     def same_lan(self, a: str, b: str) -> bool:
         return bool(set(self.host(a).lans) & set(self.host(b).lans))
@@ -248,8 +254,14 @@ class _Parser:
         gateway = None
         if raw_gw is not None:
             gateway = self.parse_ip(ipaddress.IPv4Address, raw_gw, f"{where}.environment.LAB_GATEWAY")
+        raw_nat = env.get("LAB_NAT_OUTSIDE")
+        nat = None
+        if raw_nat is not None:
+            nat = self.parse_ip(ipaddress.IPv4Address, raw_nat, f"{where}.environment.LAB_NAT_OUTSIDE")
+            if nat not in addresses.values():
+                raise self.fail(f"{where}.environment.LAB_NAT_OUTSIDE", f"{nat} is not one of {name}'s addresses")
         self.names[name] = self.extra_hosts(spec.get("extra_hosts"), f"{where}.extra_hosts")
-        return Host(name, role, addresses, gateway)
+        return Host(name, role, addresses, gateway, nat)
 
     def extra_hosts(self, raw: Any, field: str) -> dict[str, str]:
         """``["name:address", ...]`` or ``{name: address}`` -> a dict."""

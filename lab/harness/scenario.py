@@ -167,7 +167,7 @@ def play(lab: Lab, name: str, overrides: dict[str, list[str]] | None = None, say
     needs = getattr(module, "NEEDS", Needs())
     unmet = needs.unmet(lab.topology())
     if unmet:
-        raise ScenarioNeedsError(name, str(needs), lab.compose_file.name, unmet)
+        raise ScenarioNeedsError(name, str(needs), lab.compose_file.name, unmet, "nat" if needs.nat else "")
     roles: dict[str, Role] = dict(module.ROLES)
     stage = Stage(lab, roles, say, name=name, title=module.TITLE)
     for role, argv in (overrides or {}).items():

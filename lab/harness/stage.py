@@ -38,10 +38,12 @@ class Needs:
 
     lan: tuple[str, ...] = ()
     across: tuple[str, ...] = ()
+    nat: bool = False  # the router between them translates addresses (`invoke up --topology nat`)
 
     def __str__(self) -> str:
         said = [f"{' and '.join(self.lan)} on one LAN"] if self.lan else []
         said += [f"{' and '.join(self.across)} on another, behind a router"] if self.across else []
+        said[-1:] = [f"{said[-1]} that translates addresses (NAT)"] if self.nat and said else said[-1:]
         return "; ".join(said) or "nothing"
 
     @property
@@ -59,6 +61,8 @@ class Needs:
         near = [h for h in self.across if self.lan and topo.same_lan(h, self.lan[0])]
         if near:
             return f"{', '.join(near)} is on {self.lan[0]}'s LAN"
+        if self.nat and not topo.nat_routers():
+            return "no router of it translates addresses (NAT)"
         return None
 
 

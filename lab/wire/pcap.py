@@ -21,6 +21,12 @@ from lab.proto import tftp as codec
 
 PCAP_HEADER = 24  # bytes of the file header
 TFTP_OPS = {1: "RRQ", 2: "WRQ", 3: "DATA", 4: "ACK", 5: "ERROR", 6: "OACK"}
+#: IGMP message types (RFC 3376 section 4; 0x16 and 0x17 from IGMPv2, RFC 2236 section 2.1).
+IGMP_QUERY, IGMP_V2_REPORT, IGMP_V2_LEAVE, IGMP_V3_REPORT = 0x11, 0x16, 0x17, 0x22
+#: An IGMPv3 group record's type (RFC 3376 section 4.2.12) as a join or a leave: a change to
+#: EXCLUDE {} ("every source") is a join, and being in it (a reply to a query) a member;
+#: a change to INCLUDE {} is a leave.
+IGMP_RECORDS = {1: "include", 2: "member", 3: "leave", 4: "join", 5: "allow", 6: "block"}
 TCP_FLAGS = [(dpkt.tcp.TH_SYN, "SYN"), (dpkt.tcp.TH_FIN, "FIN"), (dpkt.tcp.TH_RST, "RST"),
              (dpkt.tcp.TH_PUSH, "PSH"), (dpkt.tcp.TH_ACK, "ACK")]
 
@@ -75,8 +81,9 @@ class Packet:
             preview = self.payload[:24].decode("utf-8", errors="replace").replace("\n", "\\n").replace("\t", "\\t")
             more = "..." if self.size > 24 else ""
             return f"UDP {self.sport}->{self.dport} {self.size}B '{preview}{more}'"
+        if self.proto == "igmp":
+            return igmp_label(self.payload)
         return self.proto.upper()
-
 
     def _tftp_label(self, op: str, number: int, size: int) -> str:
         """DATA and ACK by their header (the capture may keep only part of a block); the rest
@@ -97,6 +104,35 @@ class Packet:
         if isinstance(packet, codec.OAck):
             return "TFTP OACK" + "".join(f" {k}={v}" for k, v in packet.options.items())
         return f"TFTP {op}"
+
+
+def igmp_label(message: bytes) -> str:
+    """An IGMP message in words: ``IGMP join 239.1.2.3``, ``IGMP leave 239.1.2.3``,
+    ``IGMP query``; any bytes get a label."""
+    if len(message) < 8:
+        return "IGMP (cut short)"
+    kind = message[0]
+    group = socket.inet_ntoa(message[4:8])
+    if kind == IGMP_QUERY:
+        return "IGMP query" + (f" {group}" if group != "0.0.0.0" else "")
+    if kind in (IGMP_V2_REPORT, 0x12):
+        return f"IGMP join {group}"
+    if kind == IGMP_V2_LEAVE:
+        return f"IGMP leave {group}"
+    if kind != IGMP_V3_REPORT:
+        return f"IGMP type 0x{kind:02x}"
+    records, at, said = struct.unpack("!H", message[6:8])[0], 8, []
+    for _ in range(records):
+        if at + 8 > len(message):
+            said.append("(cut short)")
+            break
+        rtype, aux, sources = message[at], message[at + 1], struct.unpack("!H", message[at + 2:at + 4])[0]
+        word = IGMP_RECORDS.get(rtype, f"record {rtype}")
+        if rtype in (1, 3) and sources:
+            word = f"{word} ({sources} sources)"  # INCLUDE with sources: a source-specific join
+        said.append(f"{word} {socket.inet_ntoa(message[at + 4:at + 8])}")
+        at += 8 + 4 * sources + 4 * aux
+    return "IGMP " + ", ".join(said) if said else "IGMP report (no records)"
 
 
 def _link_decode(linktype: int, buf: bytes) -> tuple[object | None, str]:
@@ -165,6 +201,8 @@ def parse(data: bytes, names: Mapping[str, str] | None = None, source: object = 
                                        payload=bytes(l4.data), size=max(ip.len - ip.hl * 4 - l4.off * 4, 0)))
             elif isinstance(l4, dpkt.icmp.ICMP):
                 packets.append(replace(base, proto="icmp"))
+            elif ip.p == dpkt.ip.IP_PROTO_IGMP:
+                packets.append(replace(base, proto="igmp", payload=bytes(l4)))
     return packets
 
 

@@ -13,7 +13,8 @@ from lab.harness import exercise as exercises
 from lab.harness import scenario as scenarios
 from lab.harness.scenario import Check, Stage, Transcript
 
-EXERCISES = ["boundaries", "broadcast", "chatroom", "echo", "group-chat", "tcp-chat", "tftp-download", "timestamp"]
+EXERCISES = ["boundaries", "broadcast", "chatroom", "echo", "group-chat", "multicast", "nat", "tcp-chat",
+             "tftp-download", "timestamp"]
 
 
 def test_the_exercises_and_their_roles() -> None:

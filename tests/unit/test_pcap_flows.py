@@ -169,3 +169,39 @@ qdisc tbf 8001: dev eth0 root refcnt 2 rate 1Mbit burst 4Kb lat 400ms
     assert impair_rules.refuse_rules(impair_rules.Impairment(refuse=20)) == [
         "-m statistic --mode random --probability 0.200000 -j DROP"]
     assert qdiscs == ["qdisc tbf eth0 root refcnt 2 rate 1Mbit burst 4Kb lat 400ms"]
+
+
+def _igmp_pcap(*messages: tuple[str, bytes]) -> bytes:
+    """A pcap of IGMP messages (destination, message) from 10.202.2.11, as Ethernet frames."""
+    out = io.BytesIO()
+    writer = dpkt.pcap.Writer(out)
+    for i, (dst, message) in enumerate(messages):
+        ip = dpkt.ip.IP(src=bytes([10, 202, 2, 11]), dst=bytes(map(int, dst.split("."))), p=dpkt.ip.IP_PROTO_IGMP,
+                        ttl=1, hl=6, opts=b"\x94\x04\x00\x00", data=message)  # Router Alert, as Linux sends it
+        ip.len = len(bytes(ip))
+        writer.writepkt(bytes(dpkt.ethernet.Ethernet(type=dpkt.ethernet.ETH_TYPE_IP, data=ip)), ts=float(i))
+    return out.getvalue()
+
+
+def _v3_report(*records: tuple[int, str, int]) -> bytes:
+    """An IGMPv3 membership report (RFC 3376 4.2) of (record type, group, number of sources)."""
+    source = bytes([10, 202, 1, 11])
+    body = b"".join(bytes([kind, 0]) + n.to_bytes(2, "big") + bytes(map(int, group.split("."))) + source * n
+                    for kind, group, n in records)
+    return bytes([0x22, 0]) + b"\x00\x00" + b"\x00\x00" + len(records).to_bytes(2, "big") + body
+
+
+def test_igmp_joins_and_leaves_are_labelled() -> None:
+    data = _igmp_pcap(("224.0.0.22", _v3_report((4, "239.1.2.3", 0))),
+                      ("224.0.0.22", _v3_report((3, "239.1.2.3", 0), (2, "239.9.9.9", 0))),
+                      ("239.1.2.3", bytes([0x16, 0, 0, 0, 239, 1, 2, 3])),
+                      ("224.0.0.2", bytes([0x17, 0, 0, 0, 239, 1, 2, 3])),
+                      ("224.0.0.1", bytes([0x11, 100, 0, 0, 0, 0, 0, 0])),
+                      ("224.0.0.22", _v3_report((1, "239.4.4.4", 1))),
+                      ("224.0.0.22", _v3_report((4, "239.1.2.3", 0))[:14]))
+    packets = pcap.parse(data, {"10.202.2.11": "b1"})
+    assert [p.proto for p in packets] == ["igmp"] * 7
+    assert [p.label() for p in packets] == ["IGMP join 239.1.2.3", "IGMP leave 239.1.2.3, member 239.9.9.9",
+                                            "IGMP join 239.1.2.3", "IGMP leave 239.1.2.3", "IGMP query",
+                                            "IGMP include (1 sources) 239.4.4.4", "IGMP (cut short)"]
+    assert "IGMP join 239.1.2.3" in ladder(packets[:1])

@@ -95,8 +95,14 @@ def test_ranges_expand_with_consecutive_addresses(monkeypatch: pytest.MonkeyPatc
 
 def test_scenarios_say_what_they_need_of_the_topology() -> None:
     default = topology.load(COMPOSE_FILE)
+    nat = topology.load(topologies.compose_file("nat"))
     for name in scenario.names():
-        assert scenario.load(name).__dict__.get("NEEDS", scenario.Needs()).unmet(default) is None, name
+        needs = scenario.load(name).__dict__.get("NEEDS", scenario.Needs())
+        if needs.nat:
+            assert needs.unmet(default) == "no router of it translates addresses (NAT)", name
+            assert needs.unmet(nat) is None, name
+        else:
+            assert needs.unmet(default) is None, name
     chain_ = chain()
     lan50 = topology.load(topologies.compose_file("lan50"))
     echo = scenario.load("echo").NEEDS
@@ -151,3 +157,30 @@ def test_limits_per_topology(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     (tmp_path / "bad.yaml").write_text("lans: {lan: 1}\nhosts: {srv: [server, lan, 10]}\nlimits: {memory: lots}\n")
     with pytest.raises(TopologyError, match="limits: sets pids"):
         topologies.describe("bad")
+
+
+def test_the_nat_topology_masquerades_lan_a_and_forwards_a_port_to_srv() -> None:
+    d = topologies.describe("nat")
+    assert d.nat == topologies.Nat("router", "lan_a", "lan_b", {9200: "srv"}, 5)
+    text = topologies.compose_text(d)
+    assert 'LAB_NAT_FORWARD: "9200=${LAB_PREFIX:-10.201}.1.10"' in text
+    assert "net.netfilter.nf_conntrack_udp_timeout_stream: 5" in text
+    topo = topology.load(topologies.compose_file("nat"), {"LAB_PREFIX": "10.230"})
+    (router,) = topo.nat_routers()
+    assert str(router.nat) == "10.230.2.254"
+    assert not topology.load(COMPOSE_FILE).nat_routers()
+
+
+@pytest.mark.parametrize(("nat", "error"), [
+    ("{router: r9, inside: lan_a, outside: lan_b}", r"nat.router: names one of the routers \(router\)"),
+    ("{router: router, inside: lan_a, outside: lan_a}", r"nat: inside and outside are two of the LANs"),
+    ("{router: router, inside: lan_a, outside: lan_b, forward: {9200: b1}}", r"nat.forward.9200: maps a UDP port"),
+    ("{router: router, inside: lan_a, outside: lan_b, udp_timeout: 0}", r"nat.udp_timeout: is a number"),
+])
+def test_a_wrong_nat_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, nat: str, error: str) -> None:
+    (tmp_path / "n.yaml").write_text("lans: {lan_a: 1, lan_b: 2}\n"
+                                     "hosts: {srv: [server, lan_a, 10], b1: [client, lan_b, 11]}"
+                                     f"\nrouters: {{router: {{lan_a: 254, lan_b: 254}}}}\nnat: {nat}\n")
+    monkeypatch.setattr(topologies, "FOLDER", tmp_path)
+    with pytest.raises(TopologyError, match=error):
+        topologies.describe("n")
