@@ -92,3 +92,10 @@ def test_the_door_checks_catch_what_they_forbid(tmp_path: Path) -> None:
     bad.write_text("from docker.utils.socket import frames_iter\nconn._sock._sock.sendall(b'')\nself._ok = 1\n")
     assert "docker.utils.socket" in imports(bad)
     assert private_reaches(bad) == ["bad.py:2: ._sock", "bad.py:2: ._sock"]
+
+
+def test_no_two_test_files_share_a_name() -> None:
+    """pytest imports tests/unit and tests/lab files by their base name: two of one name are an
+    "import file mismatch", and the whole run errors before any test."""
+    names = [p.name for p in sorted((ROOT / "tests").rglob("test_*.py"))]
+    assert sorted({n for n in names if names.count(n) > 1}) == []
