@@ -83,6 +83,28 @@ def test_a_student_works_in_the_browser(lab: Lab, server: Server) -> None:
             page.keyboard.type("ping -c1 b1\n")
             page.wait_for_function(f"() => {SCREEN}.includes('ttl=63')", timeout=15_000)
 
+            # a capture on h1 around a second ping: the ladder, the sequence diagram, the pcap
+            page.select_option("#capture-host", "h1")
+            page.fill("#capture-filter", "icmp")
+            page.click("#capture-start")
+            stop = page.locator("#captures li button", has_text="Stop")
+            expect(stop).to_be_visible()
+            page.click('#tabs button[data-pane^="pane-term-h1"]')  # the keyboard back to h1's terminal
+            page.keyboard.type("ping -c1 -W2 b1 && echo pinged-$((6*7))\n")
+            page.wait_for_function(f"() => {SCREEN}.includes('pinged-42')", timeout=15_000)
+            stop.click()
+            view = page.locator("#capture-view")
+            expect(view.locator("h3")).to_contain_text("Capture on h1: 2 packets", timeout=30_000)
+            expect(view.locator("pre")).to_contain_text("ICMP")
+            view.locator("img").wait_for()
+            page.wait_for_function("() => document.querySelector('#capture-view img').naturalWidth > 0")
+            pcap = page.evaluate("""async () => {
+                const a = document.querySelector('#captures li a');
+                const bytes = new Uint8Array(await (await fetch(a.href)).arrayBuffer());
+                return Array.from(bytes.slice(0, 4));
+            }""")
+            assert bytes(pcap) in (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4"), pcap  # a pcap file's magic
+
             page.select_option("#exercise", "echo")
             page.click("#start-exercise")
             expect(page.locator("#exercise-state")).to_contain_text("wrote echo/client.py, echo/server.py")
