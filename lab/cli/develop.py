@@ -48,7 +48,13 @@ def test(c: Context, unit: bool = False, keep: bool = False, name: str = DEFAULT
     check_name(name)
     # Unit tests first: they need no Docker and fail in seconds.
     paths = ["tests/unit"] if unit else ["tests/unit", "tests/lab"]
-    runs: list[tuple[list[str], str, dict[str, str], list[str]]] = [(paths, "", {}, [])]
+    # Tests marked `alone` run after the others, by themselves: Chromium drops what it has in
+    # flight whenever the machine's interfaces change, as they do when another lab comes or goes.
+    alone = not unit and not k and not quick
+    runs: list[tuple[list[str], str, dict[str, str], list[str]]] = [
+        (paths, "", {}, ["-m", "not alone"] if alone else [])]
+    if alone:
+        runs.append((["tests/lab"], "alone", {}, ["-m", "alone"]))
     if not unit and not k and not quick:
         if len(compose.installed()) > 1 and "SOCKLAB_COMPOSE" not in os.environ:
             other = compose.installed()[1]
@@ -61,7 +67,9 @@ def test(c: Context, unit: bool = False, keep: bool = False, name: str = DEFAULT
         open_lab(name).build(say=say)
     failed = 0
     for test_paths, variant, env, options in runs:
-        if variant:
+        if variant == "alone":
+            say("the tests that need no other lab coming or going meanwhile (marked `alone`), by themselves")
+        elif variant:
             say(f"again {'with `' + env['SOCKLAB_COMPOSE'] + '`' if env else 'on ' + variant}: {', '.join(test_paths)}")
         report = junit.replace(".xml", f"-{variant}.xml") if variant else junit
         args = [sys.executable, "-m", "pytest", *test_paths, f"--junitxml={report}", "--durations=15", *options]

@@ -23,7 +23,8 @@ from lab.control.lab import Lab
 from lab.web import vendor
 from lab.web.server import Server
 
-pytestmark = [pytest.mark.lab, pytest.mark.needs("chromium", "playwright")]
+# alone: Chromium drops requests in flight when another lab's networks come or go (net::ERR_NETWORK_CHANGED)
+pytestmark = [pytest.mark.lab, pytest.mark.alone, pytest.mark.needs("chromium", "playwright")]
 SOLUTION = Path(__file__).parent / "exercises" / "echo" / "solution" / "server.py"
 UPPER = Path(__file__).parent / "exercises" / "echo" / "upper" / "server.py"
 SCREEN = "socklab.screenText(Object.values(socklab.terminals)[0].term)"
@@ -73,6 +74,10 @@ def test_a_student_works_in_the_browser(lab: Lab, server: Server) -> None:
         browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.on("request", lambda r: asked.append(r.url))
+        refused: list[str] = []  # what the page asked for and did not get, as evidence
+        page.on("response", lambda r: refused.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+        page.on("requestfailed", lambda r: refused.append(f"failed {r.url}: {r.failure}"))
+        page.on("console", lambda m: refused.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
         try:
             page.goto(server.link)
             expect(page.locator("body")).to_have_attribute("data-ready", "yes", timeout=20_000)
@@ -119,7 +124,14 @@ def test_a_student_works_in_the_browser(lab: Lab, server: Server) -> None:
                 assert (work / "echo" / "server.py").read_text() == program.read_text()
                 page.click("#check")
                 result = page.locator("#check-result")
+                # live: the play's narration shows while it runs, before any verdict
+                page.wait_for_function("""() => {
+                    const r = document.querySelector('#check-result');
+                    return r.dataset.state === 'running' && r.textContent.includes('== echo:');
+                }""", timeout=30_000)
                 expect(result).to_have_attribute("data-state", verdict, timeout=120_000)
+                page.wait_for_function("() => document.querySelector('#check-result img')?.naturalWidth > 0",
+                                       timeout=30_000)  # the exchange as a sequence diagram
                 if verdict == "failed":
                     failed = result.locator('.check.fail[data-check="server: replies from h1 byte-identical to '
                                             'what was sent"]')
@@ -132,7 +144,10 @@ def test_a_student_works_in_the_browser(lab: Lab, server: Server) -> None:
             recording = page.evaluate("Object.values(socklab.terminals)[0].recording")
             page.click("#recordings-refresh")
             page.click(f'[data-recording="{recording}"]')
-            expect(page.locator("#replay-state")).to_contain_text("done", timeout=60_000)
+            page.wait_for_function("() => !document.querySelector('#replay-state').textContent.startsWith('playing')",
+                                   timeout=60_000)
+            assert page.locator("#replay-state").text_content().startswith("done"), (
+                page.locator("#replay-state").text_content(), refused)
             assert "ttl=63" in page.evaluate("socklab.screenText(socklab.replay.term)")
         finally:
             page.screenshot(path=str(Path("artifacts") / "test_web.png"))

@@ -50,6 +50,24 @@ def test_quick_runs_the_unit_tests_and_one_play_per_exercise_once(monkeypatch: p
     assert len(commands) == 1, "no second Compose, no other topologies"
     assert commands[0].endswith("--lab --lab-name=socklab -n 2 --dist loadfile -m 'not lab or quick'")
 
+
+def test_the_tests_marked_alone_run_after_the_others_by_themselves(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Lab:
+        def __init__(self, engine: object, name: str, compose_file: object = None) -> None:
+            pass
+
+        def build(self, say: object) -> None:
+            pass
+
+    monkeypatch.setattr(lab, "Lab", Lab)
+    monkeypatch.setattr(engine.Engine, "connect", staticmethod(lambda: None))
+    c = MockContext(run=Result(exited=0), repeat=True)
+    tasks.test(c)
+    first, second = [call.args[0] for call in c.run.call_args_list][:2]  # type: ignore[attr-defined]
+    assert first.endswith("--durations=15 -m 'not alone' --lab --lab-name=socklab -n 2 --dist loadfile")
+    assert second.endswith("pytest tests/lab --junitxml=reports/junit-alone.xml --durations=15 -m alone --lab "
+                           "--lab-name=socklab-alone -n 2 --dist loadfile")
+
 def test_unit_only_needs_no_lab() -> None:
     c = MockContext(run=Result(exited=0))
     tasks.test(c, unit=True)

@@ -11,12 +11,28 @@ const el = (tag, props = {}, ...children) => {
 const state = {lab: null, terminals: {}, editor: null, file: null, replay: null};
 window.socklab = state;
 
+// A request the browser dropped on its own is sent again (a GET, or one the server never saw:
+// Chromium aborts what is in flight when the machine's interfaces change, as they do whenever
+// a lab's networks come or go: net::ERR_NETWORK_CHANGED).
 async function api(path, options = {}) {
-  const response = await fetch(path, {credentials: "same-origin", ...options});
+  let response;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      response = await fetch(path, {credentials: "same-origin", ...options});
+      break;
+    } catch (e) {
+      if (attempt >= 3 || (options.method && options.method !== "GET")) throw e;
+    }
+  }
   const type = response.headers.get("Content-Type") || "";
   const body = type.includes("json") ? await response.json() : await response.text();
   if (!response.ok) throw new Error(body.error || body || response.statusText);
   return body;
+}
+function loadScript(src) {
+  return new Promise((resolve, reject) => {
+    document.head.append(el("script", {src, onload: resolve, onerror: () => reject(new Error(`${src} did not load`))}));
+  });
 }
 function status(text) { $("status").textContent = text || ""; }
 
@@ -306,11 +322,16 @@ async function replay(id, title) {
   show("pane-replay");
   $("replay-title").textContent = title || id;
   $("replay-state").textContent = "playing";
-  const text = await api(`api/recordings/${id}`);
-  state.replayText = text;
-  state.replay = state.replay || new CastPlayer($("replay-screen"));
-  const n = await state.replay.play(text);
-  $("replay-state").textContent = `done (${n} events)`;
+  try {
+    const text = await api(`api/recordings/${id}`);
+    state.replayText = text;
+    if (!window.CastPlayer) await loadScript("/static/player.js");  // its first load was dropped
+    state.replay = state.replay || new CastPlayer($("replay-screen"));
+    const n = await state.replay.play(text);
+    $("replay-state").textContent = `done (${n} events)`;
+  } catch (e) {
+    $("replay-state").textContent = `could not replay it: ${e.message}`;
+  }
 }
 
 // --- start -----------------------------------------------------------------------------

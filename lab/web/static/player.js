@@ -15,7 +15,15 @@ window.CastPlayer = class CastPlayer {
     const lines = text.split("\n").filter((l) => l.trim());
     const header = JSON.parse(lines[0]);
     if (header.version !== 2) throw new Error("not an asciicast v2 file");
-    return {header, events: lines.slice(1).map((l) => JSON.parse(l))};
+    const events = [];
+    for (const [i, l] of lines.slice(1).entries()) {
+      try {
+        events.push(JSON.parse(l));
+      } catch (e) {  // a session still being recorded may end in half a line: play what came before
+        if (i < lines.length - 2) throw e;
+      }
+    }
+    return {header, events};
   }
 
   // Plays the cast; resolves when its last event has been shown.
