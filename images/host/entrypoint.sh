@@ -51,6 +51,43 @@ if [ -n "${LAB_NAT_OUTSIDE:-}" ]; then
     iptables -A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED,DNAT -j ACCEPT
     iptables -A FORWARD -i "$out" -j DROP
 fi
+# IPv6 (a dual-stack LAN): Docker 20.10 gives the host a default route via its own gateway
+# (::1 of the /64) and, with no inhibit_ipv4 for IPv6, takes that address on the bridge. So the
+# default route goes via LAB_GATEWAY6 (the lab's router) or nowhere, and a guard lets in and
+# out only the lab: its ULA /48 (but Docker's ::1 on each LAN), the link-local addresses of
+# lab hosts (Docker derives each MAC from the IPv4 address, 02:42:<a.b.c.d>, so all of a lab
+# share one /112 of fe80::), multicast, and the unspecified address (duplicate detection).
+if ip -6 -o addr show scope global | grep -q inet6; then
+    ip -6 route del default 2>/dev/null || true
+    if [ -n "${LAB_GATEWAY6:-}" ]; then
+        ip -6 route replace default via "$LAB_GATEWAY6"
+    fi
+    set -- $( { ip -j -6 addr show scope global; ip -j link show; } | python3 -c '
+import ipaddress, json, sys
+addrs, links = (json.loads(line) for line in sys.stdin)
+nets = [ipaddress.IPv6Interface(f"{a['"'"'local'"'"']}/{a['"'"'prefixlen'"'"']}").network
+        for i in addrs for a in i.get("addr_info", []) if "local" in a]
+mac = next(i["address"] for i in links if i.get("link_type") == "ether")
+a, b = mac.split(":")[2:4]  # the IPv4 prefix octets in the MAC: every lab host shares them
+print(ipaddress.IPv6Network(f"{nets[0].network_address}/48", strict=False),
+      f"fe80::42:{int(a, 16):x}ff:fe{b}:0/112", *(n.network_address + 1 for n in nets))')
+    lab48=$1 linklocal=$2; shift 2
+    for chain in INPUT OUTPUT FORWARD; do
+        side=-s; [ $chain = OUTPUT ] && side=-d
+        for docker in "$@"; do
+            ip6tables -A $chain -s "$docker" -j DROP
+            ip6tables -A $chain -d "$docker" -j DROP
+        done
+        case $chain in
+            INPUT) ip6tables -A INPUT -i lo -j ACCEPT ;;
+            OUTPUT) ip6tables -A OUTPUT -o lo -j ACCEPT ;;
+        esac
+        for ok in "$lab48" "$linklocal" ff00::/8 ::/128; do
+            ip6tables -A $chain $side "$ok" -j ACCEPT
+        done
+        ip6tables -A $chain -j DROP
+    done
+fi
 # /work is the student's workspace, bind-mounted from the Docker host. `student` takes the
 # uid and gid of the folder's owner there, so what a program writes as student is the
 # user's own file on the Docker host, and what the user's editor saved is student's here.

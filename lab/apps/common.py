@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TextIO
 
-Address = tuple[str, int]
+Address = tuple[str, int]  # IPv6 too: ("fd00:10:201:2::11", 9000); a link-local one names its link: "fe80::1%eth0"
 #: Errors a person can act on, mapped to one clear line each.
 _HINTS = {
     errno.EADDRINUSE: "address already in use: another program is bound to {addr}",
@@ -85,16 +85,58 @@ def port(text: str) -> int:
     return value
 
 
-def resolve(host: str, port_: int) -> Address:
-    """An IPv4 (address, port) for a host name or address; '<broadcast>' stays as it is."""
+FAMILIES: dict[int, str] = {socket.AF_INET: "IPv4", socket.AF_INET6: "IPv6", socket.AF_UNSPEC: "IPv4 or IPv6"}
+
+
+def family_options(p: argparse.ArgumentParser, default: socket.AddressFamily = socket.AF_UNSPEC) -> None:
+    """``-4`` / ``-6``: the address family (AF_INET, AF_INET6) a name resolves to and the socket has."""
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("-4", dest="family", action="store_const", const=socket.AF_INET, help="IPv4 only (AF_INET)")
+    group.add_argument("-6", dest="family", action="store_const", const=socket.AF_INET6,
+                       help="IPv6 only (AF_INET6); a link-local address names its link: fe80::1%%eth0")
+    p.set_defaults(family=default)
+
+
+def family_of(address: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in address else socket.AF_INET
+
+
+def shown(sockaddr: tuple[Any, ...]) -> Address:
+    """(address, port) of a socket address: an IPv6 one is (host, port, flowinfo, scope_id), and
+    a link-local address is only meaningful with its link, written fe80::1%eth0 (RFC 4007)."""
+    host, port_ = str(sockaddr[0]), int(sockaddr[1])
+    if len(sockaddr) == 4 and sockaddr[3] and "%" not in host:
+        try:
+            host = f"{host}%{socket.if_indextoname(sockaddr[3])}"
+        except OSError:
+            host = f"{host}%{sockaddr[3]}"
+    return host, port_
+
+
+def sockaddr(address: Address) -> tuple[Any, ...]:
+    """What sendto and connect take: a scoped IPv6 address (fe80::1%eth0, ff02::1%eth0) as
+    (host, port, flowinfo, scope_id), since Python reads no zone out of the host string."""
+    host, port_ = address
+    if "%" not in host:
+        return address
+    host, zone = host.split("%", 1)
+    try:
+        scope = int(zone) if zone.isdigit() else socket.if_nametoindex(zone)
+    except OSError:
+        raise AppError(f"{address[0]}: this host has no link {zone!r} (see `ip link`)") from None
+    return host, port_, 0, scope
+
+
+def resolve(host: str, port_: int, family: int = socket.AF_INET) -> Address:
+    """An (address, port) for a host name or address (getaddrinfo: ``family`` AF_INET, AF_INET6 or
+    AF_UNSPEC, where a lab name gives IPv4 first, RFC 6724); '<broadcast>' stays as it is."""
     if host == "<broadcast>":
         return host, port_
     try:
-        info = socket.getaddrinfo(host, port_, socket.AF_INET, socket.SOCK_DGRAM)
+        info = socket.getaddrinfo(host, port_, family, socket.SOCK_DGRAM)
     except socket.gaierror:
-        raise AppError(f"unknown host {host!r}: not a lab host name or an IPv4 address") from None
-    addr = info[0][4]
-    return str(addr[0]), int(addr[1])
+        raise AppError(f"unknown host {host!r}: not a lab host name or an {FAMILIES[family]} address") from None
+    return shown(info[0][4])
 
 
 def os_error(exc: OSError, addr: Address | str) -> AppError:
@@ -103,17 +145,24 @@ def os_error(exc: OSError, addr: Address | str) -> AppError:
     return AppError(hint.format(addr=shown) if hint else f"{shown}: {exc.strerror or exc}")
 
 
-def udp_socket(bind: str, port_: int, reuse: bool = False) -> socket.socket:
-    """A UDP socket bound to (bind, port_), or one clear line saying why it cannot be.
-    ``reuse``: SO_REUSEADDR, so that several receivers of a multicast group share the port."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+def udp_socket(bind: str, port_: int, family: int = socket.AF_INET, reuse: bool = False) -> socket.socket:
+    """A UDP socket bound to (bind, port_), or one clear line saying why it cannot be. An IPv6
+    one (``family`` AF_INET6, or an IPv6 ``bind``) is IPv6 only: IPv4 stays IPv4's. ``reuse``:
+    SO_REUSEADDR, so that several receivers of a multicast group share the port."""
+    if bind:
+        family = family_of(bind)
+    if family == socket.AF_INET6:
+        sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    else:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     if reuse:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((bind, port_))
     except OSError as exc:
         sock.close()
-        raise os_error(exc, (bind or "0.0.0.0", port_)) from None
+        raise os_error(exc, (bind or ("::" if family == socket.AF_INET6 else "0.0.0.0"), port_)) from None
     return sock
 
 

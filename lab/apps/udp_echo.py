@@ -20,17 +20,19 @@ def main_udp_echo_server(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=common.port, required=True, help="UDP port to serve")
     p.add_argument("--bind", default="", metavar="ADDR", help="local address (default: all)")
     p.add_argument("--quiet", action="store_true", help="no line per datagram (for benchmarks)")
+    common.family_options(p, socket.AF_INET)
     args = p.parse_args(argv)
     out = common.Output(args.json, args.encoding)
 
     def serve() -> int:
-        with common.udp_socket(args.bind, args.port) as sock:
-            local = sock.getsockname()
+        with common.udp_socket(args.bind, args.port, args.family) as sock:
+            local = common.shown(sock.getsockname())
             out.event("listening", f"echo server on udp {local[0]}:{local[1]}", local=local)
             while True:
-                data, peer = sock.recvfrom(common.MAX_DATAGRAM)
+                data, sender = sock.recvfrom(common.MAX_DATAGRAM)
+                peer = common.shown(sender)
                 try:
-                    sock.sendto(data, peer)
+                    sock.sendto(data, sender)
                 except OSError as exc:  # a peer we cannot answer must not stop the service
                     out.event("error", f"cannot answer {peer[0]}:{peer[1]}: {exc.strerror}",
                               local=local, peer=peer, message=str(exc.strerror))
@@ -44,18 +46,19 @@ def main_udp_echo_server(argv: list[str] | None = None) -> int:
 
 def main_udp_echo_client(argv: list[str] | None = None) -> int:
     p = common.parser("udp-echo-client", "send stdin lines to a UDP echo server, print its replies")
-    p.add_argument("host", help="echo server host name or IPv4 address")
+    p.add_argument("host", help="echo server host name, IPv4 or IPv6 address")
     p.add_argument("port", type=common.port, help="echo server UDP port")
     p.add_argument("--timeout", type=float, default=1.0, metavar="S", help="seconds to wait for a reply")
     p.add_argument("--retries", type=int, default=2, metavar="N", help="resends before giving up on a reply")
     p.add_argument("--bind", type=common.port, default=None, metavar="PORT", help="fixed local port")
+    common.family_options(p)
     args = p.parse_args(argv)
     out = common.Output(args.json, args.encoding)
 
     def talk() -> int:
-        server = common.resolve(args.host, args.port)
+        server = common.resolve(args.host, args.port, args.family)
         missing = 0
-        with udp_send.open_socket(args.bind) as sock:
+        with udp_send.open_socket(args.bind, common.family_of(server[0])) as sock:
             sock.settimeout(args.timeout)
             for line in common.stdin_lines():
                 if line == "exit":
@@ -73,7 +76,7 @@ def exchange(sock: socket.socket, server: common.Address, data: bytes, retries: 
     """Send ``data`` and return the server's reply, resending on timeout; None if none came."""
     for attempt in range(retries + 1):
         try:
-            sock.sendto(data, server)
+            sock.sendto(data, common.sockaddr(server))
         except OSError as exc:
             if not common.refused(exc, out, server, data):
                 raise common.os_error(exc, server) from None
@@ -82,13 +85,14 @@ def exchange(sock: socket.socket, server: common.Address, data: bytes, retries: 
                   (f" (retry {attempt})" if attempt else ""), local=local, peer=server, data=data, attempt=attempt)
         while True:
             try:
-                reply, peer = sock.recvfrom(common.MAX_DATAGRAM)
+                reply, sender = sock.recvfrom(common.MAX_DATAGRAM)
             except TimeoutError:
                 break
             except ConnectionRefusedError:
                 out.event("refused", f"{server[0]}:{server[1]} is not listening (ICMP port unreachable)",
                           local=local, peer=server)
                 break
+            peer = common.shown(sender)
             if peer != server:
                 out.event("ignored", f"ignored {len(reply)} bytes from {peer[0]}:{peer[1]} (not the server)",
                           local=local, peer=peer, data=reply)

@@ -24,8 +24,9 @@ def add_send_options(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     p = common.parser("udp-send", __doc__.splitlines()[0])
-    p.add_argument("host", help="destination host name or IPv4 address")
+    p.add_argument("host", help="destination host name, IPv4 or IPv6 address (ff02::1%%eth0: every node of a link)")
     p.add_argument("port", type=common.port, help="destination UDP port")
+    common.family_options(p)
     add_send_options(p)
     p.add_argument("--reply", action="store_true", help="wait for one reply per datagram")
     p.add_argument("--timeout", type=float, default=2.0, metavar="S", help="reply timeout (default 2)")
@@ -41,13 +42,13 @@ def source_address(dest: common.Address, sock: socket.socket) -> common.Address:
     port = sock.getsockname()[1]
     if dest[0] == "<broadcast>":
         dest = ("255.255.255.255", dest[1])
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+    with socket.socket(common.family_of(dest[0]), socket.SOCK_DGRAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
         try:
-            probe.connect(dest)
-            return probe.getsockname()[0], port
+            probe.connect(common.sockaddr(dest))
+            return common.shown(probe.getsockname())[0], port
         except OSError:
-            return "0.0.0.0", port
+            return ("::" if probe.family == socket.AF_INET6 else "0.0.0.0"), port
 
 
 def messages(args: argparse.Namespace) -> Iterable[str]:
@@ -65,7 +66,7 @@ def send_all(sock: socket.socket, dest: common.Address, lines: Iterable[str], ou
     for line in lines:
         data = line.encode(out.encoding, errors="replace")
         try:
-            sock.sendto(data, dest)
+            sock.sendto(data, common.sockaddr(dest))
         except OSError as exc:
             if exc.errno == errno.EACCES and _is_broadcast(dest[0]):
                 raise common.AppError(
@@ -89,6 +90,7 @@ def send_all(sock: socket.socket, dest: common.Address, lines: Iterable[str], ou
                 out.event("refused", f"{dest[0]}:{dest[1]}: port unreachable (nothing listens)",
                           local=local, peer=dest)
                 continue
+            peer = common.shown(peer)
             out.event("reply", f"reply from {peer[0]}:{peer[1]}: {out.decode(answer)}",
                       local=local, peer=peer, data=answer)
     return 0
@@ -98,10 +100,11 @@ def _is_broadcast(host: str) -> bool:
     return host in ("<broadcast>", "255.255.255.255") or host.endswith(".255")
 
 
-def open_socket(bind_port: int | None) -> socket.socket:
+def open_socket(bind_port: int | None, family: int = socket.AF_INET) -> socket.socket:
+    """A UDP socket of the destination's family (AF_INET or AF_INET6), on ``bind_port`` if given."""
     if bind_port is None:
-        return socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    return common.udp_socket("", bind_port)
+        return socket.socket(family, socket.SOCK_DGRAM)
+    return common.udp_socket("", bind_port, family)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,8 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     out = common.Output(args.json, args.encoding)
 
     def body() -> int:
-        dest = common.resolve(args.host, args.port)
-        with open_socket(args.bind) as sock:
+        dest = common.resolve(args.host, args.port, args.family)
+        with open_socket(args.bind, common.family_of(dest[0])) as sock:
             return send_all(sock, dest, messages(args), out, args.timeout if args.reply else None)
 
     return common.run(body, out, "udp-send")

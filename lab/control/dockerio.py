@@ -41,7 +41,8 @@ def host_container(d: dict[str, Any]) -> HostContainer:
     return HostContainer(
         id=d["Id"], name=(d.get("Name") or (d.get("Names") or ["?"])[0]).lstrip("/"),
         project=labels.get(PROJECT, ""), service=labels.get(SERVICE, ""), state=state, labels=labels,
-        networks={k: Attachment(v.get("IPAddress") or "", v.get("MacAddress") or "") for k, v in sorted(nets.items())},
+        networks={k: Attachment(v.get("IPAddress") or "", v.get("MacAddress") or "", v.get("GlobalIPv6Address") or "")
+                  for k, v in sorted(nets.items())},
         mounts={m["Destination"]: m.get("Source", "") for m in d.get("Mounts") or [] if "Destination" in m},
         image=config.get("Image", "") if inspected else d.get("Image", ""),
         finished_at=d["State"].get("FinishedAt", "") if inspected else "",

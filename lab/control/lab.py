@@ -11,7 +11,7 @@ import ipaddress
 import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -60,6 +60,7 @@ class HostStatus:
     container: str
     state: str
     networks: dict[str, str]  # LAN name -> address
+    networks6: dict[str, str] = field(default_factory=dict)  # LAN name -> IPv6 address (dual-stack LANs)
 
 
 class Lab:
@@ -154,6 +155,7 @@ class Lab:
             rows.append(HostStatus(
                 service=service, role=roles.get(service, "?"), container=c.name, state=c.state,
                 networks={nets.get(k, k): v.address for k, v in sorted(c.networks.items())},
+                networks6={nets.get(k, k): v.address6 for k, v in sorted(c.networks.items()) if v.address6},
             ))
         return rows
 
@@ -204,7 +206,8 @@ class Lab:
             topo = topology.load(self.compose_file, {"LAB_PREFIX": chosen})
             compose = Compose(self.compose_file, self.name,
                               {"LAB_PREFIX": chosen, "LAB_HOST_IMAGE": tag, "LAB_WORKSPACE": str(work),
-                               "LAB_WORKSPACE_MODE": "ro" if read_only else "rw"})
+                               "LAB_WORKSPACE_MODE": "ro" if read_only else "rw",
+                               "LAB_PREFIX6": topology.ula_prefix(chosen)})
             try:
                 compose.up()
                 break
@@ -230,12 +233,13 @@ class Lab:
                                     not c.labels.get(VERSION, "").startswith(f"{ours}.") for c in found)
 
     def install_routes(self, topo: Topology) -> None:
-        """Each host's static routes to LANs beyond its gateway (several routers), from the topology."""
+        """Each host's static routes to LANs beyond its gateway (several routers), IPv4 and IPv6,
+        from the topology."""
         for host in topo.hosts:
-            routes = topo.static_routes(host)
-            if routes:
-                script = "; ".join(f"ip route replace {r.subnet} via {r.via}" for r in routes)
-                self.exec(host, ["sh", "-ec", script], check=True)
+            lines = [f"ip route replace {r.subnet} via {r.via}" for r in topo.static_routes(host)]
+            lines += [f"ip -6 route replace {r.subnet6} via {r.via6}" for r in topo.static_routes6(host)]
+            if lines:
+                self.exec(host, ["sh", "-ec", "; ".join(lines)], check=True)
 
     def wait_ready(self, topo: Topology, timeout: float = 90) -> None:
         """Every host is running and has said READY in its current run.

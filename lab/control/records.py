@@ -24,6 +24,7 @@ class Attachment:
 
     address: str  # its IPv4 address there ("" if none)
     mac: str = ""
+    address6: str = ""  # its global IPv6 address there ("" on an IPv4-only network)
 
 
 @dataclass(frozen=True)

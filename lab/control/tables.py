@@ -21,7 +21,8 @@ def status_table(lab_name: str, prefix: str | None, rows: list[HostStatus]) -> T
         table.add_column(column)
     for row in rows:
         style = STATE_STYLE.get(row.state, "yellow")
-        nets = "  ".join(f"{lan} {addr}" for lan, addr in row.networks.items())
+        nets = "\n".join(f"{lan} {addr}" + (f"  {row.networks6[lan]}" if lan in row.networks6 else "")
+                          for lan, addr in row.networks.items())  # a LAN a line: a router's stay readable
         table.add_row(row.service, row.role, f"[{style}]{row.state}[/]", nets, row.container)
     return table
 

@@ -34,6 +34,9 @@ DEFAULT = "default"
 _RANGE = re.compile(r"^(?P<stem>[a-z][a-z0-9_-]*)\{(?P<first>\d+)\.\.(?P<last>\d+)\}$")
 _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 P = "${LAB_PREFIX:-10.201}"
+#: The IPv6 twin of P: the ULA /48 of the lab, derived from LAB_PREFIX (topology.ula_prefix):
+#: 10.201 -> fd00:10:201, so LAN N is fd00:10:201:N::/64 and host .X is ::X (same digits).
+P6 = "${LAB_PREFIX6:-fd00:10:201}"
 #: Each host's limits unless a description's ``limits:`` says otherwise: a student's fork bomb,
 #: memory hog or endless loop stops at its own host.
 HOST_LIMITS = {"pids": 256, "memory": "512m", "cpus": 1.0}
@@ -146,10 +149,16 @@ def compose_text(d: Description) -> str:
     def address(lan: str, octet: int) -> str:
         return f'"{P}.{d.lans[lan]}.{octet}"'
 
-    gateways: dict[str, str] = {}  # LAN -> the first router's address on it: its hosts' default route
+    def address6(lan: str, octet: int) -> str:
+        return f'"{P6}:{d.lans[lan]}::{octet}"'
+
+    def addresses(lan: str, octet: int) -> str:
+        return f"{{ipv4_address: {address(lan, octet)}, ipv6_address: {address6(lan, octet)}}}"
+
+    gateways: dict[str, int] = {}  # LAN -> the first router's octet on it: its hosts' default route
     for joins in d.routers.values():
         for lan, octet in joins.items():
-            gateways.setdefault(lan, address(lan, octet))
+            gateways.setdefault(lan, octet)
     first = {**{h: (lan, o) for h, (_, lan, o) in d.hosts.items()},
              **{r: next(iter(j.items())) for r, j in d.routers.items()}}
     members = {lan: _wrap(" ".join(h for h, (_, on, _o) in d.hosts.items() if on == lan)) for lan in d.lans}
@@ -157,7 +166,8 @@ def compose_text(d: Description) -> str:
     layout = []
     for lan, n in d.lans.items():
         routers = "  ".join(f"{r} .{j[lan]}" for r, j in d.routers.items() if lan in j)
-        layout.append(f"#   {lan:<6} ${{LAB_PREFIX}}.{n}.0/24   {members[lan]:<{width}}   {routers}".rstrip())
+        layout.append(f"#   {lan:<6} ${{LAB_PREFIX}}.{n}.0/24  ${{LAB_PREFIX6}}:{n}::/64   "
+                      f"{members[lan]:<{width}}   {routers}".rstrip())
     out = [
         f"# socklab topology: {d.title}.",
         "#",
@@ -174,10 +184,15 @@ def compose_text(d: Description) -> str:
         "# the Docker host takes no address on a lab bridge (inhibit_ipv4) and masquerades nothing,",
         "# hosts route only through the lab's routers, and no router has a route out of the lab.",
         "# So broadcast works on each LAN and nothing reaches the host or the outside world.",
+        "#",
+        "# Dual stack: each LAN also has the ULA /64 ${LAB_PREFIX6}:N::/64 (LAB_PREFIX6 is derived",
+        "# from LAB_PREFIX: 10.201 -> fd00:10:201), host .X is ::X there. Docker 20.10 puts its",
+        "# IPv6 gateway (::1) on the bridge; each host's entrypoint drops what comes from it.",
         "",
         _HOST_TEMPLATE.strip("\n").format(**d.limits),
         "  extra_hosts: &lab-names",
         *[f'    - "{h}:{P}.{d.lans[lan]}.{o}"' for h, (lan, o) in first.items()],
+        *[f'    - "{h}:{P6}:{d.lans[lan]}::{o}"' for h, (lan, o) in first.items()],
         "  stop_grace_period: 2s",
         "",
         "services:",
@@ -185,8 +200,9 @@ def compose_text(d: Description) -> str:
     for host, (role, lan, octet) in d.hosts.items():
         out += [f"  {host}:", "    <<: *lab-host", f"    hostname: {host}", f"    labels: {{socklab.role: {role}}}"]
         if lan in gateways:
-            out.append(f"    environment: {{LAB_GATEWAY: {gateways[lan]}}}")
-        out.append(f"    networks: {{{lan}: {{ipv4_address: {address(lan, octet)}}}}}")
+            out.append(f"    environment: {{LAB_GATEWAY: {address(lan, gateways[lan])}, "
+                       f"LAB_GATEWAY6: {address6(lan, gateways[lan])}}}")
+        out.append(f"    networks: {{{lan}: {addresses(lan, octet)}}}")
     for router, joins in d.routers.items():
         out += [f"  {router}:", "    <<: *lab-host", f"    hostname: {router}", "    labels: {socklab.role: router}"]
         nat = d.nat if d.nat is not None and d.nat.router == router else None
@@ -196,16 +212,18 @@ def compose_text(d: Description) -> str:
             out += ["    environment:", f'      LAB_NAT_INSIDE: "{P}.{d.lans[nat.inside]}.0/24"',
                     f"      LAB_NAT_OUTSIDE: {address(nat.outside, joins[nat.outside])}",
                     f'      LAB_NAT_FORWARD: "{forward}"']
-        out += ["    sysctls:", "      net.ipv4.ip_forward: 1", "      net.ipv4.ip_unprivileged_port_start: 1024"]
+        out += ["    sysctls:", "      net.ipv4.ip_forward: 1", "      net.ipv4.ip_unprivileged_port_start: 1024",
+                "      net.ipv6.conf.all.forwarding: 1", "      net.ipv6.conf.default.forwarding: 1"]
         if nat is not None:  # a UDP mapping is forgotten after this many seconds without a datagram
             out += [f"      net.netfilter.nf_conntrack_udp_timeout: {nat.udp_timeout}",
                     f"      net.netfilter.nf_conntrack_udp_timeout_stream: {nat.udp_timeout}"]
         out += ["    networks:"]
-        out += [f"      {lan}: {{ipv4_address: {address(lan, octet)}}}" for lan, octet in joins.items()]
+        out += [f"      {lan}: {addresses(lan, octet)}" for lan, octet in joins.items()]
     out += ["", _BRIDGE_TEMPLATE.strip("\n"), "", "networks:"]
     for lan, n in d.lans.items():
-        out += [f"  {lan}:", "    <<: *lab-bridge", "    ipam:",
-                f'      config: [{{subnet: "{P}.{n}.0/24", gateway: "{P}.{n}.1"}}]']
+        out += [f"  {lan}:", "    <<: *lab-bridge", "    ipam:", "      config:",
+                f'        - {{subnet: "{P}.{n}.0/24", gateway: "{P}.{n}.1"}}',
+                f'        - {{subnet: "{P6}:{n}::/64", gateway: "{P6}:{n}::1"}}']
     return "\n".join(out) + "\n"
 
 
@@ -274,6 +292,7 @@ x-lab-host: &lab-host
   sysctls:
     net.ipv4.ip_unprivileged_port_start: 1024   # Docker's default is 0; the lessons need 1024
     net.ipv4.ip_forward: 0         # only routers forward (Docker's default is 1)
+    net.ipv6.conf.all.forwarding: 0
   dns: [127.0.0.1]                 # no name lookups leave the lab; lab names are in /etc/hosts
   # Limits (a description's `limits:`): a student's fork bomb, memory hog or endless loop
   # stops at its own host.
@@ -299,6 +318,7 @@ x-lab-host: &lab-host
 _BRIDGE_TEMPLATE = """
 x-lab-bridge: &lab-bridge
   driver: bridge
+  enable_ipv6: true                # dual stack: the ULA /64 of each LAN beside its IPv4 /24
   driver_opts:
     com.docker.network.bridge.inhibit_ipv4: "true"
     com.docker.network.bridge.enable_ip_masquerade: "false"

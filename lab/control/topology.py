@@ -10,6 +10,10 @@ that is such a router's address there. Errors name the file, the field and the p
 
 Routing is derived, not written: ``Topology.routes`` gives each host the next hop to every
 LAN it is not on (shortest path in routers), which `Lab.up` installs as static routes.
+
+Dual stack: a LAN may also have an IPv6 subnet (the ULA /64 ``${LAB_PREFIX6}:N::/64``, where
+LAB_PREFIX6 is derived from LAB_PREFIX by ``ula_prefix``); then every host on it has an IPv6
+address there, a gateway6 beside its gateway, and /etc/hosts names it by both addresses.
 """
 
 from __future__ import annotations
@@ -26,10 +30,20 @@ import yaml
 from lab.errors import TopologyError, UnknownHostError
 
 ROLES = ("client", "server", "router")
-TTL = 64  # Linux's default: a ping crossing n routers comes back with 64 - n
+TTL = 64  # Linux's default: a ping crossing n routers comes back with 64 - n (IPv6: the hop limit)
+ALL_NODES = ipaddress.IPv6Address("ff02::1")  # IPv6 has no broadcast; every node of a link joins this group
 ISOLATION = {"com.docker.network.bridge.inhibit_ipv4": "true",
              "com.docker.network.bridge.enable_ip_masquerade": "false"}
 _VAR = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
+
+
+def ula_prefix(prefix: str) -> str:
+    """The lab's IPv6 ULA /48 from its LAB_PREFIX, the octets' digits as hex groups:
+    ``10.201`` -> ``fd00:10:201`` (LAN N: fd00:10:201:N::/64, host .X: ::X). Distinct prefixes
+    give distinct /48s, so dual-stack labs never overlap either; fd00::/8 is ULA (RFC 4193),
+    routed nowhere outside the lab."""
+    first, second = prefix.split(".")
+    return f"fd00:{int(first)}:{int(second)}"
 
 
 @dataclass(frozen=True)
@@ -39,6 +53,10 @@ class Lan:
     #: Docker's gateway address on this LAN. No one owns it (the host takes no address
     #: on a lab bridge), which is what the isolation test checks.
     gateway: ipaddress.IPv4Address
+    subnet6: ipaddress.IPv6Network | None = None
+    #: Docker's IPv6 gateway: unlike IPv4 the Docker host takes it on the bridge (20.10 has no
+    #: inhibit for IPv6); each host's entrypoint drops what comes from it.
+    gateway6: ipaddress.IPv6Address | None = None
 
     @property
     def broadcast(self) -> ipaddress.IPv4Address:
@@ -51,6 +69,8 @@ class Host:
     role: str
     addresses: Mapping[str, ipaddress.IPv4Address]  # LAN name -> address
     gateway: ipaddress.IPv4Address | None = None  # the router's address on this host's LAN
+    addresses6: Mapping[str, ipaddress.IPv6Address] = field(default_factory=dict)  # LAN -> IPv6 address
+    gateway6: ipaddress.IPv6Address | None = None  # the router's IPv6 address on this host's LAN
     #: a NAT router's address on the LAN it hides its other LANs behind (LAB_NAT_OUTSIDE)
     nat: ipaddress.IPv4Address | None = None
 
@@ -63,15 +83,23 @@ class Host:
         """The host's address on its first LAN (its only one, unless it is a router)."""
         return next(iter(self.addresses.values()))
 
+    @property
+    def address6(self) -> ipaddress.IPv6Address | None:
+        """The host's IPv6 address on its first LAN (None on an IPv4-only LAN)."""
+        return self.addresses6.get(self.lans[0])
+
 
 @dataclass(frozen=True)
 class Route:
-    """How ``host`` reaches a LAN it is not on: through ``via``, crossing ``hops`` routers."""
+    """How ``host`` reaches a LAN it is not on: through ``via``, crossing ``hops`` routers
+    (and over IPv6 through ``via6`` to ``subnet6``, on a dual-stack LAN)."""
 
     lan: str
     subnet: ipaddress.IPv4Network
     via: ipaddress.IPv4Address
     hops: int
+    subnet6: ipaddress.IPv6Network | None = None
+    via6: ipaddress.IPv6Address | None = None
 
 
 @dataclass(frozen=True)
@@ -98,8 +126,10 @@ class Topology:
         names = {"255.255.255.255": "broadcast"}
         for lan in self.lans.values():
             names[str(lan.broadcast)] = f"{lan.name}-bcast"
+        if any(lan.subnet6 for lan in self.lans.values()):
+            names[str(ALL_NODES)] = "all-nodes"
         for host in self.hosts.values():
-            for addr in host.addresses.values():
+            for addr in (*host.addresses.values(), *host.addresses6.values()):
                 names[str(addr)] = host.name
         return names
 
@@ -120,6 +150,7 @@ class Topology:
         found: dict[str, Route] = {}
         reached = {lan: 0 for lan in host.lans}
         first: dict[str, ipaddress.IPv4Address] = {}  # LAN -> the first router's address
+        first6: dict[str, ipaddress.IPv6Address | None] = {}
         frontier = list(host.lans)
         while frontier:
             ahead = []
@@ -132,7 +163,10 @@ class Topology:
                             continue
                         reached[other] = reached[lan] + 1
                         first[other] = first.get(lan, router.addresses[lan])
-                        found[other] = Route(other, self.lans[other].subnet, first[other], reached[other])
+                        first6[other] = first6[lan] if lan in first6 else router.addresses6.get(lan)
+                        subnet6 = self.lans[other].subnet6
+                        found[other] = Route(other, self.lans[other].subnet, first[other], reached[other],
+                                             subnet6, first6[other] if subnet6 else None)
                         ahead.append(other)
             frontier = ahead
         return found
@@ -141,6 +175,11 @@ class Topology:
         """The routes ``name`` needs beside its default route (via its gateway, if it has one)."""
         gateway = self.host(name).gateway
         return [r for r in self.routes(name).values() if r.via != gateway]
+
+    def static_routes6(self, name: str) -> list[Route]:
+        """The IPv6 routes ``name`` needs beside its IPv6 default route (via its gateway6)."""
+        gateway6 = self.host(name).gateway6
+        return [r for r in self.routes(name).values() if r.via6 is not None and r.via6 != gateway6]
 
     def hops(self, a: str, b: str) -> int:
         """Routers between ``a`` and ``b`` (0 on a shared LAN): a ping from a to b shows TTL - hops."""
@@ -163,8 +202,12 @@ def interpolate(text: str, env: Mapping[str, str]) -> str:
 
 
 def load(path: Path, env: Mapping[str, str] | None = None) -> Topology:
-    """Read and validate a compose file; ``env`` fills its variables (e.g. LAB_PREFIX)."""
+    """Read and validate a compose file; ``env`` fills its variables (e.g. LAB_PREFIX; LAB_PREFIX6
+    is derived from it unless given)."""
     name = str(path)
+    env = dict(env or {})
+    if env.get("LAB_PREFIX") and not env.get("LAB_PREFIX6"):
+        env["LAB_PREFIX6"] = ula_prefix(env["LAB_PREFIX"])
     try:
         text = path.read_text()
     except OSError as exc:
@@ -182,7 +225,7 @@ class _Parser:
     def __init__(self, name: str, path: Path) -> None:
         self.name = name
         self.path = path
-        self.names: dict[str, dict[str, str]] = {}  # host -> its extra_hosts
+        self.names: dict[str, dict[str, set[str]]] = {}  # host -> its extra_hosts: name -> addresses
 
     def fail(self, field: str, problem: str) -> TopologyError:
         return TopologyError(self.name, field, problem)
@@ -216,13 +259,29 @@ class _Parser:
                 raise self.fail(f"{where}.driver_opts", f"needs {key}: \"{value}\" (the Docker host "
                                 "must take no address on a LAN and masquerade nothing)")
         configs = self.mapping(spec.get("ipam"), f"{where}.ipam").get("config")
-        if not isinstance(configs, list) or len(configs) != 1 or not isinstance(configs[0], dict):
-            raise self.fail(f"{where}.ipam.config", "needs exactly one entry with subnet and gateway")
+        if (not isinstance(configs, list) or len(configs) not in (1, 2)
+                or not all(isinstance(c, dict) for c in configs)):
+            raise self.fail(f"{where}.ipam.config", "needs one entry with subnet and gateway (IPv4), and "
+                            "a second for IPv6 on a dual-stack LAN")
         subnet = self.parse_ip(ipaddress.IPv4Network, configs[0].get("subnet"), f"{where}.ipam.config.subnet")
         gateway = self.parse_ip(ipaddress.IPv4Address, configs[0].get("gateway"), f"{where}.ipam.config.gateway")
         if gateway not in subnet:
             raise self.fail(f"{where}.ipam.config.gateway", f"{gateway} is outside {subnet}")
-        return Lan(name, subnet, gateway)
+        if len(configs) == 1:
+            if spec.get("enable_ipv6"):
+                raise self.fail(f"{where}.ipam.config", "enable_ipv6 needs a second entry: the IPv6 subnet")
+            return Lan(name, subnet, gateway)
+        field6 = f"{where}.ipam.config[1]"
+        subnet6 = self.parse_ip(ipaddress.IPv6Network, configs[1].get("subnet"), f"{field6}.subnet")
+        gateway6 = self.parse_ip(ipaddress.IPv6Address, configs[1].get("gateway"), f"{field6}.gateway")
+        if gateway6 not in subnet6:
+            raise self.fail(f"{field6}.gateway", f"{gateway6} is outside {subnet6}")
+        if subnet6.prefixlen != 64 or not subnet6.subnet_of(ipaddress.IPv6Network("fd00::/8")):
+            raise self.fail(f"{field6}.subnet", f"{subnet6} is not a ULA /64 (fd00::/8): lab addresses "
+                            "must be routed nowhere outside the lab")
+        if spec.get("enable_ipv6") is not True:
+            raise self.fail(f"{where}.enable_ipv6", "must be true for a LAN with an IPv6 subnet")
+        return Lan(name, subnet, gateway, subnet6, gateway6)
 
     def host(self, name: str, spec: Any, lans: Mapping[str, Lan]) -> Host:
         where = f"services.{name}"
@@ -239,6 +298,7 @@ class _Parser:
             raise self.fail(f"{where}.labels.socklab.role", f"must be one of {', '.join(ROLES)}, not {role!r}")
         nets = self.mapping(spec.get("networks"), f"{where}.networks")
         addresses: dict[str, ipaddress.IPv4Address] = {}
+        addresses6: dict[str, ipaddress.IPv6Address] = {}
         for lan_name, net in nets.items():
             field = f"{where}.networks.{lan_name}"
             if lan_name not in lans:
@@ -249,41 +309,61 @@ class _Parser:
             if addr not in lan.subnet or addr in (lan.gateway, lan.subnet.network_address, lan.broadcast):
                 raise self.fail(f"{field}.ipv4_address", f"{addr} is not a usable host address of {lan.subnet}")
             addresses[lan_name] = addr
+            raw6 = net.get("ipv6_address")
+            if lan.subnet6 is None:
+                if raw6 is not None:
+                    raise self.fail(f"{field}.ipv6_address", f"{lan_name} has no IPv6 subnet")
+                continue
+            addr6 = self.parse_ip(ipaddress.IPv6Address, raw6, f"{field}.ipv6_address")
+            if addr6 not in lan.subnet6 or addr6 in (lan.gateway6, lan.subnet6.network_address):
+                raise self.fail(f"{field}.ipv6_address", f"{addr6} is not a usable host address of {lan.subnet6}")
+            addresses6[lan_name] = addr6
         env = self.mapping(spec.get("environment") or {}, f"{where}.environment")
-        raw_gw = env.get("LAB_GATEWAY")
-        gateway = None
-        if raw_gw is not None:
-            gateway = self.parse_ip(ipaddress.IPv4Address, raw_gw, f"{where}.environment.LAB_GATEWAY")
-        raw_nat = env.get("LAB_NAT_OUTSIDE")
-        nat = None
-        if raw_nat is not None:
-            nat = self.parse_ip(ipaddress.IPv4Address, raw_nat, f"{where}.environment.LAB_NAT_OUTSIDE")
+        gateway = gateway6 = nat = None
+        if env.get("LAB_GATEWAY") is not None:
+            gateway = self.parse_ip(ipaddress.IPv4Address, env["LAB_GATEWAY"], f"{where}.environment.LAB_GATEWAY")
+        if env.get("LAB_GATEWAY6") is not None:
+            gateway6 = self.parse_ip(ipaddress.IPv6Address, env["LAB_GATEWAY6"],
+                                     f"{where}.environment.LAB_GATEWAY6")
+        if env.get("LAB_NAT_OUTSIDE") is not None:
+            nat = self.parse_ip(ipaddress.IPv4Address, env["LAB_NAT_OUTSIDE"], f"{where}.environment.LAB_NAT_OUTSIDE")
             if nat not in addresses.values():
                 raise self.fail(f"{where}.environment.LAB_NAT_OUTSIDE", f"{nat} is not one of {name}'s addresses")
         self.names[name] = self.extra_hosts(spec.get("extra_hosts"), f"{where}.extra_hosts")
-        return Host(name, role, addresses, gateway, nat)
+        return Host(name, role, addresses, gateway, addresses6, gateway6, nat)
 
-    def extra_hosts(self, raw: Any, field: str) -> dict[str, str]:
-        """``["name:address", ...]`` or ``{name: address}`` -> a dict."""
+    def extra_hosts(self, raw: Any, field: str) -> dict[str, set[str]]:
+        """``["name:address", ...]`` (a name twice: its IPv4 and its IPv6 address) or
+        ``{name: address}`` -> name -> its addresses (as ipaddress writes them)."""
         if isinstance(raw, dict):
-            return {str(k): str(v) for k, v in raw.items()}
-        if not isinstance(raw, list) or not all(isinstance(e, str) and ":" in e for e in raw):
+            pairs = [(str(k), str(v)) for k, v in raw.items()]
+        elif isinstance(raw, list) and all(isinstance(e, str) and ":" in e for e in raw):
+            pairs = [(name, addr) for name, addr in (e.split(":", 1) for e in raw)]
+        else:
             raise self.fail(field, "must list every lab host as \"name:address\" (names resolve from "
                             "/etc/hosts alone)")
-        return dict(e.split(":", 1) for e in raw)
+        found: dict[str, set[str]] = {}
+        for name, addr in pairs:
+            try:
+                addr = str(ipaddress.ip_address(addr))
+            except ValueError:
+                pass  # not an address: it matches none, and the check names the entry
+            found.setdefault(name, set()).add(addr)
+        return found
 
     def check_routing(self, hosts: Mapping[str, Host], lans: Mapping[str, Lan]) -> None:
-        seen: dict[ipaddress.IPv4Address, str] = {}
+        seen: dict[ipaddress.IPv4Address | ipaddress.IPv6Address, str] = {}
         for host in hosts.values():
             where = f"services.{host.name}"
-            for lan, addr in host.addresses.items():
-                if addr in seen:
-                    raise self.fail(f"{where}.networks.{lan}.ipv4_address", f"{addr} is also {seen[addr]}'s address")
-                seen[addr] = host.name
+            for kind, found in (("ipv4_address", host.addresses), ("ipv6_address", host.addresses6)):
+                for lan, addr in found.items():
+                    if addr in seen:
+                        raise self.fail(f"{where}.networks.{lan}.{kind}", f"{addr} is also {seen[addr]}'s address")
+                    seen[addr] = host.name
             if host.role == "router":
                 if len(host.addresses) < 2:
                     raise self.fail(f"{where}.networks", "a router joins two LANs or more")
-                if host.gateway is not None:
+                if host.gateway is not None or host.gateway6 is not None:
                     raise self.fail(f"{where}.environment.LAB_GATEWAY", "a router has no gateway: its "
                                     "routes to other LANs are derived from the topology")
                 continue
@@ -296,6 +376,14 @@ class _Parser:
                 raise self.fail(f"{where}.environment.LAB_GATEWAY", f"must be a router's address on {lan}: {choices}")
             if not routers and host.gateway is not None:
                 raise self.fail(f"{where}.environment.LAB_GATEWAY", f"{lan} has no router to be the gateway")
+            routers6 = {str(r.addresses6[lan]): r.name for r in hosts.values()
+                        if r.role == "router" and lan in r.addresses6}
+            if routers6 and str(host.gateway6) not in routers6:
+                choices = ", ".join(f"{a} ({n})" for a, n in routers6.items())
+                raise self.fail(f"{where}.environment.LAB_GATEWAY6", f"must be a router's IPv6 address on {lan}: "
+                                f"{choices}")
+            if not routers6 and host.gateway6 is not None:
+                raise self.fail(f"{where}.environment.LAB_GATEWAY6", f"{lan} has no IPv6 router to be the gateway")
         topo = Topology(source=self.path, lans=lans, hosts=hosts)
         if hosts:
             start = next(iter(hosts.values()))
@@ -306,10 +394,12 @@ class _Parser:
         for host in hosts.values():
             names = self.names[host.name]
             for other in hosts.values():
-                entry = names.get(other.name)
-                if entry not in {str(a) for a in other.addresses.values()}:
-                    raise self.fail(f"services.{host.name}.extra_hosts",
-                                    f"needs \"{other.name}:{other.address}\" (has {entry or 'no entry'})")
+                entries = names.get(other.name, set())
+                for mine in (other.addresses, other.addresses6):  # a name for each family it has
+                    if mine and not entries & {str(a) for a in mine.values()}:
+                        first = next(iter(mine.values()))
+                        raise self.fail(f"services.{host.name}.extra_hosts", f"needs \"{other.name}:{first}\" "
+                                        f"(has {', '.join(sorted(entries)) or 'no entry'})")
 
     def parse_ip(self, kind: Any, raw: Any, field: str) -> Any:
         try:

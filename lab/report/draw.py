@@ -47,7 +47,8 @@ def topology_graph(topo: Topology) -> graphviz.Graph:
     routes = topo.routes(next(h.name for h in topo.hosts.values() if first in h.lans))
     hops = {lan: routes[lan].hops if lan in routes else 0 for lan in topo.lans}  # from the first LAN
     for lan in topo.lans.values():
-        g.node(f"net_{lan.name}", f"{lan.name}\n{lan.subnet}", shape="ellipse", style="filled", fillcolor="#dbeafe")
+        subnets = f"{lan.subnet}" + (f"\n{lan.subnet6}" if lan.subnet6 else "")
+        g.node(f"net_{lan.name}", f"{lan.name}\n{subnets}", shape="ellipse", style="filled", fillcolor="#dbeafe")
     for host in topo.hosts.values():
         if host.role == "router":
             g.node(host.name, host.name if host.name == "router" else f"{host.name}\nrouter", shape="doubleoctagon",
@@ -55,10 +56,12 @@ def topology_graph(topo: Topology) -> graphviz.Graph:
             for joined, addr in sorted(host.addresses.items(), key=lambda item: hops[item[0]]):
                 ends = (f"net_{joined}", host.name) if hops[joined] == min(hops[j] for j in host.lans) \
                     else (host.name, f"net_{joined}")
-                g.edge(*ends, label=f".{str(addr).rsplit('.', 1)[1]}")
+                suffix6 = f" ::{str(host.addresses6[joined]).rsplit(':', 1)[1]}" if joined in host.addresses6 else ""
+                g.edge(*ends, label=f".{str(addr).rsplit('.', 1)[1]}{suffix6}")
         else:
             color = "#bbf7d0" if host.role == "server" else "#f3f4f6"
-            g.node(host.name, f"{host.name}\n{host.role}\n{host.address}", shape="box", style="rounded,filled",
+            shown = f"{host.address}" + (f"\n{host.address6}" if host.address6 else "")
+            g.node(host.name, f"{host.name}\n{host.role}\n{shown}", shape="box", style="rounded,filled",
                    fillcolor=color)
             net = f"net_{host.lans[0]}"
             g.edge(*((host.name, net) if host.lans[0] == first else (net, host.name)))

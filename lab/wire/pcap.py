@@ -46,6 +46,7 @@ class Packet:
     src_name: str = ""
     dst_name: str = ""
     direction: str = ""  # "in" or "out" as the capturing host saw it (cooked captures)
+    ttl: int = 0  # the IPv4 TTL or IPv6 hop limit it arrived (or left) with: 64 less the routers crossed
 
     def __post_init__(self) -> None:
         if not self.size and self.payload:  # built by hand, not from a capture: all of it was kept
@@ -164,7 +165,7 @@ def _whole_records(reader: dpkt.pcap.Reader) -> Iterator[tuple[float, bytes]]:
 
 
 def read(path: Path, names: Mapping[str, str] | None = None) -> list[Packet]:
-    """IPv4 packets of a pcap file, oldest first; ``names`` maps addresses to host names."""
+    """IPv4 and IPv6 packets of a pcap file, oldest first; ``names`` maps addresses to host names."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -173,7 +174,7 @@ def read(path: Path, names: Mapping[str, str] | None = None) -> list[Packet]:
 
 
 def parse(data: bytes, names: Mapping[str, str] | None = None, source: object = "the capture") -> list[Packet]:
-    """IPv4 packets of pcap data, oldest first; ``names`` maps addresses to host names."""
+    """IPv4 and IPv6 packets of pcap data, oldest first; ``names`` maps addresses to host names."""
     names = names or {}
     packets: list[Packet] = []
     if len(data) < PCAP_HEADER:  # a capture stopped before tcpdump wrote anything
@@ -186,11 +187,16 @@ def parse(data: bytes, names: Mapping[str, str] | None = None, source: object = 
         linktype = reader.datalink()
         for ts, buf in _whole_records(reader):
             ip, direction = _link_decode(linktype, buf)
-            if not isinstance(ip, dpkt.ip.IP):
+            if isinstance(ip, dpkt.ip.IP):
+                src, dst, ttl, payload_len = socket.inet_ntoa(ip.src), socket.inet_ntoa(ip.dst), ip.ttl, \
+                    ip.len - ip.hl * 4
+            elif isinstance(ip, dpkt.ip6.IP6):
+                src, dst = socket.inet_ntop(socket.AF_INET6, ip.src), socket.inet_ntop(socket.AF_INET6, ip.dst)
+                ttl, payload_len = ip.hlim, ip.plen  # (extension headers aside: the lab sends none)
+            else:
                 continue
-            src, dst = socket.inet_ntoa(ip.src), socket.inet_ntoa(ip.dst)
             base = Packet(time=float(ts), src=src, dst=dst, proto="ip", src_name=names.get(src, src),
-                          dst_name=names.get(dst, dst), direction=direction)
+                          dst_name=names.get(dst, dst), direction=direction, ttl=ttl)
             l4 = ip.data
             if isinstance(l4, dpkt.udp.UDP):
                 packets.append(replace(base, proto="udp", sport=l4.sport, dport=l4.dport, payload=bytes(l4.data),
@@ -198,10 +204,12 @@ def parse(data: bytes, names: Mapping[str, str] | None = None, source: object = 
             elif isinstance(l4, dpkt.tcp.TCP):
                 flags = tuple(name for bit, name in TCP_FLAGS if l4.flags & bit)
                 packets.append(replace(base, proto="tcp", sport=l4.sport, dport=l4.dport, flags=flags, seq=l4.seq,
-                                       payload=bytes(l4.data), size=max(ip.len - ip.hl * 4 - l4.off * 4, 0)))
+                                       payload=bytes(l4.data), size=max(payload_len - l4.off * 4, 0)))
             elif isinstance(l4, dpkt.icmp.ICMP):
                 packets.append(replace(base, proto="icmp"))
-            elif ip.p == dpkt.ip.IP_PROTO_IGMP:
+            elif isinstance(l4, dpkt.icmp6.ICMP6):
+                packets.append(replace(base, proto="icmp6"))
+            elif getattr(ip, "p", None) == dpkt.ip.IP_PROTO_IGMP:  # IPv4 only: MLD (IPv6) is ICMPv6
                 packets.append(replace(base, proto="igmp", payload=bytes(l4)))
     return packets
 

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from lab import apps
-from lab.apps import common, timestamp, udp_chat, udp_echo
+from lab.apps import common, timestamp, udp_chat, udp_echo, udp_send
 
 
 @pytest.mark.parametrize(("text", "says"), [("-1", "port -1 is outside 0-65535"),
@@ -102,3 +102,34 @@ def test_echo_client_ignores_strangers_and_takes_the_servers_reply() -> None:
         t.join()
     assert got == b"real"
     assert [json.loads(x)["event"] for x in stream.getvalue().splitlines()] == ["sent", "ignored", "reply"]
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    (("10.201.1.11", 9000), ("10.201.1.11", 9000)),
+    (("fd00:10:201:1::11", 9000, 0, 0), ("fd00:10:201:1::11", 9000)),
+    (("fe80::42:aff:fec9:10b", 9000, 0, 1), ("fe80::42:aff:fec9:10b%lo", 9000)),  # index 1 is lo
+])
+def test_a_socket_address_is_shown_with_its_link_when_scoped(raw: tuple, expected: tuple) -> None:
+    assert common.shown(raw) == expected
+
+
+def test_a_scoped_address_is_sent_to_with_its_scope_id() -> None:
+    assert common.sockaddr(("ff02::1%lo", 9)) == ("ff02::1", 9, 0, 1)
+    assert common.sockaddr(("ff02::1%1", 9)) == ("ff02::1", 9, 0, 1)
+    assert common.sockaddr(("fd00:10:201:1::11", 9)) == ("fd00:10:201:1::11", 9)
+    with pytest.raises(common.AppError, match=r"this host has no link 'nolink0'"):
+        common.sockaddr(("fe80::1%nolink0", 9))
+
+
+def test_literals_resolve_in_their_family_and_not_in_the_other() -> None:
+    assert common.resolve("fd00:10:201:2::11", 9, socket.AF_UNSPEC) == ("fd00:10:201:2::11", 9)
+    assert common.resolve("ff02::1%lo", 9, socket.AF_INET6) == ("ff02::1%lo", 9)
+    with pytest.raises(common.AppError, match=r"unknown host 'fd00:10:201:2::11': not a lab host name or an "
+                       r"IPv4 address"):
+        common.resolve("fd00:10:201:2::11", 9, socket.AF_INET)
+
+
+@pytest.mark.parametrize(("argv", "family"), [([], socket.AF_UNSPEC), (["-4"], socket.AF_INET),
+                                              (["-6"], socket.AF_INET6)])
+def test_minus_4_and_minus_6_choose_the_family(argv: list[str], family: int) -> None:
+    assert udp_send.build_parser().parse_args([*argv, "b1", "9"]).family == family

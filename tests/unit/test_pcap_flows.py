@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import random
+import socket
 from pathlib import Path
 
 import dpkt
@@ -205,3 +206,21 @@ def test_igmp_joins_and_leaves_are_labelled() -> None:
                                             "IGMP join 239.1.2.3", "IGMP leave 239.1.2.3", "IGMP query",
                                             "IGMP include (1 sources) 239.4.4.4", "IGMP (cut short)"]
     assert "IGMP join 239.1.2.3" in ladder(packets[:1])
+
+
+def test_ipv6_packets_decode_with_their_hop_limit_and_names() -> None:
+    """A UDP datagram over IPv6 that crossed one router (hop limit 63), and an ICMPv6 echo."""
+    src, dst = "fd00:10:201:1::11", "fd00:10:201:2::11"
+    udp = dpkt.udp.UDP(sport=40000, dport=9010, data=b"hello over IPv6")
+    udp.ulen = len(udp)
+    frames = []
+    for l4, nxt in ((udp, dpkt.ip.IP_PROTO_UDP), (dpkt.icmp6.ICMP6(type=128, data=b"\x00" * 8), 58)):
+        ip6 = dpkt.ip6.IP6(src=socket.inet_pton(socket.AF_INET6, src), dst=socket.inet_pton(socket.AF_INET6, dst),
+                           nxt=nxt, hlim=63, data=l4)
+        ip6.plen = len(l4)
+        frames.append(bytes(dpkt.ethernet.Ethernet(src=b"\x02" * 6, dst=b"\x04" * 6,
+                                                   type=dpkt.ethernet.ETH_TYPE_IP6, data=ip6)))
+    datagram, echo = pcap.parse(_pcap_of(frames), {src: "h1", dst: "b1"})
+    assert (datagram.proto, datagram.src_name, datagram.dst_name, datagram.dport) == ("udp", "h1", "b1", 9010)
+    assert datagram.payload == b"hello over IPv6" and datagram.size == 15 and datagram.ttl == 63
+    assert (echo.proto, echo.src, echo.ttl) == ("icmp6", src, 63)

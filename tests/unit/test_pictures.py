@@ -93,15 +93,17 @@ def test_every_shipped_topology_is_drawn_with_names_roles_and_addresses(name: st
     topo = topology.load(topologies.compose_file(name))
     source = draw.topology_graph(topo).source
     for host in topo.end_hosts():
-        assert f"{host.name}\n{host.role}\n{host.address}" in source
+        assert f"{host.name}\n{host.role}\n{host.address}\n{host.address6}" in source
     for lan in topo.lans.values():
-        assert f"{lan.name}\n{lan.subnet}" in source
+        assert f"{lan.name}\n{lan.subnet}\n{lan.subnet6}" in source
     for router in topo.routers():
-        joined = re.findall(rf"^\t(?:{router.name} -- net_(\w+)|net_(\w+) -- {router.name}) \[label=\.(\d+)\]",
+        edge = rf"^\t(?:{router.name} -- net_(\w+)|net_(\w+) -- {router.name})"
+        joined = re.findall(edge + r' \[label="\.(\d+) ::(\d+)"\]',
                             source, re.M)
-        found = {a or b: octet for a, b, octet in joined}
-        assert found == {lan: str(addr).rsplit(".", 1)[1] for lan, addr in router.addresses.items()}, \
-            "a line to each LAN it joins, with its address there"
+        found = {a or b: (octet, last6) for a, b, octet, last6 in joined}
+        assert found == {lan: (str(addr).rsplit(".", 1)[1], str(router.addresses6[lan]).rsplit(":", 1)[1])
+                         for lan, addr in router.addresses.items()}, \
+            "a line to each LAN it joins, with its addresses there (IPv4 and IPv6)"
 
 
 @pytest.mark.needs("dot")

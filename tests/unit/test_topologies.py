@@ -58,6 +58,30 @@ def test_static_routes_reach_the_lans_beyond_the_gateway() -> None:
     assert {lan: r.hops for lan, r in topo.routes("b1").items()} == {"lan_b": 1, "lan_a": 2}
 
 
+def test_ipv6_routes_are_derived_like_the_ipv4_ones() -> None:
+    """The same next hops, by their IPv6 addresses: r1 reaches lan_c via r2's ::253."""
+    topo = chain()
+    net, addr = ipaddress.ip_network, ipaddress.ip_address
+    assert topo.host("m1").gateway6 == addr("fd00:10:230:2::254")
+    assert topo.static_routes6("h1") == []
+    (m1,) = topo.static_routes6("m1")
+    assert (m1.subnet6, m1.via6) == (net("fd00:10:230:3::/64"), addr("fd00:10:230:2::253"))
+    assert [(r.lan, str(r.subnet6), str(r.via6)) for r in topo.static_routes6("r1")] == [
+        ("lan_c", "fd00:10:230:3::/64", "fd00:10:230:2::253")]
+    assert [(r.lan, str(r.via6)) for r in topo.static_routes6("r2")] == [("lan_a", "fd00:10:230:2::254")]
+
+
+def test_every_shipped_topology_is_dual_stack() -> None:
+    for name in topologies.names():
+        topo = topology.load(topologies.compose_file(name), {"LAB_PREFIX": "10.231"})
+        for lan in topo.lans.values():
+            assert lan.subnet6 == ipaddress.ip_network(f"fd00:10:231:{lan.subnet.network_address.packed[2]}::/64")
+        for host in topo.hosts.values():
+            assert set(host.addresses6) == set(host.addresses), (name, host.name)
+            for lan, v4 in host.addresses.items():
+                assert str(host.addresses6[lan]).endswith(f"::{str(v4).rsplit('.', 1)[1]}"), "host .X is ::X"
+
+
 def test_compose_file_takes_a_name_or_a_path(tmp_path: Path) -> None:
     assert topologies.compose_file("chain").name == "chain.compose.yaml"
     own = tmp_path / "mine.yaml"

@@ -76,3 +76,40 @@ def test_interpolate_like_compose(text: str, env: dict[str, str], expected: str)
 def test_missing_file_is_a_topology_error(tmp_path: Path) -> None:
     with pytest.raises(TopologyError, match="cannot read it"):
         topology.load(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize(("prefix", "ula"), [("10.201", "fd00:10:201"), ("10.9", "fd00:10:9"),
+                                             ("172.31", "fd00:172:31"), ("10.250", "fd00:10:250")])
+def test_the_ula_prefix_is_the_lab_prefix_in_hex_groups(prefix: str, ula: str) -> None:
+    assert topology.ula_prefix(prefix) == ula
+
+
+def test_labs_on_distinct_prefixes_never_share_an_ipv6_subnet() -> None:
+    """Digits read as hex: distinct two-octet prefixes give distinct /48s (fd00::/8 only)."""
+    seen: dict[ipaddress.IPv6Network, str] = {}
+    for a in range(256):
+        for b in (0, 1, 99, 201, 255):
+            net = ipaddress.IPv6Network(f"{topology.ula_prefix(f'{a}.{b}')}::/48")
+            assert net.subnet_of(ipaddress.IPv6Network("fd00::/8"))
+            assert net not in seen, f"{a}.{b} and {seen[net]}"
+            seen[net] = f"{a}.{b}"
+
+
+def test_the_default_lab_is_dual_stack_from_its_prefix() -> None:
+    """LAB_PREFIX6 follows LAB_PREFIX unless given: LAN N is <ula>:N::/64, host .X is ::X."""
+    topo = topology.load(COMPOSE_FILE, {"LAB_PREFIX": "10.222"})
+    assert topo.lans["lan_b"].subnet6 == ipaddress.ip_network("fd00:10:222:2::/64")
+    assert topo.lans["lan_b"].gateway6 == ipaddress.ip_address("fd00:10:222:2::1")
+    h1, router = topo.host("h1"), topo.host("router")
+    assert h1.address6 == ipaddress.ip_address("fd00:10:222:1::11")
+    assert h1.gateway6 == router.addresses6["lan_a"] == ipaddress.ip_address("fd00:10:222:1::254")
+    assert topology.load(COMPOSE_FILE, {"LAB_PREFIX": "10.222", "LAB_PREFIX6": "fd00:99:1"}).host(
+        "h1").address6 == ipaddress.ip_address("fd00:99:1:1::11")
+    assert topo.address_names()["fd00:10:222:2::11"] == "b1"
+    assert topo.address_names()["ff02::1"] == "all-nodes"
+
+
+def test_an_ipv4_only_topology_still_loads() -> None:
+    topo = topology.load(FIXTURES / "ok" / "compose.yaml")
+    assert all(lan.subnet6 is None for lan in topo.lans.values())
+    assert not topo.host("h1").addresses6 and topo.static_routes6("h1") == []
