@@ -231,6 +231,14 @@ def _wrap(members: str, width: int = 48) -> str:
     return members if len(members) <= width else members[:width].rsplit(" ", 1)[0] + " ..."
 
 
+def with_nat() -> Path:
+    """The Compose file of the first shipped topology with a NAT router (`nat`)."""
+    for name in names():
+        if describe(name).nat is not None:
+            return describe(name).file
+    raise TopologyError("lab/topologies", "nat", f"no shipped topology has a NAT router; shipped: {', '.join(names())}")
+
+
 def trimmed(source: Path, keep: Iterable[str], to: Path) -> Path:
     """Write to ``to`` the topology ``source`` with only the hosts ``keep`` and every router
     (so every LAN still reaches every other): a smaller lab, quicker to start and remove,

@@ -165,12 +165,16 @@ def default_parallel() -> int:
 
 
 def lab_file(exercise: str, rules: Rules, out: Path) -> Path:
-    """The topology a submission is played on: compose.yaml with only the hosts the exercise
-    (and the hidden checks) name, when they name them, and the routers; all of it otherwise."""
-    named = scenarios.hosts_named(scenarios.load(exercise), rules.extra)
+    """The topology a submission is played on: compose.yaml (or the shipped NAT topology, for
+    a lesson that needs a NAT router) with only the hosts the exercise (and the hidden checks)
+    name, when they name them, and the routers; all of it otherwise."""
+    module = scenarios.load(exercise)
+    needs = getattr(module, "NEEDS", None)
+    base = topologies.with_nat() if needs is not None and needs.nat else COMPOSE_FILE
+    named = scenarios.hosts_named(module, rules.extra)
     if named is None:
-        return COMPOSE_FILE
-    return topologies.trimmed(COMPOSE_FILE, named, out / "lab.compose.yaml")
+        return base
+    return topologies.trimmed(base, named, out / "lab.compose.yaml")
 
 
 @dataclass

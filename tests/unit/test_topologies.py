@@ -208,3 +208,13 @@ def test_a_wrong_nat_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, n
     monkeypatch.setattr(topologies, "FOLDER", tmp_path)
     with pytest.raises(TopologyError, match=error):
         topologies.describe("n")
+
+
+
+def test_a_lesson_that_needs_a_nat_router_is_graded_on_the_nat_topology(tmp_path: Path) -> None:
+    from lab.harness import grading
+
+    played = grading.lab_file("nat", grading.Rules(), tmp_path)
+    text = played.read_text()
+    assert played.parent == tmp_path and "LAB_NAT_OUTSIDE" in text, "the NAT router, trimmed like any lab"
+    assert "LAB_NAT_OUTSIDE" not in grading.lab_file("echo", grading.Rules(), tmp_path / "echo").read_text()
