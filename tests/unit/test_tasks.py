@@ -13,60 +13,49 @@ from lab.control import engine, lab
 from lab.errors import DockerError
 
 
-def test_test_task_runs_pytest_with_lab_options(monkeypatch: pytest.MonkeyPatch) -> None:
-    built: list[str] = []
+@pytest.fixture
+def built(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """No Docker: the image each `invoke test` would build once, before the test processes start."""
+    names: list[str] = []
 
-    class Lab:  # the image is built once, before the test processes start (not here: no Docker)
+    class Lab:
         def __init__(self, engine: object, name: str, compose_file: object = None) -> None:
             self.name = name
 
         def build(self, say: object) -> None:
-            built.append(self.name)
+            names.append(self.name)
 
     monkeypatch.setattr(lab, "Lab", Lab)
     monkeypatch.setattr(engine.Engine, "connect", staticmethod(lambda: None))
-    c = MockContext(run=Result(exited=0))
-    tasks.test(c, keep=True, name="alice", k="broadcast")
-    cmd = c.run.call_args.args[0]  # type: ignore[attr-defined]
-    assert cmd == (f"{sys.executable} -m pytest tests/unit tests/lab --junitxml=reports/junit.xml --durations=15 --lab "
-                   "--lab-name=alice -n 2 --dist loadfile --keep-lab -k broadcast")
+    return names
+
+
+def commands(**options: object) -> list[str]:
+    """What `invoke test` runs, each run a command."""
+    c = MockContext(run=Result(exited=0), repeat=True)
+    tasks.test(c, **options)
+    return [call.args[0] for call in c.run.call_args_list]  # type: ignore[attr-defined]
+
+
+def test_test_task_runs_pytest_with_lab_options(built: list[str]) -> None:
+    assert commands(keep=True, name="alice", k="broadcast") == [
+        f"{sys.executable} -m pytest tests/unit tests/lab --junitxml=reports/junit.xml --durations=15 --lab "
+        "--lab-name=alice -n 2 --dist loadfile --keep-lab -k broadcast"]
     assert built == ["alice"]
 
 
-
-def test_quick_runs_the_unit_tests_and_one_play_per_exercise_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    class Lab:
-        def __init__(self, engine: object, name: str, compose_file: object = None) -> None:
-            pass
-
-        def build(self, say: object) -> None:
-            pass
-
-    monkeypatch.setattr(lab, "Lab", Lab)
-    monkeypatch.setattr(engine.Engine, "connect", staticmethod(lambda: None))
-    c = MockContext(run=Result(exited=0), repeat=True)
-    tasks.test(c, quick=True)
-    commands = [call.args[0] for call in c.run.call_args_list]  # type: ignore[attr-defined]
-    assert len(commands) == 1, "no second Compose, no other topologies"
-    assert commands[0].endswith("--lab --lab-name=socklab -n 2 --dist loadfile -m 'not lab or quick'")
+def test_quick_runs_the_unit_tests_and_one_play_per_exercise_once(built: list[str]) -> None:
+    runs = commands(quick=True)
+    assert len(runs) == 1, "no second Compose, no other topologies"
+    assert runs[0].endswith("--lab --lab-name=socklab -n 2 --dist loadfile -m 'not lab or quick'")
 
 
-def test_the_tests_marked_alone_run_after_the_others_by_themselves(monkeypatch: pytest.MonkeyPatch) -> None:
-    class Lab:
-        def __init__(self, engine: object, name: str, compose_file: object = None) -> None:
-            pass
-
-        def build(self, say: object) -> None:
-            pass
-
-    monkeypatch.setattr(lab, "Lab", Lab)
-    monkeypatch.setattr(engine.Engine, "connect", staticmethod(lambda: None))
-    c = MockContext(run=Result(exited=0), repeat=True)
-    tasks.test(c)
-    first, second = [call.args[0] for call in c.run.call_args_list][:2]  # type: ignore[attr-defined]
+def test_the_tests_marked_alone_run_after_the_others_by_themselves(built: list[str]) -> None:
+    first, second = commands()[:2]
     assert first.endswith("--durations=15 -m 'not alone' --lab --lab-name=socklab -n 2 --dist loadfile")
     assert second.endswith("pytest tests/lab --junitxml=reports/junit-alone.xml --durations=15 -m alone --lab "
                            "--lab-name=socklab-alone -n 2 --dist loadfile")
+
 
 def test_unit_only_needs_no_lab() -> None:
     c = MockContext(run=Result(exited=0))

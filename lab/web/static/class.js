@@ -2,18 +2,6 @@
 // exercise), a link to their page (terminals read-only there, recordings replayable), and
 // grading from the workspaces with its outputs to download.
 "use strict";
-const $ = (id) => document.getElementById(id);
-const el = (tag, props = {}, ...children) => {
-  const e = Object.assign(document.createElement(tag), props);
-  for (const c of children) e.append(c);
-  return e;
-};
-async function api(path, options = {}) {
-  const response = await fetch(path, {credentials: "same-origin", ...options});
-  const body = await response.json();
-  if (!response.ok) throw new Error(body.error || response.statusText);
-  return body;
-}
 function ago(t) {
   const s = Math.max(0, Date.now() / 1000 - t);
   return s < 90 ? `${Math.round(s)} s ago` : s < 5400 ? `${Math.round(s / 60)} min ago` : `${Math.round(s / 3600)} h ago`;
