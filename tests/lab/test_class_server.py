@@ -26,6 +26,18 @@ from lab.web.roster import Class, Student
 
 pytestmark = pytest.mark.lab
 PREFIX = "sv-"
+# From a lab host: a TCP connection to PORT at each address, and how it went.
+REACH = """
+import socket, sys
+for host in sys.argv[2:]:
+    try:
+        socket.create_connection((host, int(sys.argv[1])), timeout=2).close()
+        print("reached")
+    except ConnectionRefusedError:
+        print("refused")
+    except OSError:
+        print("unreachable")
+"""
 STUDENTS = ["ana", "ben"]
 
 
@@ -100,6 +112,11 @@ def test_a_class_on_real_labs(room_parts: tuple[Class, Path, DockerLabs, dict[st
                                            "cat mark", "42-h1"))
         assert status == 101 and "42-h1" in seen
         assert (folder / "work" / "ana" / "mark").read_text() == "42-h1\n"  # her workspace is /work
+        # her hosts reach nothing outside her lab: not the server's port, on any of the machine's sides
+        lab = labs.lab("ana")
+        docker_side = [str(lan.subnet.network_address + 1) for lan in lab.topology().lans.values()]
+        tried = lab.exec("h1", ["python3", "-c", REACH, str(server.port), "127.0.0.1", *docker_side], prints=True)
+        assert tried.stdout.split() == ["refused"] + ["unreachable"] * len(docker_side), tried.output
         recordings = get(server, "/lab/ana/api/recordings", tokens["ana"])[1]
         assert len(recordings) == 1
         for path in ("/lab/ana/api/lab", "/lab/ana/api/files", "/lab/ana/api/files/mark", "/lab/ana/api/recordings",
