@@ -25,6 +25,7 @@ routers (echo: srv, h1, b1, router); hidden checks that use other hosts say so i
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import json
@@ -190,8 +191,9 @@ class Grading:
     labs: set[str] = field(default_factory=set)  # every lab started: what Ctrl-C removes
     machine: list[str] = field(default_factory=list)  # the grader machine's problems: the instructor's
 
-    @property
+    @functools.cached_property
     def checks(self) -> list[Declared]:
+        """The one list every submission is scored on (read once: the grading threads share it)."""
         return checks_of(self.exercise, self.rules)
 
 
