@@ -111,7 +111,8 @@ FLOOD_CHECK = f"no flood: no host sends more than {FLOOD:,} packets"
 def checks_of(exercise: str, rules: Rules) -> list[Declared]:
     """The one list every student of ``exercise`` is scored on: its checks, the hidden ones,
     the flood check; with the instructor's weights and visibility."""
-    listed = [*scenarios.declared(scenarios.load(exercise)), *rules.hidden, Declared(FLOOD_CHECK, ANY_ROLE)]
+    flood = Declared(FLOOD_CHECK, ANY_ROLE, alone=False)  # holds of a program that does nothing, too
+    listed = [*scenarios.declared(scenarios.load(exercise)), *rules.hidden, flood]
     return [replace(d, points=rules.weight(d.name, d.points), visibility=rules.shown(d.name)) for d in listed]
 
 

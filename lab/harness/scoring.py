@@ -17,7 +17,7 @@ is filled. Nothing here touches Docker: tests score made-up outcomes.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from lab.report.grades import FAILED, NOT_HANDED_IN, NOT_REACHED, PASSED, Scored
@@ -50,6 +50,9 @@ class Declared:
     role: str = ANY_ROLE
     points: float = 1.0
     visibility: str = "visible"
+    #: a check that holds of a program that does nothing (sending no flood): its points only
+    #: go with at least one other check passed, or print(1) would earn them
+    alone: bool = True
 
 
 def declare(checks: Mapping[str, Iterable[str]] | Iterable[str], points: Mapping[str, float] | None = None,
@@ -81,6 +84,10 @@ def score(declared: Sequence[Declared], observed: Sequence[Observed], handed_in:
         ok = status == PASSED
         out.append(Scored(d.name, d.role, status, d.points if ok else 0.0, d.points, d.visibility, why,
                           o.expected if o else "", o.hint if o else ""))
+    if not any(s.ok for s, d in zip(out, declared, strict=True) if d.alone):
+        out = [replace(s, status=NOT_REACHED, score=0.0,
+                       observed="earns nothing by itself: no other check passed (a program that does nothing "
+                                "sends no flood either)") if s.ok else s for s in out]
     return out
 
 

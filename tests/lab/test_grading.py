@@ -50,6 +50,8 @@ def a_class(folder: Path) -> Path:
     hand_in(folder, "exits", server=CASES / "exits-at-once" / "server.py")
     (folder / "solo").mkdir()
     shutil.copy(GOOD["server.py"], folder / "solo" / "server.py")
+    (folder / "lazy").mkdir()  # the case: a server that prints 1, and no client
+    shutil.copy(CASES / "exits-at-once" / "server.py", folder / "lazy" / "server.py")
     (folder / "localhost.zip").write_bytes(zipped({
         "hw1/server.py": (CASES / "localhost" / "server.py").read_bytes(),
         "hw1/client.py": GOOD["client.py"].read_bytes(), "hw1/notes.py": b"# not a role\n"}))
@@ -67,6 +69,7 @@ EXPECTED = {  # student -> (score out of 10: nine checks of the exercise and one
     "exits": (5, "not reached: server: binds the udp port it is given, on every address failed (server.py on srv "
                  "ended with exit status 0"),
     "solo": (6, "not handed in: client.py"),
+    "lazy": (0, "earns nothing by itself: no other check passed"),
     "noexit": (6, "still running after 8s"),
     "memorised": (7, "not printed: ‘hello-"),
     "forkbomb": (5, "Resource temporarily unavailable"),

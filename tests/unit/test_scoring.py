@@ -12,7 +12,7 @@ from lab.report import grades
 
 CHECKS = declare({"server": ["server: binds the udp port it is given", "server: answers h1"],
                   "client": ["client: sends each line", "client: ends at exit"]}, points={"server: answers h1": 2})
-FLOOD = Declared("no flood", ANY_ROLE)
+FLOOD = Declared("no flood", ANY_ROLE, alone=False)
 ALL = [*CHECKS, FLOOD]
 
 
@@ -90,3 +90,13 @@ def test_every_column_and_every_test_is_filled_for_every_student(tmp_path: Path)
     assert solo["tests"][2]["output"].startswith("not handed in\nobserved: not handed in: client.py")
     junit = (tmp_path / "junit.xml").read_text()
     assert junit.count("<testcase ") == 3 * len(ALL) and junit.count("<failure ") == 2 + 5
+
+
+def test_not_flooding_earns_nothing_by_itself() -> None:
+    """print(1) as the server and no client: it floods nothing, and that alone is worth nothing."""
+    seen = [Seen("server: binds the udp port it is given", False, "it ended", step=True), Seen("no flood", True)]
+    scored = score(ALL, seen, ["server"])
+    assert total(scored) == (0, 6)
+    assert scored[-1].status == NOT_REACHED and scored[-1].observed.startswith("earns nothing by itself")
+    with_one = score(ALL, [*seen, Seen("server: answers h1", True)], ["server"])
+    assert total(with_one) == (3, 6), "with another check passed, not flooding counts"
