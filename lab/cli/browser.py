@@ -5,12 +5,17 @@ A task imports what it uses in its body: `invoke --list` imports only the task m
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from invoke import Context, task
 
 from lab.cli.common import NAME_HELP, Number, Whole, connect, reports_errors, running_lab, say
 from lab.control.arguments import within
 from lab.control.defaults import DEFAULT_NAME
 from lab.errors import ArgumentError
+
+if TYPE_CHECKING:
+    import ssl
 
 
 @task(help={"name": NAME_HELP, "bind": "address to serve on (default 127.0.0.1: this machine only)",
@@ -63,7 +68,6 @@ def serve(c: Context, roster: str, state: str = "class", bind: str = "127.0.0.1"
     when they come, queued when the machine is full, stopped when idle); the instructor's link
     shows every lab, replays sessions and grades the class. Serves until Ctrl-C."""
     import ipaddress
-    import ssl
     from pathlib import Path
 
     from lab.control import doctor
@@ -84,15 +88,7 @@ def serve(c: Context, roster: str, state: str = "class", bind: str = "127.0.0.1"
     check_name(prefix + "x")
     for name in exercise or []:
         exercises.roles(name)  # an unknown one: the valid names
-    context = None
-    if certfile or keyfile:
-        if not (certfile and keyfile):
-            raise ArgumentError("--certfile" if keyfile else "--keyfile", "", "give both --certfile and --keyfile")
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        try:
-            context.load_cert_chain(certfile, keyfile)
-        except (OSError, ssl.SSLError) as exc:
-            raise ArgumentError("--certfile", certfile, f"cannot load it with its key: {exc}") from None
+    context = tls(certfile, keyfile)
     students = read_roster(Path(roster))
     the_class = Class(Path(state), students)
     fresh = the_class.issue(tuple(rotate or ()))
@@ -123,3 +119,19 @@ def serve(c: Context, roster: str, state: str = "class", bind: str = "127.0.0.1"
             f"{prefix}<student>` stops one now)")
     finally:
         room.close()
+
+
+def tls(certfile: str, keyfile: str) -> ssl.SSLContext | None:
+    """`invoke serve`'s --certfile/--keyfile: the server's TLS context, or None for neither."""
+    import ssl
+
+    if not (certfile or keyfile):
+        return None
+    if not (certfile and keyfile):
+        raise ArgumentError("--certfile" if keyfile else "--keyfile", "", "give both --certfile and --keyfile")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(certfile, keyfile)
+    except (OSError, ssl.SSLError) as exc:
+        raise ArgumentError("--certfile", certfile, f"cannot load it with its key: {exc}") from None
+    return context

@@ -1,4 +1,4 @@
-"""The optional programs pictures and reports use, each with how to install it.
+"""The optional programs pictures and reports (and a test) use, each with how to install it.
 
 socklab runs without them: a report says which picture it left out and why, and the tests
 that need one are skipped with its name (tests/conftest.py's ``needs`` marker).
@@ -35,4 +35,6 @@ CHROMIUM = Tool("Chromium", ("chromium", "chromium-browser", "google-chrome"), "
                 "opens a report as a person would")
 PLAYWRIGHT = Tool("Playwright", ("playwright",), "pip install playwright (never `playwright install`: it downloads a "
                   "browser; Debian's Chromium is used)", "drives Chromium through the web page")
-TOOLS = {"dot": DOT, "chromium": CHROMIUM, "playwright": PLAYWRIGHT}
+OPENSSL = Tool("OpenSSL's `openssl`", ("openssl",), "apt-get install openssl",
+               "makes a throwaway certificate to test `invoke serve` over HTTPS")
+TOOLS = {"dot": DOT, "chromium": CHROMIUM, "playwright": PLAYWRIGHT, "openssl": OPENSSL}

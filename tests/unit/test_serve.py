@@ -4,7 +4,10 @@ on every route and websocket of the class server, over real HTTP on a free port.
 
 from __future__ import annotations
 
+import http.client
 import json
+import ssl
+import subprocess
 import threading
 import urllib.error
 import urllib.request
@@ -14,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from lab.cli.browser import tls
 from lab.control.wait import wait_until
 from lab.errors import RosterError
 from lab.web import auth
@@ -181,9 +185,10 @@ def served(tmp_path: Path) -> Iterator[tuple[ClassServer, dict[str, str]]]:
 
 
 def call(server: ClassServer, path: str, token: str | None = None, method: str = "GET", body: bytes | None = None,
-         headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], Any]:
-    request = urllib.request.Request(f"http://127.0.0.1:{server.port}{path}", data=body, method=method,
-                                     headers=headers or {})
+         headers: dict[str, str] | None = None, trust: ssl.SSLContext | None = None) -> tuple[int, dict[str, str], Any]:
+    """A request; over HTTPS when given the client's ``trust``."""
+    request = urllib.request.Request(f"{'https' if trust else 'http'}://127.0.0.1:{server.port}{path}", data=body,
+                                     method=method, headers=headers or {})
     if token is not None:
         request.add_header("Authorization", f"Bearer {token}")
 
@@ -192,7 +197,8 @@ def call(server: ClassServer, path: str, token: str | None = None, method: str =
             return None
 
     try:
-        with urllib.request.build_opener(Keep).open(request, timeout=10) as response:
+        with urllib.request.build_opener(Keep, urllib.request.HTTPSHandler(context=trust)).open(
+                request, timeout=10) as response:
             raw, status, got = response.read(), response.status, dict(response.headers)
     except urllib.error.HTTPError as exc:
         raw, status, got = exc.read(), exc.code, dict(exc.headers)
@@ -300,3 +306,35 @@ def test_sign_in_attempts_are_rate_limited_per_address(served: tuple[ClassServer
     assert [call(server, "/lab/alice/api/state", f"guess-{i}")[0] for i in range(4)] == [401, 401, 401, 429]
     assert call(server, f"/?token={tokens['alice']}")[0] == 429  # even the right link, from that address, now
     assert call(server, "/lab/alice/api/state", tokens["alice"])[0] == 200  # a signed-in student is not held up
+
+
+@pytest.mark.needs("openssl")
+def test_over_tls_the_cookie_is_secure_and_plain_http_is_refused(tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    the_class = Class(tmp_path / "class", [Student("alice")])
+    the_class.issue()
+    the_class.write_links("https://x")
+    token = links(tmp_path / "class")["alice"]
+    room = Classroom(tmp_path / "class", ["alice"], FakeLabs(up={"alice"}), capacity=1, idle=600)
+    room.adopt()
+    server = ClassServer(the_class, room, Gradings(tmp_path / "class", lambda *a: []), "127.0.0.1", 0,
+                         ssl=tls(str(cert), str(key)), limiter=auth.Limiter(attempts=1000))
+    server.start()
+    try:
+        assert server.origin.base == f"https://127.0.0.1:{server.port}"
+        trust = ssl.create_default_context(cafile=str(cert))
+        status, headers, _ = call(server, f"/?token={token}", trust=trust)
+        assert status == 302 and "Secure" in headers["Set-Cookie"].split("; ")
+        status, _, state = call(server, "/lab/alice/api/state", headers={"Cookie": headers["Set-Cookie"].split(";")[0]},
+                                trust=trust)
+        assert (status, state["state"]) == (200, RUNNING)
+        with pytest.raises((urllib.error.URLError, http.client.HTTPException, ConnectionError)):
+            call(server, f"/?token={token}")  # plain HTTP: no answer, not even a refusal in clear
+        with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):
+            call(server, "/lab/alice/api/state", token, trust=ssl.create_default_context())  # a client not told
+    finally:
+        server.stop()
+        room.close()

@@ -107,7 +107,7 @@ def test_listing_the_tasks_imports_nothing_heavy() -> None:
 
 def test_the_test_task_ends_naming_each_missing_tool(monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("PATH", "/nonexistent")  # a fresh machine: no Graphviz, Chromium or Playwright
+    monkeypatch.setenv("PATH", "/nonexistent")  # a fresh machine: no Graphviz, Chromium, Playwright or OpenSSL
     monkeypatch.delenv("CI", raising=False)
     tasks.test(MockContext(run=Result(exited=0)), unit=True)
     said = capsys.readouterr().out.split("socklab:")[1:]
@@ -117,7 +117,9 @@ def test_the_test_task_ends_naming_each_missing_tool(monkeypatch: pytest.MonkeyP
         "tests that need Chromium are skipped on this machine (it opens a report as a person would): "
         "`apt-get install chromium`",
         "tests that need Playwright are skipped on this machine (it drives Chromium through the web page): "
-        "`pip install playwright (never `playwright install`: it downloads a browser; Debian's Chromium is used)`"]
+        "`pip install playwright (never `playwright install`: it downloads a browser; Debian's Chromium is used)`",
+        "tests that need OpenSSL's `openssl` are skipped on this machine (it makes a throwaway certificate to test "
+        "`invoke serve` over HTTPS): `apt-get install openssl`"]
     monkeypatch.setenv("CI", "1")
     assert tasks.missing_tools() == [], "in CI they are not optional: their tests fail instead"
 
