@@ -6,6 +6,7 @@ A task imports what it uses in its body: `invoke --list` imports only the task m
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,8 +17,9 @@ from lab.control.defaults import DEFAULT_NAME, ROOT
 from lab.errors import ArgumentError
 
 if TYPE_CHECKING:
+    from lab.wire.pcap import Packet
+    from lab.wire.pictures import Diagram
 
-    pass
 from lab.cli.common import NAME_HELP, Number, Whole, open_lab, reports_errors, say
 
 
@@ -86,6 +88,39 @@ def flows(c: Context, pcap: str, name: str = DEFAULT_NAME, out: str = "", timeli
         say(f"wrote {drawn}")
 
 
+@dataclass(frozen=True)
+class LessonCapture:
+    """A lesson's exchange kept as a fixture (tests/unit/fixtures/pcap/lesson-NAME.pcap, recorded
+    by record_lessons.py there) on a lab of ``topology`` whose prefix was ``prefix``."""
+
+    name: str
+    topology: str
+    prefix: str  # the recording lab's LAB_PREFIX: its addresses get their host names back
+    lanes: tuple[str, ...]  # left to right
+    addresses: bool  # the address and port pairs in each label
+    names: tuple[tuple[str, str], ...] = ()  # lanes for addresses no host has (a group)
+
+    def packets(self, fixtures: Path) -> list[Packet]:
+        from lab.control import topologies, topology
+        from lab.wire import pcap as decode
+
+        topo = topology.load(topologies.compose_file(self.topology), {"LAB_PREFIX": self.prefix})
+        return decode.read(fixtures / f"lesson-{self.name}.pcap", {**topo.address_names(), **dict(self.names)})
+
+    def diagram(self, fixtures: Path) -> Diagram:
+        from lab.wire import pictures as what
+
+        return what.diagram(self.packets(fixtures), self.lanes, addresses=self.addresses)
+
+
+#: b1 joins 239.1.2.3 (IGMPv3 report to 224.0.0.22), takes h1's datagram, leaves; h1's hello
+#: through the NAT seen on both sides of the router, its late push lost there; the echo over IPv6.
+GROUP_LANES = (("239.1.2.3", "group 239.1.2.3"), ("224.0.0.22", "224.0.0.22 (IGMPv3 routers)"))
+LESSON_CAPTURES = (LessonCapture("multicast", "default", "10.203", ("h1", "group 239.1.2.3", "b1"), False, GROUP_LANES),
+                   LessonCapture("nat", "nat", "10.205", ("h1", "router", "b1"), True),
+                   LessonCapture("ipv6", "default", "10.203", ("b1", "srv"), True))
+
+
 @task(help={"out": "folder for the README's pictures (default docs/pictures)"})
 @reports_errors
 def pictures(c: Context, out: str = "docs/pictures") -> None:
@@ -101,11 +136,14 @@ def pictures(c: Context, out: str = "docs/pictures") -> None:
     default = topology.load(topologies.compose_file("default"))  # the fixtures were captured on it
     names = default.address_names()
     written = [draw.write_topology(topology.load(topologies.compose_file(t)), folder / f"topology-{t}.svg")
-               for t in ("default", "chain")]
+               for t in ("default", "chain", "nat")]
     tcp = decode.read(fixtures / "tcp-chat.pcap", names)
     written.append(draw.write_figure(draw.sequence_figure(what.diagram(tcp)), folder / "sequence-tcp-chat.svg"))
     tftp = decode.read(fixtures / "tftp-window-loss.pcap", names)
     written.append(draw.write_figure(draw.timeline_figure(what.timeline(tftp)), folder / "timeline-tftp-loss.png"))
+    for lesson in LESSON_CAPTURES:
+        written.append(draw.write_figure(draw.sequence_figure(lesson.diagram(fixtures)),
+                                         folder / f"sequence-{lesson.name}.svg"))
     for path in written:
         say(f"wrote {path}")
 

@@ -79,13 +79,21 @@ def write_topology(topo: Topology, out: Path) -> Path:
 
 
 # --- the exchange ---------------------------------------------------------------------
-LANE = 3.4  # inches between lanes
+LANE = 3.4  # inches between lanes, at least
 ROW = 0.32  # inches per row
+CHAR = 0.06  # inches a label's character takes, about (7 pt)
+
+
+def lane_width(d: Diagram) -> float:
+    """LANE, or wider when a label (address pairs, IPv6) would not fit over its arrow."""
+    x = {name: i for i, name in enumerate(d.lanes)}
+    needed = [(CHAR * len(a.label) + 0.3) / abs(x[a.src] - x[a.dst]) for a in d.arrows() if a.src != a.dst]
+    return max([LANE, *needed])
 
 
 def sequence_figure(d: Diagram) -> plt.Figure:
     """One lane per host, one arrow per packet, time down the left side."""
-    width = max(4.0, 1.6 + LANE * max(len(d.lanes) - 1, 1))
+    width = max(4.0, 1.6 + lane_width(d) * max(len(d.lanes) - 1, 1))
     height = 0.9 + ROW * (len(d.rows) + 1)
     fig, ax = plt.subplots(figsize=(width, height))
     x = {name: i for i, name in enumerate(d.lanes)}

@@ -3,6 +3,8 @@
 - ``diagram``: a sequence diagram like Wireshark's flow graph: one lane per host (names,
   not bare addresses), one arrow per packet labelled as the terminal ladder labels it,
   time down the side; a long exchange keeps its start and its end with the middle elided.
+  With ``addresses`` each label starts with the address and port pairs (a NAT's rewrite,
+  IPv6 addresses) and ends with the TTL or hop limit the packet had where it was captured.
 - ``timeline``: block number (TFTP DATA) or relative sequence number (TCP data) over time,
   one series per direction of each transfer and each connection, retransmissions marked, like
   Wireshark's stream graphs. Which packet belongs to which transfer, and what was sent again,
@@ -51,13 +53,26 @@ def lanes(packets: Sequence[Packet], hosts: Sequence[str] = ()) -> list[str]:
     return order
 
 
-def diagram(packets: Sequence[Packet], hosts: Sequence[str] = (), max_rows: int = 40) -> Diagram:
+def endpoint(address: str, port: int) -> str:
+    """``10.201.1.11:40000``, ``[fd00:10:201:1::10]:9010``; an address alone without a port."""
+    if not port:
+        return address
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
+
+def diagram(packets: Sequence[Packet], hosts: Sequence[str] = (), max_rows: int = 40,
+            addresses: bool = False) -> Diagram:
     """At most ``max_rows`` arrows: a quarter from the start, the rest from the end."""
     clients = tftp_ports(packets)
     start = packets[0].time if packets else 0.0
 
     def arrow(p: Packet) -> Arrow:
-        return Arrow(p.time - start, p.src_name, p.dst_name, p.label(tftp=p.touches(clients)))
+        label = p.label(tftp=p.touches(clients))
+        if addresses:  # the ports once, with their addresses
+            label = label.replace(f" {p.sport}->{p.dport}", "", 1) if p.proto in ("udp", "tcp") else label
+            ttl = f", {'hop limit' if ':' in p.src else 'TTL'} {p.ttl}" if p.ttl else ""
+            label = f"{endpoint(p.src, p.sport)} → {endpoint(p.dst, p.dport)}  {label}{ttl}"
+        return Arrow(p.time - start, p.src_name, p.dst_name, label)
 
     rows: list[Arrow | Elided]
     if len(packets) <= max_rows:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from lab.cli.packets import LESSON_CAPTURES
 from lab.control import topologies, topology
 from lab.errors import PictureError, ToolMissingError
 from lab.report import browser, draw, page
@@ -189,6 +190,56 @@ def test_the_readme_pictures_are_drawn_from_the_fixtures(tmp_path: Path) -> None
     import tasks
 
     tasks.pictures(MockContext(), out=str(tmp_path))
-    assert {p.name for p in tmp_path.iterdir()} == {"topology-default.svg", "topology-chain.svg",
-                                                    "sequence-tcp-chat.svg", "timeline-tftp-loss.png"}
+    assert {p.name for p in tmp_path.iterdir()} == {"topology-default.svg", "topology-chain.svg", "topology-nat.svg",
+                                                    "sequence-tcp-chat.svg", "timeline-tftp-loss.png",
+                                                    "sequence-multicast.svg", "sequence-nat.svg", "sequence-ipv6.svg"}
     assert ">h1</text>" in (tmp_path / "sequence-tcp-chat.svg").read_text(), "names from the topology"
+
+
+LESSONS = {lesson.name: lesson for lesson in LESSON_CAPTURES}
+
+
+def shown(d: pictures.Diagram) -> list[tuple[str, str, str]]:
+    return [(a.src, a.dst, a.label) for a in d.arrows()]
+
+
+def svg_texts(d: pictures.Diagram) -> set[str]:
+    svg = draw.figure_bytes(draw.sequence_figure(d), "svg").decode()
+    return {t.strip().replace("&#39;", "'").replace("&gt;", ">") for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)}
+
+
+def test_the_multicast_lesson_shows_the_igmp_join_the_datagram_and_the_leave() -> None:
+    d = LESSONS["multicast"].diagram(FIXTURES)
+    assert d.lanes == ["h1", "group 239.1.2.3", "b1", "224.0.0.22 (IGMPv3 routers)"]
+    labels = [label for _, _, label in shown(d)]
+    assert labels[0] == "IGMP join 239.1.2.3" and set(labels[2:]) == {"IGMP leave 239.1.2.3"}
+    assert shown(d)[1][:2] == ("h1", "group 239.1.2.3") and "'before leaving'" in labels[1]
+    assert {src for src, _, label in shown(d) if label.startswith("IGMP")} == {"b1"}, "b1 joins and leaves"
+    assert {"IGMP join 239.1.2.3", "IGMP leave 239.1.2.3", "b1", "group 239.1.2.3"} <= svg_texts(d)
+
+
+def test_the_nat_lesson_shows_the_rewrite_on_both_sides_of_the_router() -> None:
+    d = LESSONS["nat"].diagram(FIXTURES)
+    topo = topology.load(topologies.compose_file("nat"), {"LAB_PREFIX": LESSONS["nat"].prefix})
+    h1, b1, (router,) = topo.host("h1").address, topo.host("b1").address, topo.nat_routers()
+    assert d.lanes == ["h1", "router", "b1"]
+    hello, out, welcome, back, push = shown(d)
+    assert hello[:2] == ("h1", "b1") and hello[2].startswith(f"{h1}:40000 → {b1}:9300 ")
+    port = int(out[2].split(" → ")[0].rsplit(":", 1)[1])
+    assert out[:2] == ("router", "b1") and out[2].startswith(f"{router.nat}:{port} → {b1}:9300 "), \
+        "lan_b side: the router's address and a port of its choosing"
+    assert welcome[2].startswith(f"{b1}:9300 → {router.nat}:{port} ") and back[2].startswith(f"{b1}:9300 → {h1}:40000 ")
+    assert "'push'" in push[2] and push[:2] == ("b1", "router"), "the late push stops at the router"
+    assert {label for _, _, label in shown(d)} <= svg_texts(d)
+
+
+def test_the_ipv6_lesson_shows_the_echo_between_ipv6_addresses() -> None:
+    d = LESSONS["ipv6"].diagram(FIXTURES)
+    topo = topology.load(topologies.compose_file("default"), {"LAB_PREFIX": LESSONS["ipv6"].prefix})
+    b1, srv = topo.host("b1").address6, topo.host("srv").address6
+    (ask, src, _), (reply, _, _) = shown(d)
+    assert d.lanes == ["b1", "srv"] and (ask, src) == ("b1", "srv") and reply == "srv"
+    (_, _, there), (_, _, back) = shown(d)
+    assert there.startswith(f"[{b1}]:") and f"→ [{srv}]:9010 " in there and there.endswith("hop limit 64")
+    assert back.startswith(f"[{srv}]:9010 → [{b1}]:") and back.endswith("hop limit 63"), "one router crossed"
+    assert "'hello over IPv6'" in there and {there, back} <= svg_texts(d)
