@@ -11,9 +11,12 @@ The lab allows only administratively scoped groups (239.0.0.0/8, RFC 2365): they
 leave an organisation, and no router outside the lab forwards them. A TTL is bounded too:
 each router on the way takes one off, and a datagram sent with TTL 1 never leaves its LAN.
 
-IPv6 (``IPV6_JOIN_GROUP``, ff05::/16 site-local groups, the hop limit) takes the same
-shape: ``Group.membership`` is where the family picks the option level and the request's
-layout.
+IPv6 takes the same shape (RFC 3493 section 5.2): ``IPV6_JOIN_GROUP`` and
+``IPV6_LEAVE_GROUP`` take an ``ipv6_mreq``, the group then the interface's index (an
+interface, not an address: IPv6 names the link), and the kernel tells the routers with an
+MLD report (MLDv2, RFC 3810, ICMPv6 type 143) instead of IGMP. The lab allows only
+site-local groups (ff05::/16 and its transient half ff15::/16, RFC 4291 section 2.7); the
+hop limit (``IPV6_MULTICAST_HOPS``) bounds the reach as the TTL does.
 """
 
 from __future__ import annotations
@@ -25,12 +28,22 @@ from dataclasses import dataclass
 
 #: RFC 2365: the administratively scoped IPv4 groups, the only ones the lab sends to.
 SCOPED_V4 = ipaddress.IPv4Network("239.0.0.0/8")
+#: RFC 4291 2.7: site-local groups (scope 5), permanent (ff05) and transient (ff15): the only
+#: IPv6 groups the lab sends to (never link-local ff02::1, never the global ff0e).
+SCOPED_V6 = (ipaddress.IPv6Network("ff05::/16"), ipaddress.IPv6Network("ff15::/16"))
+SCOPES = f"{SCOPED_V4}, ff05::/16 or ff15::/16"
 MAX_TTL = 8  # a lab is at most a few routers deep; nothing needs more
 #: Linux's values (include/uapi/linux/in.h), which Python's socket module does not export:
 #: ask for each datagram's destination address and its TTL as ancillary data of recvmsg.
 IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)
 IP_RECVTTL = getattr(socket, "IP_RECVTTL", 12)
 ANCILLARY_SPACE = socket.CMSG_SPACE(12) + socket.CMSG_SPACE(4)  # an in_pktinfo and an int
+#: IPv6's (include/uapi/linux/in6.h): a datagram's destination and hop limit as ancillary data.
+IPV6_RECVPKTINFO = getattr(socket, "IPV6_RECVPKTINFO", 49)
+IPV6_PKTINFO = getattr(socket, "IPV6_PKTINFO", 50)
+IPV6_RECVHOPLIMIT = getattr(socket, "IPV6_RECVHOPLIMIT", 51)
+IPV6_HOPLIMIT = getattr(socket, "IPV6_HOPLIMIT", 52)
+ANCILLARY_SPACE_V6 = socket.CMSG_SPACE(20) + socket.CMSG_SPACE(4)  # an in6_pktinfo and an int
 
 
 class GroupError(ValueError):
@@ -39,19 +52,36 @@ class GroupError(ValueError):
 
 @dataclass(frozen=True)
 class Group:
-    address: str  # the group, e.g. 239.1.2.3
+    address: str  # the group, e.g. 239.1.2.3 or ff05::1:2:3
 
     @property
     def family(self) -> int:
-        return socket.AF_INET
+        return socket.AF_INET6 if ":" in self.address else socket.AF_INET
 
-    def membership(self, join: bool, interface: str = "0.0.0.0") -> tuple[int, int, bytes]:
-        """``setsockopt``'s (level, option, value) that joins (IP_ADD_MEMBERSHIP) or leaves
-        (IP_DROP_MEMBERSHIP) the group: an ``ip_mreq``, the group then the local address of
-        the interface (0.0.0.0: the one the routing table picks for the group).
-        An IPv6 group would answer IPPROTO_IPV6, IPV6_JOIN_GROUP and an ``ipv6_mreq``."""
+    @property
+    def v6(self) -> bool:
+        return self.family == socket.AF_INET6
+
+    def membership(self, join: bool, interface: str = "0.0.0.0", index: int = 0) -> tuple[int, int, bytes]:
+        """``setsockopt``'s (level, option, value) that joins or leaves the group.
+        IPv4: IP_ADD_MEMBERSHIP or IP_DROP_MEMBERSHIP with an ``ip_mreq``, the group then the
+        local address of the interface (0.0.0.0: the one the routing table picks).
+        IPv6: IPV6_JOIN_GROUP or IPV6_LEAVE_GROUP with an ``ipv6_mreq``, the group then the
+        interface's index (``index``, a native int; 0: the routing table's choice)."""
+        if self.v6:
+            option = socket.IPV6_JOIN_GROUP if join else socket.IPV6_LEAVE_GROUP
+            return socket.IPPROTO_IPV6, option, socket.inet_pton(socket.AF_INET6, self.address) + \
+                struct.pack("=i", index)
         option = socket.IP_ADD_MEMBERSHIP if join else socket.IP_DROP_MEMBERSHIP
         return socket.IPPROTO_IP, option, socket.inet_aton(self.address) + socket.inet_aton(interface)
+
+    def hops(self, value: int) -> tuple[int, int, bytes]:
+        """``setsockopt``'s (level, option, value) for the reach: IP_MULTICAST_TTL (one byte)
+        or, for an IPv6 group, IPV6_MULTICAST_HOPS (an int); 1 to MAX_TTL either way."""
+        if self.v6:
+            ttl(value)
+            return socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, struct.pack("=i", value)
+        return socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, ttl(value)
 
 
 def group(text: str) -> Group:
@@ -59,9 +89,15 @@ def group(text: str) -> Group:
     try:
         address = ipaddress.ip_address(text)
     except ValueError:
-        raise GroupError(f"{text!r} is not an IP address; use a group in {SCOPED_V4}, like 239.1.2.3") from None
-    if address.version != 4:
-        raise GroupError(f"{text}: only IPv4 groups for now; use one in {SCOPED_V4}")
+        raise GroupError(f"{text!r} is not an IP address; use a group in {SCOPES}, like 239.1.2.3 "
+                         "or ff05::1:2:3") from None
+    if isinstance(address, ipaddress.IPv6Address):
+        if not address.is_multicast:
+            raise GroupError(f"{text} is not a multicast group (ff00::/8); use one in ff05::/16 or ff15::/16")
+        if not any(address in net for net in SCOPED_V6):
+            raise GroupError(f"{text} is outside ff05::/16 and ff15::/16, the site-local groups (RFC 4291) "
+                             "that the lab keeps to; use one like ff05::1:2:3")
+        return Group(str(address))
     if not address.is_multicast:
         raise GroupError(f"{text} is not a multicast group (224.0.0.0/4); use one in {SCOPED_V4}")
     if address not in SCOPED_V4:
@@ -90,3 +126,27 @@ def arrival(ancillary: list[tuple[int, int, bytes]]) -> tuple[str, int]:
         elif kind == socket.IP_TTL and len(data) >= 4:
             ttl_ = struct.unpack("=i", data[:4])[0]
     return to, ttl_
+
+
+def arrival_v6(ancillary: list[tuple[int, int, bytes]]) -> tuple[str, int]:
+    """``arrival`` for an IPv6 socket: the destination from IPV6_PKTINFO (an in6_pktinfo,
+    the address then the interface index) and the hop limit from IPV6_HOPLIMIT."""
+    to, hops = "", 0
+    for level, kind, data in ancillary:
+        if level != socket.IPPROTO_IPV6:
+            continue
+        if kind == IPV6_PKTINFO and len(data) >= 16:
+            to = socket.inet_ntop(socket.AF_INET6, data[:16])
+        elif kind == IPV6_HOPLIMIT and len(data) >= 4:
+            hops = struct.unpack("=i", data[:4])[0]
+    return to, hops
+
+
+def lan_interface(names: list[str]) -> str:
+    """The interface an IPv6 receiver joins on when not told: a host's only one besides the
+    loopback (``socket.if_nameindex``'s names); a router has several and must be told."""
+    lans = [n for n in names if n != "lo"]
+    if len(lans) != 1:
+        raise GroupError(f"which interface? this host has {', '.join(lans) or 'none'} besides lo; "
+                         "name one with --interface")
+    return lans[0]
