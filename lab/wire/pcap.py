@@ -27,6 +27,9 @@ IGMP_QUERY, IGMP_V2_REPORT, IGMP_V2_LEAVE, IGMP_V3_REPORT = 0x11, 0x16, 0x17, 0x
 #: EXCLUDE {} ("every source") is a join, and being in it (a reply to a query) a member;
 #: a change to INCLUDE {} is a leave.
 IGMP_RECORDS = {1: "include", 2: "member", 3: "leave", 4: "join", 5: "allow", 6: "block"}
+#: MLD, IPv6's IGMP, in ICMPv6 (RFC 2710 for MLDv1, RFC 3810 for MLDv2): a query, an MLDv1
+#: report and done (a leave), an MLDv2 report whose records read as IGMPv3's do.
+MLD_QUERY, MLD_V1_REPORT, MLD_V1_DONE, MLD_V2_REPORT = 130, 131, 132, 143
 TCP_FLAGS = [(dpkt.tcp.TH_SYN, "SYN"), (dpkt.tcp.TH_FIN, "FIN"), (dpkt.tcp.TH_RST, "RST"),
              (dpkt.tcp.TH_PUSH, "PSH"), (dpkt.tcp.TH_ACK, "ACK")]
 
@@ -84,6 +87,8 @@ class Packet:
             return f"UDP {self.sport}->{self.dport} {self.size}B '{preview}{more}'"
         if self.proto == "igmp":
             return igmp_label(self.payload)
+        if self.proto == "mld":
+            return mld_label(self.payload)
         return self.proto.upper()
 
     def _tftp_label(self, op: str, number: int, size: int) -> str:
@@ -122,18 +127,46 @@ def igmp_label(message: bytes) -> str:
         return f"IGMP leave {group}"
     if kind != IGMP_V3_REPORT:
         return f"IGMP type 0x{kind:02x}"
+    return "IGMP " + _records(message, socket.AF_INET)
+
+
+def mld_label(message: bytes) -> str:
+    """An MLD message (the whole ICMPv6 message) in words: ``MLD join ff05::1:2:3``,
+    ``MLD leave ff05::1:2:3``, ``MLD query``; any bytes get a label."""
+    if len(message) < 8:
+        return "MLD (cut short)"
+    kind = message[0]
+    if kind == MLD_V2_REPORT:
+        return "MLD " + _records(message, socket.AF_INET6)
+    if len(message) < 24:
+        return "MLD (cut short)"
+    group = socket.inet_ntop(socket.AF_INET6, message[8:24])
+    if kind == MLD_QUERY:
+        return "MLD query" + (f" {group}" if group != "::" else "")
+    if kind == MLD_V1_REPORT:
+        return f"MLD join {group}"
+    if kind == MLD_V1_DONE:
+        return f"MLD leave {group}"
+    return f"MLD type {kind}"
+
+
+def _records(message: bytes, family: int) -> str:
+    """The group records of an IGMPv3 or MLDv2 report (the count at byte 6, the records from
+    byte 8): each a type, an aux data length in words, a number of sources and the group,
+    then the sources; "join 239.1.2.3, member 239.9.9.9"."""
+    size = 4 if family == socket.AF_INET else 16  # an address
     records, at, said = struct.unpack("!H", message[6:8])[0], 8, []
     for _ in range(records):
-        if at + 8 > len(message):
+        if at + 4 + size > len(message):
             said.append("(cut short)")
             break
         rtype, aux, sources = message[at], message[at + 1], struct.unpack("!H", message[at + 2:at + 4])[0]
         word = IGMP_RECORDS.get(rtype, f"record {rtype}")
         if rtype in (1, 3) and sources:
             word = f"{word} ({sources} sources)"  # INCLUDE with sources: a source-specific join
-        said.append(f"{word} {socket.inet_ntoa(message[at + 4:at + 8])}")
-        at += 8 + 4 * sources + 4 * aux
-    return "IGMP " + ", ".join(said) if said else "IGMP report (no records)"
+        said.append(f"{word} {socket.inet_ntop(family, message[at + 4:at + 4 + size])}")
+        at += 4 + size + size * sources + 4 * aux
+    return ", ".join(said) if said else "report (no records)"
 
 
 def _link_decode(linktype: int, buf: bytes) -> tuple[object | None, str]:
@@ -208,8 +241,11 @@ def parse(data: bytes, names: Mapping[str, str] | None = None, source: object = 
             elif isinstance(l4, dpkt.icmp.ICMP):
                 packets.append(replace(base, proto="icmp"))
             elif isinstance(l4, dpkt.icmp6.ICMP6):
-                packets.append(replace(base, proto="icmp6"))
-            elif getattr(ip, "p", None) == dpkt.ip.IP_PROTO_IGMP:  # IPv4 only: MLD (IPv6) is ICMPv6
+                if l4.type in (MLD_QUERY, MLD_V1_REPORT, MLD_V1_DONE, MLD_V2_REPORT):
+                    packets.append(replace(base, proto="mld", payload=bytes(l4)))
+                else:
+                    packets.append(replace(base, proto="icmp6"))
+            elif getattr(ip, "p", None) == dpkt.ip.IP_PROTO_IGMP:  # IPv4 only: MLD (IPv6) is ICMPv6, above
                 packets.append(replace(base, proto="igmp", payload=bytes(l4)))
     return packets
 

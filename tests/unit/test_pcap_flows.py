@@ -224,3 +224,48 @@ def test_ipv6_packets_decode_with_their_hop_limit_and_names() -> None:
     assert (datagram.proto, datagram.src_name, datagram.dst_name, datagram.dport) == ("udp", "h1", "b1", 9010)
     assert datagram.payload == b"hello over IPv6" and datagram.size == 15 and datagram.ttl == 63
     assert (echo.proto, echo.src, echo.ttl) == ("icmp6", src, 63)
+
+
+def _mld_pcap(*messages: tuple[str, bytes]) -> bytes:
+    """A pcap of MLD messages (destination, ICMPv6 message) from b1's link-local address, as
+    Linux sends them: hop limit 1, behind a Hop-by-Hop header with the Router Alert option."""
+    frames = []
+    for dst, message in messages:
+        hop_by_hop = bytes([58, 0, 5, 2, 0, 0, 1, 0])  # next: ICMPv6; Router Alert (MLD); PadN
+        header = dpkt.ip6.IP6(src=socket.inet_pton(socket.AF_INET6, "fe80::42:aff:feca:20b"),
+                              dst=socket.inet_pton(socket.AF_INET6, dst), nxt=0, hlim=1,
+                              plen=len(hop_by_hop) + len(message))
+        ip6 = bytes(header)[:40] + hop_by_hop + message
+        frames.append(bytes(dpkt.ethernet.Ethernet(src=b"\x02" * 6, dst=b"\x33\x33\x00\x00\x00\x16",
+                                                   type=dpkt.ethernet.ETH_TYPE_IP6)) + ip6)
+    return _pcap_of(frames)
+
+
+def _mld_v2_report(*records: tuple[int, str, int]) -> bytes:
+    """An MLDv2 report (RFC 3810 5.2) of (record type, group, number of sources)."""
+    source = socket.inet_pton(socket.AF_INET6, "fd00:10:202:1::11")
+    body = b"".join(bytes([kind, 0]) + n.to_bytes(2, "big") + socket.inet_pton(socket.AF_INET6, group) + source * n
+                    for kind, group, n in records)
+    return bytes([143, 0, 0, 0, 0, 0]) + len(records).to_bytes(2, "big") + body
+
+
+def _mld_v1(kind: int, group: str) -> bytes:
+    return bytes([kind, 0, 0, 0, 0, 0, 0, 0]) + socket.inet_pton(socket.AF_INET6, group)
+
+
+def test_mld_joins_and_leaves_are_labelled() -> None:
+    data = _mld_pcap(("ff02::16", _mld_v2_report((4, "ff05::1:2:3", 0))),
+                     ("ff02::16", _mld_v2_report((3, "ff05::1:2:3", 0), (2, "ff15::9", 0))),
+                     ("ff05::1:2:3", _mld_v1(131, "ff05::1:2:3")),
+                     ("ff02::2", _mld_v1(132, "ff05::1:2:3")),
+                     ("ff02::1", _mld_v1(130, "::")),
+                     ("ff02::16", _mld_v2_report((1, "ff05::4", 1))),
+                     ("ff02::16", _mld_v2_report((4, "ff05::1:2:3", 0))[:20]),
+                     ("ff02::1", bytes([128, 0, 0, 0, 0, 1, 0, 1])))  # an echo request stays ICMPv6
+    packets = pcap.parse(data, {"fe80::42:aff:feca:20b": "b1"})
+    assert [p.proto for p in packets] == ["mld"] * 7 + ["icmp6"]
+    assert [p.label() for p in packets[:7]] == [
+        "MLD join ff05::1:2:3", "MLD leave ff05::1:2:3, member ff15::9", "MLD join ff05::1:2:3",
+        "MLD leave ff05::1:2:3", "MLD query", "MLD include (1 sources) ff05::4", "MLD (cut short)"]
+    assert packets[0].src_name == "b1" and packets[0].ttl == 1
+    assert "MLD join ff05::1:2:3" in ladder(packets[:1])
