@@ -21,10 +21,11 @@ else
 fi
 mkdir -p /run/socklab
 # A router (compose sets its ip_forward) also forwards multicast: smcroute's static (*,G)
-# routes send every administratively scoped group (239.0.0.0/8, never anything else) that
-# arrives on one of its LANs out to all its other LANs, where the TTL allows (a datagram
-# sent with TTL 1 stays on its LAN). Static, not pimd's IGMP-driven routes: see
-# scenarios/multicast/README.md for why.
+# routes send every administratively scoped group (239.0.0.0/8, and IPv6's site-local
+# ff05::/16 and ff15::/16; never anything else) that arrives on one of its LANs out to all
+# its other LANs, where the TTL (hop limit) allows (a datagram sent with TTL 1 stays on its
+# LAN). IPv6 multicast routing (CONFIG_IPV6_MROUTE) works on this project's kernels too.
+# Static, not pimd's IGMP-driven routes: see scenarios/multicast/README.md for why.
 if [ "$(cat /proc/sys/net/ipv4/ip_forward)" = 1 ]; then
     lans=$(ip -o -4 addr show | awk '$2 != "lo" { print $2 }' | sort -u)
     conf=/run/socklab/smcroute.conf
@@ -32,7 +33,11 @@ if [ "$(cat /proc/sys/net/ipv4/ip_forward)" = 1 ]; then
     for lan in $lans; do echo "phyint $lan enable" >> "$conf"; done
     for lan in $lans; do
         others=$(echo "$lans" | grep -vx "$lan" | tr '\n' ' ')
-        if [ -n "$others" ]; then echo "mroute from $lan group 239.0.0.0/8 to $others" >> "$conf"; fi
+        if [ -n "$others" ]; then
+            for range in 239.0.0.0/8 ff05::/16 ff15::/16; do
+                echo "mroute from $lan group $range to $others" >> "$conf"
+            done
+        fi
     done
     smcrouted -n -N -f "$conf" -l err > /run/socklab/smcroute.log 2>&1 &   # `smcroutectl show` lists them
 fi
