@@ -20,7 +20,7 @@ PROGRAMS: dict[str, tuple[str, str]] = {
     "udp-chatroom-server": ("udp_chatroom", "UDP chat room: relay messages to every other member"),
     "broadcast-send": ("broadcast", "send UDP broadcasts (<broadcast> or a subnet's)"),
     "broadcast-listen": ("broadcast", "print every broadcast datagram received"),
-    "mcast-send": ("multicast", "send UDP datagrams to a multicast group (239.0.0.0/8), with a TTL"),
+    "mcast-send": ("multicast", "send UDP datagrams to a multicast group (239.0.0.0/8, ff05::/16), with a TTL"),
     "mcast-recv": ("multicast", "join a multicast group, print what it receives, leave at the end"),
     "nat-client": ("nat", "say hello to a server through a NAT, keep the mapping alive, print its pushes"),
     "nat-server": ("nat", "answer hello with welcome, push to that client seconds later"),
