@@ -25,6 +25,7 @@ from lab.web.classroom import QUEUED, RUNNING, STOPPED, Classroom
 from lab.web.classserver import ClassServer
 from lab.web.grades import Gradings
 from lab.web.roster import INSTRUCTOR, Class, Student, digest, read_roster
+from tests.unit.answers import answer
 
 
 class FakeLab:
@@ -196,16 +197,7 @@ def call(server: ClassServer, path: str, token: str | None = None, method: str =
         def redirect_request(self, *args: Any) -> None:
             return None
 
-    try:
-        with urllib.request.build_opener(Keep, urllib.request.HTTPSHandler(context=trust)).open(
-                request, timeout=10) as response:
-            raw, status, got = response.read(), response.status, dict(response.headers)
-    except urllib.error.HTTPError as exc:
-        raw, status, got = exc.read(), exc.code, dict(exc.headers)
-    try:
-        return status, got, json.loads(raw)
-    except ValueError:
-        return status, got, raw
+    return answer(request, urllib.request.build_opener(Keep, urllib.request.HTTPSHandler(context=trust)))
 
 
 UPGRADE = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",

@@ -3,7 +3,6 @@ Origin), the asciicast recorder, and the server's answers over real HTTP on a fr
 
 from __future__ import annotations
 
-import json
 import os
 import urllib.error
 import urllib.request
@@ -16,6 +15,7 @@ import pytest
 from lab.errors import RefusedError
 from lab.web import auth, files, recordings, routes
 from lab.web.server import Server
+from tests.unit.answers import answer
 
 
 @pytest.fixture
@@ -133,15 +133,7 @@ def call(server: Server, path: str, token: str | None = "", method: str = "GET",
                                      headers=headers or {})
     if token is not None:
         request.add_header("Authorization", f"Bearer {token or server.token}")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            raw, status, got = response.read(), response.status, dict(response.headers)
-    except urllib.error.HTTPError as exc:
-        raw, status, got = exc.read(), exc.code, dict(exc.headers)
-    try:
-        return status, got, json.loads(raw)
-    except ValueError:
-        return status, got, raw
+    return answer(request)
 
 
 def test_without_the_token_every_route_is_401_and_says_nothing_else(server: Server) -> None:
