@@ -7,16 +7,11 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
-
 from invoke import Context, Exit, task
 
 from lab.control.arguments import within
 from lab.control.defaults import DEFAULT_NAME, ROOT
 
-if TYPE_CHECKING:
-
-    pass
 from lab.cli.common import NAME_HELP, Whole, _quote, open_lab, reports_errors, say
 
 # Run again under the other Compose, when both are installed: what Compose creates.
