@@ -7,19 +7,12 @@ from __future__ import annotations
 
 import os
 import sys
+
 from invoke import Context, Exit, task
 
+from lab.cli.common import NAME_HELP, Whole, _quote, open_lab, reports_errors, say
 from lab.control.arguments import within
 from lab.control.defaults import DEFAULT_NAME, ROOT
-
-from lab.cli.common import NAME_HELP, Whole, _quote, open_lab, reports_errors, say
-
-# Run again under the other Compose, when both are installed: what Compose creates.
-EITHER_COMPOSE = ["tests/lab/test_lifecycle.py", "tests/lab/test_hosts.py", "tests/lab/test_network.py"]
-
-
-# Run on every other shipped topology: up, the network derived from it, down.
-EVERY_TOPOLOGY = ["tests/lab/test_network.py"]
 
 
 @task(help={"unit": "only the unit tests (no Docker needed)", "keep": "leave the lab running afterwards",
@@ -32,55 +25,22 @@ def test(c: Context, unit: bool = False, keep: bool = False, name: str = DEFAULT
          junit: str = "reports/junit.xml", workers: int = Whole(2), quick: bool = False) -> None:
     """Run the test suite: unit tests, then the lab tests on real containers. With Compose v2
     and v1 both installed, the lifecycle, host and network tests run again under the other;
-    the network tests run on every other shipped topology too. It ends by naming the optional
+    the network tests run on every other shipped topology too (these beside the main run, on
+    labs of their own; the browser's tests last, by themselves). It ends by naming the optional
     programs (Graphviz, Chromium) this machine lacks, whose tests were skipped, and the slowest
     tests of each run are listed at its end."""
-    from lab.control import compose, topologies
-    from lab.control.defaults import COMPOSE_FILE
     from lab.control.lab import check_name
+    from lab.testing.suite import Run, execute, plan
 
     within("--workers", workers, 1, 16, "a number of test processes")
     check_name(name)
-    # Unit tests first: they need no Docker and fail in seconds.
-    paths = ["tests/unit"] if unit else ["tests/unit", "tests/lab"]
-    # Tests marked `alone` run after the others, by themselves: Chromium drops what it has in
-    # flight whenever the machine's interfaces change, as they do when another lab comes or goes.
-    alone = not unit and not k and not quick
-    runs: list[tuple[list[str], str, dict[str, str], list[str]]] = [
-        (paths, "", {}, ["-m", "not alone"] if alone else [])]
-    if alone:
-        runs.append((["tests/lab"], "alone", {}, ["-m", "alone"]))
-    if not unit and not k and not quick:
-        if len(compose.installed()) > 1 and "SOCKLAB_COMPOSE" not in os.environ:
-            other = compose.installed()[1]
-            runs.append((EITHER_COMPOSE, other[-1], {"SOCKLAB_COMPOSE": " ".join(other)}, []))
-        for each in topologies.names():
-            # a NAT topology blocks lan_b -> lan_a by design: tests/lab/test_nat.py tests it on a lab of its own
-            if topologies.describe(each).file != COMPOSE_FILE and topologies.describe(each).nat is None:
-                runs.append((EVERY_TOPOLOGY, each, {}, [f"--topology={each}"]))
     if not unit:  # once, here: two test processes must not bootstrap the same image at once
         open_lab(name).build(say=say)
-    failed = 0
-    for test_paths, variant, env, options in runs:
-        if variant == "alone":
-            say("the tests that need no other lab coming or going meanwhile (marked `alone`), by themselves")
-        elif variant:
-            say(f"again {'with `' + env['SOCKLAB_COMPOSE'] + '`' if env else 'on ' + variant}: {', '.join(test_paths)}")
-        report = junit.replace(".xml", f"-{variant}.xml") if variant else junit
-        args = [sys.executable, "-m", "pytest", *test_paths, f"--junitxml={report}", "--durations=15", *options]
-        if not unit:
-            # Two processes, each with a lab of its own (`{name}-gw0`, `-gw1`), a test file
-            # each at a time: lab tests mostly wait on the network, so two halve the time.
-            lab_name = f"{name}-{variant}" if variant else name
-            args += ["--lab", f"--lab-name={lab_name}", "-n", str(workers), "--dist", "loadfile"]
-            args += ["--keep-lab"] if keep else []
-        if k:
-            args += ["-k", k]
-        if quick:
-            args += ["-m", "not lab or quick"]
-        with c.cd(str(ROOT)):
-            result = c.run(" ".join(_quote(a) for a in args), warn=True, pty=False, env=env)
-        failed = failed or (result.exited if result is not None else 1)
+
+    def argv(run: Run, processes: int) -> list[str]:
+        return run.argv(name, junit, processes, keep, lab=not unit)
+
+    failed = execute(plan(unit, k, quick), argv, workers, say)
     for line in missing_tools():
         say(line)
     if failed:
