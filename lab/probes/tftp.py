@@ -22,6 +22,12 @@ def sha256(lab: Lab, host: str, path: str) -> str:
     return lab.exec(host, ["sha256sum", path], check=True, prints=True).stdout.split()[0]
 
 
+def sha256s(lab: Lab, host: str, paths: list[str]) -> dict[str, str]:
+    """Each file's SHA-256, in one exec: path -> digest."""
+    out = lab.exec(host, ["sha256sum", *paths], check=True, prints=True).stdout
+    return {path: digest for digest, path in (line.split(maxsplit=1) for line in out.splitlines())}
+
+
 def data_blocks(packets: list[Packet], sender: str) -> Counter[int]:
     """How many times each DATA block number left ``sender`` (more than once: resent)."""
     sent: Counter[int] = Counter()

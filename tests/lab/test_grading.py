@@ -144,6 +144,11 @@ def test_a_class_is_graded_each_in_a_lab_of_its_own(engine: Engine, tmp_path: Pa
             "(it draws the lab's topology): `apt-get install graphviz`"], machine
     assert "killed: SIGKILL" in page and ("srv.pcap" in page or "h1.pcap" in page)
 
+    said.clear()  # a second run with the same seed grades nothing again: no lab, the same scores
+    again = grading.grade(grading.Grading(engine, "echo", "s1", grading.Rules(), out), subs, 1, say=said.append)
+    assert [(g.student, g.score) for g in again] == [(g.student, g.score) for g in graded]
+    assert all("graded before with this seed" in line or "this machine" in line for line in said), said
+
 
 def by_name(graded: list[grading.Graded], student: str) -> grading.Graded:
     return next(g for g in graded if g.student == student)

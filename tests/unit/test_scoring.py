@@ -100,3 +100,10 @@ def test_not_flooding_earns_nothing_by_itself() -> None:
     assert scored[-1].status == NOT_REACHED and scored[-1].observed.startswith("earns nothing by itself")
     with_one = score(ALL, [*seen, Seen("server: answers h1", True)], ["server"])
     assert total(with_one) == (3, 6), "with another check passed, not flooding counts"
+
+
+def test_a_students_ports_and_payloads_follow_the_seed() -> None:
+    from lab.harness.grading import values_for
+
+    assert values_for("s2", "ref") == values_for("s2", "ref") != values_for("s3", "ref")
+    assert values_for("s2", "ref") != values_for("s2", "twin")
