@@ -135,6 +135,7 @@ def resolve(host: str, port_: int, family: int = socket.AF_INET) -> Address:
         if family == socket.AF_INET6:
             raise AppError(NO_BROADCAST6)
         return host, port_
+    sockaddr((host, port_))  # fe80::1%eth0: a link this host has, or one clear line
     try:
         info = socket.getaddrinfo(host, port_, family, socket.SOCK_DGRAM)
     except socket.gaierror:
