@@ -23,8 +23,8 @@ from lab.cli.common import NAME_HELP, Whole, _quote, open_lab, reports_errors, s
 EITHER_COMPOSE = ["tests/lab/test_lifecycle.py", "tests/lab/test_hosts.py", "tests/lab/test_network.py"]
 
 
-# Run on every other shipped topology: up, the network derived from it, down.
-EVERY_TOPOLOGY = ["tests/lab/test_network.py"]
+# Run on every other shipped topology: up, the network derived from it (IPv4 and IPv6), down.
+EVERY_TOPOLOGY = ["tests/lab/test_network.py", "tests/lab/test_ipv6.py"]
 
 
 @task(help={"unit": "only the unit tests (no Docker needed)", "keep": "leave the lab running afterwards",
@@ -37,7 +37,7 @@ def test(c: Context, unit: bool = False, keep: bool = False, name: str = DEFAULT
          junit: str = "reports/junit.xml", workers: int = Whole(2), quick: bool = False) -> None:
     """Run the test suite: unit tests, then the lab tests on real containers. With Compose v2
     and v1 both installed, the lifecycle, host and network tests run again under the other;
-    the network tests run on every other shipped topology too. It ends by naming the optional
+    the network and IPv6 tests run on every other shipped topology too. It ends by naming the optional
     programs (Graphviz, Chromium) this machine lacks, whose tests were skipped, and the slowest
     tests of each run are listed at its end."""
     from lab.control import compose, topologies

@@ -117,8 +117,9 @@ def sections(stdout: str) -> dict[str, list[dict[str, Any]]]:
 
 def test_tcp_echo_chat_and_timestamp_over_ipv6(lab: Lab, topo: Topology,
                                                run_program: Callable[..., HostProgram]) -> None:
-    """Each TCP program, and the UDP timestamp, from the first end host to the farthest by name with
-    -6: the servers (-6, an IPv6 socket) see the client's IPv6 address, the clients the server's."""
+    """Each TCP program, the UDP timestamp and the UDP chat room, from the first end host to the
+    farthest (by name with -6, the room by [address]:port): the servers (-6, an IPv6 socket) see
+    the client's IPv6 address, the clients the server's."""
     src, far = ends(topo)
     servers = {name: run_program(far.name, ["lab", *argv, "-6", "--json"]) for name, argv in {
         "echo": ["tcp-echo-server", "--port", "9601", "--impl", "selectors"],
@@ -126,6 +127,7 @@ def test_tcp_echo_chat_and_timestamp_over_ipv6(lab: Lab, topo: Topology,
         "stamp-udp": ["timestamp-server", "--proto", "udp", "--port", "9602"],
         "chat": ["chat-server", "--port", "9603"],
         "tcp-chat": ["tcp-server", "--port", "9604"],
+        "room": ["udp-chatroom-server", "--port", "9604"],
     }.items()}
     for server in servers.values():
         assert server.wait_event("listening")[0]["local"][0] == "::"
@@ -135,20 +137,24 @@ def test_tcp_echo_chat_and_timestamp_over_ipv6(lab: Lab, topo: Topology,
               'echo "== stamp-tcp"; echo "stamp v6" | lab timestamp-client --proto tcp -6 "$2" 9602 --json; '
               'echo "== stamp-udp"; echo "stamp v6" | lab timestamp-client -6 "$2" 9602 --json; '
               'echo "== chat"; echo "hello room" | lab chat-client -6 "$2" 9603 --name alice --json; '
-              'echo "== tcp-chat"; echo "hi server" | lab tcp-client -6 "$2" 9604 --json')
-    done = lab.exec(src.name, ["sh", "-c", script, "v6-clients", echo, far.name], check=True)
+              'echo "== tcp-chat"; echo "hi server" | lab tcp-client -6 "$2" 9604 --json; '
+              'echo "== room"; echo "hi room" | lab udp-chat --room "[$3]:9604" --name bob --json')
+    done = lab.exec(src.name, ["sh", "-c", script, "v6-clients", echo, far.name, str(far.address6)], check=True)
     assert "\n".join(done.stdout.splitlines()[1:2]) == "echo v6", done.output
     said, me, them = sections(done.stdout), str(src.address6), str(far.address6)
     for name in ("stamp-tcp", "stamp-udp"):
         replies = [e for e in said[name] if e["event"] == "reply"]
         assert len(replies) == 1 and replies[0]["text"].endswith("]stamp v6") and replies[0]["peer"][0] == them, said
     assert [e["peer"][0] for e in said["chat"] if e["event"] == "connected"] == [them], said["chat"]
+    welcome = [e for e in said["room"] if e["event"] == "received" and e["text"].startswith("* welcome bob")]
+    assert welcome and welcome[0]["peer"][0] == them, said["room"]
     servers["tcp-chat"].wait_exit()
     got = [(e["text"], e["peer"][0]) for e in servers["tcp-chat"].events() if e["event"] == "received"]
     assert got == [("hi server", me), ("bye", me)]
     for name in ("echo", "chat", "stamp-tcp"):
         assert servers[name].wait_event("connected")[0]["peer"][0] == me, name
     assert servers["stamp-udp"].wait_event("replied")[0]["peer"][0] == me
+    assert servers["room"].wait_event("received", text="MSG hi room")[0]["peer"][0] == me
 
 
 def test_tftp_get_and_put_over_ipv6(lab: Lab, topo: Topology, run_program: Callable[..., HostProgram]) -> None:
