@@ -142,7 +142,8 @@ def resolve(host: str, port_: int, family: int = socket.AF_INET) -> Address:
         literal = literal_family(host)
         if literal and family != socket.AF_UNSPEC:  # -6 with 10.0.0.1, -4 with fd00::1
             flag = "-6" if family == socket.AF_INET6 else "-4"
-            raise AppError(f"{host} is an {FAMILIES[literal]} address, but {flag} asks for {FAMILIES[family]}") from None
+            raise AppError(f"{host} is an {FAMILIES[literal]} address, but {flag} asks for "
+                           f"{FAMILIES[family]}") from None
         raise AppError(f"unknown host {host!r}: not a lab host name or an {FAMILIES[family]} address") from None
     return shown(info[0][4])
 

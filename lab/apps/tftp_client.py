@@ -262,7 +262,8 @@ def main(argv: list[str] | None = None) -> int:
             raise common.AppError(str(exc)) from None
         rate = stats.bytes / stats.seconds / 1e6 if stats.seconds else 0.0
         out.event("done", f"{args.action} {stats.bytes} bytes in {stats.seconds:.3f}s ({rate:.2f} MB/s), "
-                  f"{stats.timeouts} timeouts, {stats.resent} blocks resent", peer=common.resolve(args.host, args.port, args.family),
+                  f"{stats.timeouts} timeouts, {stats.resent} blocks resent",
+                  peer=common.resolve(args.host, args.port, args.family),
                   size=stats.bytes, seconds=round(stats.seconds, 4), timeouts=stats.timeouts, resent=stats.resent,
                   strangers=stats.strangers, refused=stats.refused, **stats.timing())
         return 0

@@ -126,8 +126,8 @@ class Session(threading.Thread):
                                peer=self.peer, request=kind, message=str(exc))
                 return
         self.out.event("done", f"{kind} {self.request.filename} ({stats.bytes} bytes) for "
-                       f"{common.endpoint(self.peer)} in {stats.seconds:.3f}s, {stats.timeouts} timeouts, {stats.resent} "
-                       "blocks resent", peer=self.peer, request=kind, file=self.request.filename,
+                       f"{common.endpoint(self.peer)} in {stats.seconds:.3f}s, {stats.timeouts} timeouts, "
+                       f"{stats.resent} blocks resent", peer=self.peer, request=kind, file=self.request.filename,
                        size=stats.bytes, seconds=round(stats.seconds, 4), timeouts=stats.timeouts,
                        resent=stats.resent, refused=stats.refused, **stats.timing())
 
@@ -248,8 +248,8 @@ def serve(args: argparse.Namespace, out: common.Output) -> int:
                     raise tftp.MalformedPacket(f"{type(request).__name__} is not a request")
             except tftp.MalformedPacket as exc:
                 send_once(sock, tftp.Error(tftp.ILLEGAL_OPERATION, str(exc)[:100]).encode(), client)
-                out.event("refused", f"malformed request from {common.endpoint(client)}: {exc}", peer=common.shown(client),
-                          code=tftp.ILLEGAL_OPERATION, message=str(exc))
+                out.event("refused", f"malformed request from {common.endpoint(client)}: {exc}",
+                          peer=common.shown(client), code=tftp.ILLEGAL_OPERATION, message=str(exc))
                 continue
             Session(policy, request, client, sock, out).start()
 

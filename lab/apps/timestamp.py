@@ -64,7 +64,8 @@ class _LineHandler(socketserver.StreamRequestHandler):
     server: _TimestampTCPServer
 
     def handle(self) -> None:
-        out, peer, local = self.server.out, common.shown(self.client_address), common.shown(self.connection.getsockname())
+        out, peer = self.server.out, common.shown(self.client_address)
+        local = common.shown(self.connection.getsockname())
         out.event("connected", f"{common.endpoint(peer)} connected", local=local, peer=peer)
         while True:
             line = self.rfile.readline(self.server.max_line + 1)

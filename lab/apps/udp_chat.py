@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
 
     def chat() -> int:
         room = args.room is not None
-        dest = common.resolve(*(args.room or args.peer), args.family)
+        host, port = args.room or args.peer
+        dest = common.resolve(host, port, args.family)
         with udp_send.open_socket(args.port, common.family_of(dest[0])) as sock:  # port 0: the OS picks one
             talk = Chat(sock, dest, out, room)
             out.event("ready", f"chatting from {common.endpoint(talk.local)} with {common.endpoint(dest)}",

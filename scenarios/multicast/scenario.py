@@ -189,8 +189,8 @@ def receiver6(stage: Stage) -> None:
         if not mine:
             raise  # a student's receiver that ended (an IPv4 join of an IPv6 group fails): the check says so
     said = stage.printed(b1, "ipv6 from h1")
-    stage.check(R6, member and said, f"ip -6 maddr on b1 {'lists' if member else 'does not list'} {GROUP6}; "
-                f"the receiver printed {'it' if said else 'no line with it'}; its last line: {b1.last_said() or 'none'}",
+    stage.check(R6, member and said, f"ip -6 maddr on b1 {'lists' if member else 'does not list'} {GROUP6}; the "
+                f"receiver printed {'it' if said else 'no line with it'}; its last line: {b1.last_said() or 'none'}",
                 expected=f"{GROUP6} among b1's memberships, and a line with ‘ipv6 from h1’", hint=JOIN6_HINT)
 
 
