@@ -25,6 +25,8 @@ def main_broadcast_send(argv: list[str] | None = None) -> int:
     out = common.Output(args.json, args.encoding)
 
     def body() -> int:
+        if common.literal_family(args.to) == socket.AF_INET6:
+            raise common.AppError(f"{args.to}: {common.NO_BROADCAST6}")
         dest = common.resolve(args.to, args.port)
         with udp_send.open_socket(args.bind) as sock:
             if not args.no_so_broadcast:

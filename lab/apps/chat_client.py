@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--name", required=True, help="your name in the chat")
     p.add_argument("--timeout", type=float, default=5.0, metavar="S", help="connect timeout")
     p.add_argument("--tutorial", action="store_true", help="no name line; send each line as NAME说:LINE")
+    common.family_options(p)
     args = p.parse_args(argv)
     out = common.Output(args.json, args.encoding)
 
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         return frame((f"{args.name}说:{line}" if args.tutorial else line).encode(args.encoding, errors="replace"))
 
     def chat() -> int:
-        sock, local, server = common.tcp_connect(args.host, args.port, args.timeout, out)
+        sock, local, server = common.tcp_connect(args.host, args.port, args.timeout, out, args.family)
         with sock:
             receiver = Receiver(sock, out, local, server)
             receiver.start()
@@ -81,14 +82,14 @@ def main(argv: list[str] | None = None) -> int:
             except KeyboardInterrupt:
                 receiver.leaving.set()
                 if receiver.closed_by_server:
-                    raise common.AppError(f"the server {server[0]}:{server[1]} closed the connection",
+                    raise common.AppError(f"the server {common.endpoint(server)} closed the connection",
                                               EXIT_SERVER_GONE) from None
                 try:
                     sock.sendall(said(BYE))
                 except OSError:
                     pass
             except OSError as exc:
-                raise common.AppError(f"lost the connection to {server[0]}:{server[1]}: "
+                raise common.AppError(f"lost the connection to {common.endpoint(server)}: "
                                           f"{exc.strerror or exc}", EXIT_SERVER_GONE) from None
             # The server closes after `bye`; wait for it so every line before it is printed.
             receiver.join(timeout=5)

@@ -48,7 +48,7 @@ class ChatServer:
         self.max_buffer = max_buffer
         self.max_line = max_line
         self.max_clients = max_clients
-        self.local = listener.getsockname()
+        self.local = common.shown(listener.getsockname())
         self.sel = selectors.DefaultSelector()
         self.chat = GroupChat()
         self.clients: dict[int, Client] = {}
@@ -87,12 +87,13 @@ class ChatServer:
                 sock.close()
                 continue
             tune(sock)
+            addr = common.shown(addr)
             client = Client(self.next_id, sock, addr, LineFramer(self.max_line))
             self.next_id += 1
             self.clients[client.id] = client
             self.sel.register(sock, selectors.EVENT_READ, client)
             self.chat.connect(client.id)
-            self.out.event("connected", f"{addr[0]}:{addr[1]} connected ({len(self.clients)} clients)",
+            self.out.event("connected", f"{common.endpoint(addr)} connected ({len(self.clients)} clients)",
                            local=self.local, peer=addr, clients=len(self.clients))
 
     def read(self, client: Client) -> None:
@@ -163,7 +164,7 @@ class ChatServer:
         except OSError:
             pass
         client.sock.close()
-        self.out.event("left", f"{client.addr[0]}:{client.addr[1]} left: {why} ({len(self.clients)} clients)",
+        self.out.event("left", f"{common.endpoint(client.addr)} left: {why} ({len(self.clients)} clients)",
                        local=self.local, peer=client.addr, reason=why, clients=len(self.clients))
         self.apply(self.chat.leave(client.id, why))
 
@@ -198,13 +199,14 @@ def main(argv: list[str] | None = None) -> int:
                    help="unread output a client may have before it is disconnected (default 1 MiB)")
     p.add_argument("--max-line", type=int, default=4096, metavar="BYTES", help="longest message (default 4096)")
     p.add_argument("--max-clients", type=int, default=1000, metavar="N", help="refuse clients beyond N")
+    common.family_options(p, socket.AF_INET)
     args = p.parse_args(argv)
     out = common.Output(args.json, args.encoding)
 
     def serve() -> int:
-        with common.tcp_listen(args.bind, args.port) as listener:
+        with common.tcp_listen(args.bind, args.port, family=args.family) as listener:
             server = ChatServer(listener, out, args.max_buffer, args.max_line, args.max_clients)
-            out.event("listening", f"chat server on tcp {server.local[0]}:{server.local[1]}", local=server.local)
+            out.event("listening", f"chat server on tcp {common.endpoint(server.local)}", local=server.local)
             server.serve_forever()
         return 0
 

@@ -47,7 +47,7 @@ def refused(exc: OSError, out: Output, peer: Address, data: bytes) -> bool:
     and let the caller go on as after a loss; anything else is for the caller to raise."""
     if exc.errno not in TRANSIENT_SEND_ERRORS:
         return False
-    out.event("lost", f"the local stack refused a send to {peer[0]}:{peer[1]} ({exc.strerror}): "
+    out.event("lost", f"the local stack refused a send to {endpoint(peer)} ({exc.strerror}): "
               "counted as lost", peer=peer, data=data, message=str(exc.strerror))
     return True
 
@@ -85,6 +85,7 @@ def port(text: str) -> int:
     return value
 
 
+NO_BROADCAST6 = "IPv6 has no broadcast: send to a multicast group instead (ff02::1%eth0: every node of a link)"
 FAMILIES: dict[int, str] = {socket.AF_INET: "IPv4", socket.AF_INET6: "IPv6", socket.AF_UNSPEC: "IPv4 or IPv6"}
 
 
@@ -131,51 +132,89 @@ def resolve(host: str, port_: int, family: int = socket.AF_INET) -> Address:
     """An (address, port) for a host name or address (getaddrinfo: ``family`` AF_INET, AF_INET6 or
     AF_UNSPEC, where a lab name gives IPv4 first, RFC 6724); '<broadcast>' stays as it is."""
     if host == "<broadcast>":
+        if family == socket.AF_INET6:
+            raise AppError(NO_BROADCAST6)
         return host, port_
+    sockaddr((host, port_))  # fe80::1%eth0: a link this host has, or one clear line
     try:
         info = socket.getaddrinfo(host, port_, family, socket.SOCK_DGRAM)
     except socket.gaierror:
+        literal = literal_family(host)
+        if literal and family != socket.AF_UNSPEC:  # -6 with 10.0.0.1, -4 with fd00::1
+            flag = "-6" if family == socket.AF_INET6 else "-4"
+            raise AppError(f"{host} is an {FAMILIES[literal]} address, but {flag} asks for "
+                           f"{FAMILIES[family]}") from None
         raise AppError(f"unknown host {host!r}: not a lab host name or an {FAMILIES[family]} address") from None
     return shown(info[0][4])
 
 
+def literal_family(host: str) -> int | None:
+    """AF_INET or AF_INET6 if ``host`` is an address written out (a zone aside), else None."""
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, host.split("%", 1)[0])
+            return family
+        except OSError:
+            continue
+    return None
+
+
+def endpoint(address: tuple[Any, ...]) -> str:
+    """host:port for a person; an IPv6 address in brackets, [fd00:10:201:2::11]:9000 (RFC 3986),
+    so that its colons do not run into the port's."""
+    host, port_ = shown(address)
+    return f"[{host}]:{port_}" if ":" in host else f"{host}:{port_}"
+
+
+def split_endpoint(text: str) -> Address:
+    """"HOST:PORT" into (host, port): h2:9000, 10.0.1.2:9000, [fd00::2]:9000, [fe80::1%eth0]:9000.
+    An IPv6 address needs its brackets: in fd00::2:9000 the port could be the address's end."""
+    host, sep, port_text = text.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif ":" in host:
+        raise argparse.ArgumentTypeError(f"{text!r}: write an IPv6 address in brackets, [ADDRESS]:PORT")
+    if not sep or not host:
+        raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT")
+    return host, port(port_text)
+
+
 def os_error(exc: OSError, addr: Address | str) -> AppError:
-    shown = f"{addr[0]}:{addr[1]}" if isinstance(addr, tuple) else addr
+    said = endpoint(addr) if isinstance(addr, tuple) else addr
     hint = _HINTS.get(exc.errno or 0)
-    return AppError(hint.format(addr=shown) if hint else f"{shown}: {exc.strerror or exc}")
+    return AppError(hint.format(addr=said) if hint else f"{said}: {exc.strerror or exc}")
 
 
 def udp_socket(bind: str, port_: int, family: int = socket.AF_INET, reuse: bool = False) -> socket.socket:
     """A UDP socket bound to (bind, port_), or one clear line saying why it cannot be. An IPv6
     one (``family`` AF_INET6, or an IPv6 ``bind``) is IPv6 only: IPv4 stays IPv4's. ``reuse``:
     SO_REUSEADDR, so that several receivers of a multicast group share the port."""
-    if bind:
-        family = family_of(bind)
-    if family == socket.AF_INET6:
-        sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-    else:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    if reuse:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((bind, port_))
-    except OSError as exc:
-        sock.close()
-        raise os_error(exc, (bind or ("::" if family == socket.AF_INET6 else "0.0.0.0"), port_)) from None
+    return bound(socket.SOCK_DGRAM, bind, port_, family, reuse)
+
+
+def tcp_listen(bind: str, port_: int, backlog: int = 512, family: int = socket.AF_INET) -> socket.socket:
+    """A listening TCP socket on (bind, port), SO_REUSEADDR on, of one family as udp_socket's;
+    a failure is one clear AppError."""
+    sock = bound(socket.SOCK_STREAM, bind, port_, family, reuse=True)
+    sock.listen(backlog)  # on a bound socket it fails only as bind would have
     return sock
 
 
-def tcp_listen(bind: str, port_: int, backlog: int = 512) -> socket.socket:
-    """A listening TCP socket on (bind, port), SO_REUSEADDR on; a failure is one clear AppError."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+def bound(kind: int, bind: str, port_: int, family: int, reuse: bool) -> socket.socket:
+    """A socket of ``kind`` bound to (bind, port_): AF_INET6 (IPv6 only) for ``family`` AF_INET6
+    or an IPv6 ``bind`` (fe80::1%eth0 too), else AF_INET."""
+    family = family_of(bind) if bind else family
+    address = sockaddr((bind or ("::" if family == socket.AF_INET6 else "0.0.0.0"), port_))
+    sock = socket.socket(family, kind)
+    if family == socket.AF_INET6:
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    if reuse:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        sock.bind((bind, port_))
-        sock.listen(backlog)
+        sock.bind(address)
     except OSError as exc:
         sock.close()
-        raise os_error(exc, (bind or "0.0.0.0", port_)) from None
+        raise os_error(exc, address) from None
     return sock
 
 
@@ -186,17 +225,21 @@ def want_write(sel: selectors.BaseSelector, sock: socket.socket, data: Any, writ
     return pending
 
 
-def tcp_connect(host: str, port_: int, timeout: float, out: Output) -> tuple[socket.socket, Address, Address]:
-    """Connect to host:port and say so (event "connected"): the socket (blocking, no timeout once
-    connected), its local address and the server's."""
-    server = resolve(host, port_)
+def tcp_connect(host: str, port_: int, timeout: float, out: Output,
+                family: int = socket.AF_UNSPEC) -> tuple[socket.socket, Address, Address]:
+    """Connect to host:port (a name's first address of ``family``) and say so (event "connected"):
+    the socket (blocking, no timeout once connected), its local address and the server's."""
+    server = resolve(host, port_, family)
+    sock = socket.socket(family_of(server[0]), socket.SOCK_STREAM)
+    sock.settimeout(timeout)
     try:
-        sock = socket.create_connection(server, timeout=timeout)
+        sock.connect(sockaddr(server))
     except OSError as exc:
+        sock.close()
         raise os_error(exc, server) from None
     sock.settimeout(None)
-    local = sock.getsockname()
-    out.event("connected", f"connected {local[0]}:{local[1]} -> {server[0]}:{server[1]}", local=local, peer=server)
+    local = shown(sock.getsockname())
+    out.event("connected", f"connected {endpoint(local)} -> {endpoint(server)}", local=local, peer=server)
     return sock, local, server
 
 

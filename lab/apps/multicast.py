@@ -140,7 +140,7 @@ def receive(args: argparse.Namespace, out: common.Output) -> int:
             received += 1
             peer = peer[:2]
             to, arrived_ttl = arrival(ancillary)
-            out.event("received", f"from {peer[0]}:{peer[1]} to {to} ({word} {arrived_ttl}, {len(data)} bytes): "
+            out.event("received", f"from {common.endpoint(peer)} to {to} ({word} {arrived_ttl}, {len(data)} bytes): "
                       f"{out.decode(data)}", local=local, peer=peer, data=data, to=to, ttl=arrived_ttl)
             if received == args.leave_after:
                 leave(sock, g, interface, out)

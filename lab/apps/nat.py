@@ -41,7 +41,7 @@ def client(args: argparse.Namespace, out: common.Output) -> int:
             sock.sendto(data, server)
             schedule.sent(time.monotonic())
             local = sock.getsockname()
-            out.event("sent", f"sent {text} from port {local[1]} to {server[0]}:{server[1]}", local=local,
+            out.event("sent", f"sent {text} from port {local[1]} to {common.endpoint(server)}", local=local,
                       peer=server, data=data)
             while True:
                 now = time.monotonic()
@@ -54,7 +54,7 @@ def client(args: argparse.Namespace, out: common.Output) -> int:
                     reply, peer = sock.recvfrom(common.MAX_DATAGRAM)
                 except TimeoutError:
                     continue
-                out.event("received", f"from {peer[0]}:{peer[1]}: {out.decode(reply)}", local=local, peer=peer,
+                out.event("received", f"from {common.endpoint(peer)}: {out.decode(reply)}", local=local, peer=peer,
                           data=reply)
             if time.monotonic() >= end:
                 return 0
@@ -75,7 +75,7 @@ def server(args: argparse.Namespace, out: common.Output) -> int:
     start = time.monotonic()
     with common.udp_socket("", args.port) as sock:
         local = sock.getsockname()
-        out.event("listening", f"listening on udp {local[0]}:{local[1]}", local=local)
+        out.event("listening", f"listening on udp {common.endpoint(local)}", local=local)
         while True:
             now = time.monotonic()
             sock.settimeout(schedule.wait(now))
@@ -85,10 +85,10 @@ def server(args: argparse.Namespace, out: common.Output) -> int:
                 answers = schedule.due(time.monotonic())
             else:
                 text = out.decode(data)
-                out.event("received", f"from {peer[0]}:{peer[1]}: {text}", local=local, peer=peer, data=data,
+                out.event("received", f"from {common.endpoint(peer)}: {text}", local=local, peer=peer, data=data,
                           at=round(time.monotonic() - start, 3))
                 answers = schedule.received(peer, text, time.monotonic())
             for to, text in answers:
                 sock.sendto(text.encode(out.encoding), to)
-                out.event("sent", f"sent {text} to {to[0]}:{to[1]}", local=local, peer=to, data=text.encode(),
+                out.event("sent", f"sent {text} to {common.endpoint(to)}", local=local, peer=to, data=text.encode(),
                           at=round(time.monotonic() - start, 3))

@@ -21,8 +21,8 @@ from lab.proto.groupchat import BYE
 class Conversation:
     def __init__(self, sock: socket.socket, out: common.Output, encoding: str) -> None:
         self.sock, self.out, self.encoding = sock, out, encoding
-        self.local = sock.getsockname()
-        self.peer = sock.getpeername()
+        self.local = common.shown(sock.getsockname())
+        self.peer = common.shown(sock.getpeername())
         self.we_said_bye = threading.Event()
         self.they_said_bye = False
 
@@ -79,7 +79,7 @@ class Conversation:
         try:
             self.sock.sendall(frame(data))
         except OSError as exc:
-            raise common.AppError(f"lost the connection to {self.peer[0]}:{self.peer[1]}: "
+            raise common.AppError(f"lost the connection to {common.endpoint(self.peer)}: "
                                       f"{exc.strerror or exc}") from None
         self.out.event("sent", f"<<{line}", local=self.local, peer=self.peer, data=data)
 
@@ -88,16 +88,18 @@ def main_tcp_server(argv: list[str] | None = None) -> int:
     p = common.parser("tcp-server", "one-to-one TCP chat: wait for one client, then chat until bye")
     p.add_argument("--port", type=common.port, required=True)
     p.add_argument("--bind", default="", metavar="ADDR")
+    common.family_options(p, socket.AF_INET)
     args = p.parse_args(argv)
     out = common.Output(args.json, args.encoding)
 
     def serve() -> int:
-        with common.tcp_listen(args.bind, args.port, backlog=1) as listener:
-            local = listener.getsockname()
-            out.event("listening", f"waiting on tcp {local[0]}:{local[1]}", local=local)
+        with common.tcp_listen(args.bind, args.port, backlog=1, family=args.family) as listener:
+            local = common.shown(listener.getsockname())
+            out.event("listening", f"waiting on tcp {common.endpoint(local)}", local=local)
             conn, peer = listener.accept()
         with conn:
-            out.event("connected", f"{peer[0]}:{peer[1]} connected", local=conn.getsockname(), peer=peer)
+            out.event("connected", f"{common.endpoint(peer)} connected", local=common.shown(conn.getsockname()),
+                      peer=common.shown(peer))
             return Conversation(conn, out, args.encoding).run()
 
     return common.run(serve, out, "tcp-server")
@@ -108,11 +110,12 @@ def main_tcp_client(argv: list[str] | None = None) -> int:
     p.add_argument("host")
     p.add_argument("port", type=common.port)
     p.add_argument("--timeout", type=float, default=5.0, metavar="S", help="connect timeout")
+    common.family_options(p)
     args = p.parse_args(argv)
     out = common.Output(args.json, args.encoding)
 
     def talk() -> int:
-        sock, _, _ = common.tcp_connect(args.host, args.port, args.timeout, out)
+        sock, _, _ = common.tcp_connect(args.host, args.port, args.timeout, out, args.family)
         with sock:
             return Conversation(sock, out, args.encoding).run()
 

@@ -31,7 +31,7 @@ def echo_blocking(conn: socket.socket) -> None:
 def serve_thread(listener: socket.socket, out: common.Output) -> None:
     while True:
         conn, peer = listener.accept()
-        out.event("connected", f"{peer[0]}:{peer[1]} connected", peer=peer)
+        out.event("connected", f"{common.endpoint(peer)} connected", peer=common.shown(peer))
         threading.Thread(target=_guarded, args=(conn,), daemon=True).start()
 
 
@@ -51,17 +51,23 @@ class _EchoHandler(socketserver.BaseRequestHandler):
             pass
 
 
-class _ThreadingEcho(socketserver.ThreadingTCPServer):
-    allow_reuse_address = True
+class ThreadingServer(socketserver.ThreadingTCPServer):
+    """The standard library's thread-per-client TCP server, on a socket common.tcp_listen made:
+    IPv4 or IPv6 as asked, and a failure to bind is one clear line, as in every other server."""
     daemon_threads = True
-    request_queue_size = 512
 
-    def __init__(self, addr: common.Address, out: common.Output) -> None:
+    def __init__(self, listener: socket.socket, handler: type[socketserver.BaseRequestHandler],
+                 out: common.Output) -> None:
         self.out = out
-        super().__init__(addr, _EchoHandler)
+        super().__init__(common.shown(listener.getsockname()), handler, bind_and_activate=False)
+        self.socket.close()  # the AF_INET one socketserver made: ours is already listening
+        self.socket, self.address_family = listener, listener.family
 
+
+class _ThreadingEcho(ThreadingServer):
     def verify_request(self, request: Any, client_address: Any) -> bool:
-        self.out.event("connected", f"{client_address[0]}:{client_address[1]} connected", peer=client_address)
+        self.out.event("connected", f"{common.endpoint(client_address)} connected",
+                       peer=common.shown(client_address))
         return True
 
 
@@ -78,7 +84,7 @@ def serve_selectors(listener: socket.socket, out: common.Output) -> None:
                     conn.setblocking(False)
                     pending[conn] = bytearray()
                     sel.register(conn, selectors.EVENT_READ, "client")
-                    out.event("connected", f"{peer[0]}:{peer[1]} connected", peer=peer)
+                    out.event("connected", f"{common.endpoint(peer)} connected", peer=common.shown(peer))
                     continue
                 conn = key.fileobj  # type: ignore[assignment]
                 buf = pending[conn]
@@ -112,22 +118,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=common.port, required=True)
     p.add_argument("--bind", default="", metavar="ADDR")
     p.add_argument("--impl", choices=("thread", "socketserver", "selectors"), default="thread")
+    common.family_options(p, socket.AF_INET)
     args = p.parse_args(argv)
     out = common.Output(args.json, args.encoding)
 
     def serve() -> int:
-        if args.impl == "socketserver":
-            try:
-                server = _ThreadingEcho((args.bind, args.port), out)
-            except OSError as exc:
-                raise common.os_error(exc, (args.bind or "0.0.0.0", args.port)) from None
-            with server:
-                out.event("listening", f"echo ({args.impl}) on tcp port {args.port}", local=("0.0.0.0", args.port))
-                server.serve_forever()
-            return 0
-        with common.tcp_listen(args.bind, args.port) as listener:
-            out.event("listening", f"echo ({args.impl}) on tcp port {args.port}", local=listener.getsockname())
-            (serve_thread if args.impl == "thread" else serve_selectors)(listener, out)
+        with common.tcp_listen(args.bind, args.port, family=args.family) as listener:
+            local = common.shown(listener.getsockname())
+            out.event("listening", f"echo ({args.impl}) on tcp {common.endpoint(local)}", local=local)
+            if args.impl == "socketserver":
+                with _ThreadingEcho(listener, _EchoHandler, out) as server:
+                    server.serve_forever()
+            else:
+                (serve_thread if args.impl == "thread" else serve_selectors)(listener, out)
         return 0
 
     return common.run(serve, out, "tcp-echo-server")

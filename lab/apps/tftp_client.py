@@ -93,7 +93,7 @@ class Progress:
 
 
 def get(args: argparse.Namespace, out: common.Output) -> Stats:
-    server = common.resolve(args.host, args.port)
+    server = common.resolve(args.host, args.port, args.family)
     local = Path(args.local or Path(args.remote).name)
     asked = requested_options(args, None)
     request = tftp.Request(tftp.RRQ, args.remote, args.mode, asked).encode()
@@ -104,7 +104,7 @@ def get(args: argparse.Namespace, out: common.Output) -> Stats:
     except OSError as exc:
         raise common.AppError(f"cannot write {local}: {exc.strerror}") from None
     f = os.fdopen(fd, "wb", buffering=WRITE_BUFFER)
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+    with socket.socket(common.family_of(server[0]), socket.SOCK_DGRAM) as sock:
         try:
             timer = Rto(ceiling=args.timeout)
             stats, receiver, peer = receive(sock, server, request, asked, args, out, f, timer)
@@ -164,7 +164,8 @@ def first_answer(sock: socket.socket, server: common.Address, request: bytes, ti
     """Send the request; the server's first packet, from its new TID. The request goes again
     on the timer; a first answer to a request sent once times the round trip."""
     start = sent_at = time.monotonic()
-    send_once(sock, request, server)
+    to = common.sockaddr(server)  # fe80::1%eth0: its link as a scope id
+    send_once(sock, request, to)
     timed = True
     while True:
         sock.settimeout(max(sent_at + timer.value - time.monotonic(), 0.001))
@@ -172,13 +173,13 @@ def first_answer(sock: socket.socket, server: common.Address, request: bytes, ti
             data, addr = sock.recvfrom(65536)
         except TimeoutError:
             if time.monotonic() - start >= give_up:
-                raise PeerError(f"no answer from {server[0]}:{server[1]} in {give_up:g} s: is a TFTP server "
+                raise PeerError(f"no answer from {common.endpoint(server)} in {give_up:g} s: is a TFTP server "
                                 "running?") from None
             timer.expired()
-            send_once(sock, request, server)
+            send_once(sock, request, to)
             sent_at, timed = time.monotonic(), False
             continue
-        if addr[0] != server[0]:
+        if common.shown(addr)[0] != server[0]:
             continue
         if timed:
             timer.measured(time.monotonic() - sent_at)
@@ -192,13 +193,13 @@ def first_answer(sock: socket.socket, server: common.Address, request: bytes, ti
 
 
 def put(args: argparse.Namespace, out: common.Output) -> Stats:
-    server = common.resolve(args.host, args.port)
+    server = common.resolve(args.host, args.port, args.family)
     local = Path(args.local)
     try:
         f = local.open("rb")
     except OSError as exc:
         raise common.AppError(f"cannot read {local}: {exc.strerror}") from None
-    with f, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+    with f, socket.socket(common.family_of(server[0]), socket.SOCK_DGRAM) as sock:
         size = os.fstat(f.fileno()).st_size
         read: Reader = FileReader(f.fileno())
         if args.mode == "netascii":  # text grows as it converts: convert it whole
@@ -240,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="abandon the transfer after this many seconds without progress")
     p.add_argument("--busy-poll", type=float, default=200, metavar="US",
                    help="wait for the next packet this many microseconds without sleeping (0: sleep at once)")
+    common.family_options(p)
     args = p.parse_args(argv)
     if args.action == "get":
         args.remote, args.local = args.first, args.second
@@ -260,7 +262,8 @@ def main(argv: list[str] | None = None) -> int:
             raise common.AppError(str(exc)) from None
         rate = stats.bytes / stats.seconds / 1e6 if stats.seconds else 0.0
         out.event("done", f"{args.action} {stats.bytes} bytes in {stats.seconds:.3f}s ({rate:.2f} MB/s), "
-                  f"{stats.timeouts} timeouts, {stats.resent} blocks resent", peer=common.resolve(args.host, args.port),
+                  f"{stats.timeouts} timeouts, {stats.resent} blocks resent",
+                  peer=common.resolve(args.host, args.port, args.family),
                   size=stats.bytes, seconds=round(stats.seconds, 4), timeouts=stats.timeouts, resent=stats.resent,
                   strangers=stats.strangers, refused=stats.refused, **stats.timing())
         return 0

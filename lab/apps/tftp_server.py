@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lab.apps import common
 from lab.apps.tftp_io import (
@@ -100,12 +101,12 @@ def negotiate(request: tftp.Request, policy: Policy, size: int | None) -> tuple[
 
 
 class Session(threading.Thread):
-    def __init__(self, policy: Policy, request: tftp.Request, client: common.Address, local_ip: str,
+    def __init__(self, policy: Policy, request: tftp.Request, client: tuple[Any, ...], listener: socket.socket,
                  out: common.Output) -> None:
-        super().__init__(daemon=True, name=f"tftp {client[0]}:{client[1]}")
+        super().__init__(daemon=True, name=f"tftp {common.endpoint(client)}")
         self.policy, self.request, self.client, self.out = policy, request, client, out
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((local_ip, 0))  # a new port: this session's transfer ID
+        self.peer = common.shown(client)  # as printed: fe80::1%eth0, not a scope id
+        self.sock = another_port(listener)  # this session's transfer ID
 
     def run(self) -> None:
         kind = "RRQ" if self.request.opcode == tftp.RRQ else "WRQ"
@@ -114,19 +115,19 @@ class Session(threading.Thread):
                 stats = self.read_file() if self.request.opcode == tftp.RRQ else self.write_file()
             except Refused as exc:
                 send_once(self.sock, tftp.Error(exc.code, str(exc)).encode(), self.client)
-                self.out.event("refused", f"{kind} {self.request.filename!r} from {self.client[0]}: {exc}",
-                               peer=self.client, request=kind, code=exc.code, message=str(exc))
+                self.out.event("refused", f"{kind} {self.request.filename!r} from {self.peer[0]}: {exc}",
+                               peer=self.peer, request=kind, code=exc.code, message=str(exc))
                 return
             except (PeerError, OSError, tftp.MalformedPacket) as exc:
                 if isinstance(exc, OSError) and exc.errno in tftp.WRITE_ERRORS:  # our disk: the client stops at once
                     error = tftp.Error(tftp.WRITE_ERRORS[exc.errno], f"server cannot write: {exc.strerror}")
                     send_once(self.sock, error.encode(), self.client)
-                self.out.event("failed", f"{kind} {self.request.filename!r} from {self.client[0]}: {exc}",
-                               peer=self.client, request=kind, message=str(exc))
+                self.out.event("failed", f"{kind} {self.request.filename!r} from {self.peer[0]}: {exc}",
+                               peer=self.peer, request=kind, message=str(exc))
                 return
-        self.out.event("done", f"{kind} {self.request.filename} ({stats.bytes} bytes) for {self.client[0]}:"
-                       f"{self.client[1]} in {stats.seconds:.3f}s, {stats.timeouts} timeouts, {stats.resent} "
-                       "blocks resent", peer=self.client, request=kind, file=self.request.filename,
+        self.out.event("done", f"{kind} {self.request.filename} ({stats.bytes} bytes) for "
+                       f"{common.endpoint(self.peer)} in {stats.seconds:.3f}s, {stats.timeouts} timeouts, "
+                       f"{stats.resent} blocks resent", peer=self.peer, request=kind, file=self.request.filename,
                        size=stats.bytes, seconds=round(stats.seconds, 4), timeouts=stats.timeouts,
                        resent=stats.resent, refused=stats.refused, **stats.timing())
 
@@ -160,15 +161,14 @@ class Session(threading.Thread):
         (a second sender): the client must ignore it or answer ERROR 5, and the transfer goes
         on with this session's port (RFC 1350 section 4). Its socket stays open to the end, so
         the client's answer to it meets a socket, not an ICMP error."""
-        stray = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
-        stray.bind((self.sock.getsockname()[0], 0))
+        stray = stack.enter_context(another_port(self.sock))
 
         def send() -> None:
             send_once(stray, tftp.Data(2, STRAY * (512 // len(STRAY))).encode(), self.client)
             port = stray.getsockname()[1]
             self.out.event("stray", f"sent a stray DATA 2 from port {port} (not this transfer's "
-                           f"{self.sock.getsockname()[1]}) to {self.client[0]}:{self.client[1]}",
-                           peer=self.client, port=port, tid=self.sock.getsockname()[1])
+                           f"{self.sock.getsockname()[1]}) to {common.endpoint(self.client)}",
+                           peer=self.peer, port=port, tid=self.sock.getsockname()[1])
 
         return send
 
@@ -226,15 +226,20 @@ class Session(threading.Thread):
         return stats
 
 
+def another_port(sock: socket.socket) -> socket.socket:
+    """A UDP socket bound as ``sock`` is (its family; its address, or every one) on a port the OS picks."""
+    return common.udp_socket(common.shown(sock.getsockname())[0], 0, sock.family)
+
+
 def serve(args: argparse.Namespace, out: common.Output) -> int:
     root = Path(args.root).resolve()
     if not root.is_dir():
         raise common.AppError(f"--root {args.root} is not a folder")
     policy = Policy(root, args.writable, args.create, args.max_blksize, args.max_windowsize, args.timeout,
                     args.give_up, args.resend_when_asked, args.stray_data)
-    with common.udp_socket(args.bind, args.port) as sock:
-        local = sock.getsockname()
-        out.event("listening", f"tftp server on udp {local[0]}:{local[1]} serving {root}", local=local)
+    with common.udp_socket(args.bind, args.port, args.family) as sock:
+        local = common.shown(sock.getsockname())
+        out.event("listening", f"tftp server on udp {common.endpoint(local)} serving {root}", local=local)
         while True:
             data, client = sock.recvfrom(65536)
             try:
@@ -243,11 +248,10 @@ def serve(args: argparse.Namespace, out: common.Output) -> int:
                     raise tftp.MalformedPacket(f"{type(request).__name__} is not a request")
             except tftp.MalformedPacket as exc:
                 send_once(sock, tftp.Error(tftp.ILLEGAL_OPERATION, str(exc)[:100]).encode(), client)
-                out.event("refused", f"malformed request from {client[0]}:{client[1]}: {exc}", peer=client,
-                          code=tftp.ILLEGAL_OPERATION, message=str(exc))
+                out.event("refused", f"malformed request from {common.endpoint(client)}: {exc}",
+                          peer=common.shown(client), code=tftp.ILLEGAL_OPERATION, message=str(exc))
                 continue
-            # Answer from the address the request came to, so the client sees one server.
-            Session(policy, request, client, args.bind or "0.0.0.0", out).start()
+            Session(policy, request, client, sock, out).start()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -263,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="the longest wait before resending (the timer adapts below it to the round trip)")
     p.add_argument("--give-up", type=float, default=5.0, metavar="S",
                    help="abandon a transfer after this many seconds without progress")
+    common.family_options(p, socket.AF_INET)
     lesson = p.add_argument_group("for lessons' checks")
     lesson.add_argument("--resend-when-asked", action="store_true",
                         help="resend a DATA only when the client ACKs the previous block again, never on a timer: "

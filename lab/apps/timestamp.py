@@ -8,12 +8,13 @@ has no messages, so each message is one line (framing by newline; a line longer 
 from __future__ import annotations
 
 import argparse
+import socket
 import socketserver
 import threading
 import time
 from typing import Any
 
-from lab.apps import common, udp_echo, udp_send
+from lab.apps import common, tcp_echo, udp_echo, udp_send
 
 MAX_UDP_PAYLOAD = 65507
 
@@ -28,6 +29,7 @@ def server_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=common.port, required=True)
     p.add_argument("--bind", default="", metavar="ADDR", help="local address (default: all)")
     p.add_argument("--max-line", type=int, default=65536, metavar="BYTES", help="TCP: longest message")
+    common.family_options(p, socket.AF_INET)
     return p
 
 
@@ -39,21 +41,22 @@ def main_timestamp_server(argv: list[str] | None = None) -> int:
 
 
 def serve_udp(args: argparse.Namespace, out: common.Output) -> int:
-    with common.udp_socket(args.bind, args.port) as sock:
-        local = sock.getsockname()
-        out.event("listening", f"timestamp server on udp {local[0]}:{local[1]}", local=local)
+    with common.udp_socket(args.bind, args.port, args.family) as sock:
+        local = common.shown(sock.getsockname())
+        out.event("listening", f"timestamp server on udp {common.endpoint(local)}", local=local)
         while True:
-            data, peer = sock.recvfrom(common.MAX_DATAGRAM)
+            data, sender = sock.recvfrom(common.MAX_DATAGRAM)
+            peer = common.shown(sender)
             reply = stamp(data, args.encoding)
             if len(reply) > MAX_UDP_PAYLOAD:
                 reply = f"ERR {len(data)} bytes leave no room for the timestamp".encode()
             try:
-                sock.sendto(reply, peer)
+                sock.sendto(reply, sender)
             except OSError as exc:
-                out.event("error", f"cannot answer {peer[0]}:{peer[1]}: {exc.strerror}", local=local, peer=peer,
+                out.event("error", f"cannot answer {common.endpoint(peer)}: {exc.strerror}", local=local, peer=peer,
                           message=str(exc.strerror))
                 continue
-            out.event("replied", f"{peer[0]}:{peer[1]} <- {out.decode(reply[:200])}", local=local, peer=peer,
+            out.event("replied", f"{common.endpoint(peer)} <- {out.decode(reply[:200])}", local=local, peer=peer,
                       data=reply)
 
 
@@ -61,8 +64,9 @@ class _LineHandler(socketserver.StreamRequestHandler):
     server: _TimestampTCPServer
 
     def handle(self) -> None:
-        out, peer, local = self.server.out, self.client_address, self.connection.getsockname()
-        out.event("connected", f"{peer[0]}:{peer[1]} connected", local=local, peer=peer)
+        out, peer = self.server.out, common.shown(self.client_address)
+        local = common.shown(self.connection.getsockname())
+        out.event("connected", f"{common.endpoint(peer)} connected", local=local, peer=peer)
         while True:
             line = self.rfile.readline(self.server.max_line + 1)
             if not line:
@@ -72,32 +76,26 @@ class _LineHandler(socketserver.StreamRequestHandler):
                 break
             reply = stamp(line.rstrip(b"\r\n"), self.server.encoding) + b"\n"
             self.wfile.write(reply)
-            out.event("replied", f"{peer[0]}:{peer[1]} <- {out.decode(reply.rstrip())}", local=local, peer=peer,
+            out.event("replied", f"{common.endpoint(peer)} <- {out.decode(reply.rstrip())}", local=local, peer=peer,
                       data=reply)
-        out.event("closed", f"{peer[0]}:{peer[1]} closed", local=local, peer=peer)
+        out.event("closed", f"{common.endpoint(peer)} closed", local=local, peer=peer)
 
 
-class _TimestampTCPServer(socketserver.ThreadingTCPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-
-    def __init__(self, addr: common.Address, out: common.Output, encoding: str, max_line: int) -> None:
-        self.out, self.encoding, self.max_line = out, encoding, max_line
-        super().__init__(addr, _LineHandler)
+class _TimestampTCPServer(tcp_echo.ThreadingServer):
+    def __init__(self, listener: socket.socket, out: common.Output, encoding: str, max_line: int) -> None:
+        self.encoding, self.max_line = encoding, max_line
+        super().__init__(listener, _LineHandler, out)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        self.out.event("error", f"{client_address}: connection failed", peer=client_address)
+        peer = common.shown(client_address)
+        self.out.event("error", f"{common.endpoint(peer)}: connection failed", peer=peer)
 
 
 def serve_tcp(args: argparse.Namespace, out: common.Output) -> int:
-    try:
-        server = _TimestampTCPServer((args.bind, args.port), out, args.encoding, args.max_line)
-    except OSError as exc:
-        raise common.os_error(exc, (args.bind or "0.0.0.0", args.port)) from None
-    with server:
-        host, port_ = server.socket.getsockname()
-        local = (str(host), int(port_))
-        out.event("listening", f"timestamp server on tcp {local[0]}:{local[1]}", local=local)
+    listener = common.tcp_listen(args.bind, args.port, family=args.family)
+    with _TimestampTCPServer(listener, out, args.encoding, args.max_line) as server:
+        local = common.shown(listener.getsockname())
+        out.event("listening", f"timestamp server on tcp {common.endpoint(local)}", local=local)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
@@ -114,13 +112,14 @@ def main_timestamp_client(argv: list[str] | None = None) -> int:
     p.add_argument("port", type=common.port)
     p.add_argument("--timeout", type=float, default=2.0, metavar="S", help="seconds to wait for a reply")
     p.add_argument("--retries", type=int, default=2, metavar="N", help="UDP: resends before giving up")
+    common.family_options(p)
     args = p.parse_args(argv)
     out = common.Output(args.json, args.encoding)
 
     def talk_udp() -> int:
-        server = common.resolve(args.host, args.port)
+        server = common.resolve(args.host, args.port, args.family)
         missing = 0
-        with udp_send.open_socket(None) as sock:
+        with udp_send.open_socket(None, common.family_of(server[0])) as sock:
             sock.settimeout(args.timeout)
             for line in common.stdin_lines():
                 if udp_echo.exchange(sock, server, line.encode(args.encoding, "replace"), args.retries, out) is None:
@@ -128,7 +127,7 @@ def main_timestamp_client(argv: list[str] | None = None) -> int:
         return udp_echo.EXIT_MISSING_REPLY if missing else 0
 
     def talk_tcp() -> int:
-        sock, local, server = common.tcp_connect(args.host, args.port, args.timeout, out)
+        sock, local, server = common.tcp_connect(args.host, args.port, args.timeout, out, args.family)
         sock.settimeout(args.timeout)  # a reply that never comes is reported, not waited on forever
         with sock, sock.makefile("rb") as replies:
             for line in common.stdin_lines():

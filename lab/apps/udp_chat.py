@@ -20,19 +20,14 @@ from lab.apps import common, udp_send
 POLL = 0.2  # how often the receiving thread checks whether to stop
 
 
-def peer_address(text: str) -> tuple[str, int]:
-    host, sep, port = text.rpartition(":")
-    if not sep or not host:
-        raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT")
-    return host, common.port(port)
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = common.parser("udp-chat", "full-duplex UDP chat with a peer (--peer) or in a room (--room)")
     p.add_argument("--port", type=common.port, default=0, help="local UDP port (default: the OS picks)")
     target = p.add_mutually_exclusive_group(required=True)
-    target.add_argument("--peer", type=peer_address, metavar="HOST:PORT", help="chat with this peer")
-    target.add_argument("--room", type=peer_address, metavar="HOST:PORT", help="join this chat room server")
+    target.add_argument("--peer", type=common.split_endpoint, metavar="HOST:PORT",
+                        help="chat with this peer (an IPv6 address in brackets: [fd00::2]:9000)")
+    target.add_argument("--room", type=common.split_endpoint, metavar="HOST:PORT", help="join this chat room server")
+    common.family_options(p)
     p.add_argument("--name", help="your name in the room (with --room)")
     p.add_argument("--keepalive", type=float, default=15.0, metavar="S",
                    help="in a room, say PING after S seconds of silence so the server keeps you")
@@ -51,7 +46,7 @@ class Chat:
 
     def send(self, data: bytes) -> None:
         try:
-            self.sock.sendto(data, self.dest)
+            self.sock.sendto(data, common.sockaddr(self.dest))
         except OSError as exc:
             if not common.refused(exc, self.out, self.dest, data):
                 raise common.os_error(exc, self.dest) from None
@@ -60,11 +55,12 @@ class Chat:
         self.sock.settimeout(POLL)
         while not self.stop.is_set():
             try:
-                data, peer = self.sock.recvfrom(common.MAX_DATAGRAM)
+                data, sender = self.sock.recvfrom(common.MAX_DATAGRAM)
             except TimeoutError:
                 continue
             except OSError:
                 continue  # e.g. ICMP port unreachable from a peer not started yet
+            peer = common.shown(sender)
             if self.room and peer != self.dest:
                 continue  # in a room only the server speaks
             if self.room and data.startswith(b"* welcome "):
@@ -82,10 +78,11 @@ def main(argv: list[str] | None = None) -> int:
 
     def chat() -> int:
         room = args.room is not None
-        dest = common.resolve(*(args.room or args.peer))
-        with udp_send.open_socket(args.port) as sock:  # port 0: the OS picks one
+        host, port = args.room or args.peer
+        dest = common.resolve(host, port, args.family)
+        with udp_send.open_socket(args.port, common.family_of(dest[0])) as sock:  # port 0: the OS picks one
             talk = Chat(sock, dest, out, room)
-            out.event("ready", f"chatting from {talk.local[0]}:{talk.local[1]} with {dest[0]}:{dest[1]}",
+            out.event("ready", f"chatting from {common.endpoint(talk.local)} with {common.endpoint(dest)}",
                       local=talk.local, peer=dest)
             receiver = threading.Thread(target=talk.receive_loop, name="receive", daemon=True)
             receiver.start()
@@ -114,7 +111,7 @@ def join(talk: Chat, name: str, attempts: int = 3, wait: float = 1.0) -> None:
         talk.send(f"JOIN {name}".encode())
         if talk.joined.wait(wait):
             return
-    raise common.AppError(f"no answer from the room at {talk.dest[0]}:{talk.dest[1]}: is the server running?")
+    raise common.AppError(f"no answer from the room at {common.endpoint(talk.dest)}: is the server running?")
 
 
 def keep_alive(talk: Chat, every: float) -> None:

@@ -7,6 +7,7 @@ unknown commands, oversized) gets an ``ERR`` reply and the room carries on.
 
 from __future__ import annotations
 
+import socket
 import time
 
 from lab.apps import common
@@ -21,14 +22,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--bind", default="", metavar="ADDR", help="local address (default: all)")
     p.add_argument("--member-timeout", type=float, default=60.0, metavar="S",
                    help="forget a member silent for S seconds (default 60)")
+    common.family_options(p, socket.AF_INET)
     args = p.parse_args(argv)
     out = common.Output(args.json, args.encoding)
 
     def serve() -> int:
         room = Room(timeout=args.member_timeout)
-        with common.udp_socket(args.bind, args.port) as sock:
-            local = sock.getsockname()
-            out.event("listening", f"chat room on udp {local[0]}:{local[1]}", local=local)
+        with common.udp_socket(args.bind, args.port, args.family) as sock:
+            local = common.shown(sock.getsockname())
+            out.event("listening", f"chat room on udp {common.endpoint(local)}", local=local)
             sock.settimeout(min(TICK, args.member_timeout))
             while True:
                 try:
@@ -36,14 +38,14 @@ def main(argv: list[str] | None = None) -> int:
                 except TimeoutError:
                     replies = room.expire(time.monotonic())
                 else:
-                    out.event("received", f"from {peer[0]}:{peer[1]}: {out.decode(data[:200])}",
-                              local=local, peer=peer, data=data[:200], size=len(data))
+                    out.event("received", f"from {common.endpoint(peer)}: {out.decode(data[:200])}",
+                              local=local, peer=common.shown(peer), data=data[:200], size=len(data))
                     replies = room.handle(time.monotonic(), peer, data) + room.expire(time.monotonic())
                 for addr, reply in replies:
                     try:
                         sock.sendto(reply, addr)
                     except OSError as exc:
-                        out.event("error", f"cannot send to {addr[0]}:{addr[1]}: {exc.strerror}",
-                                  local=local, peer=addr, message=str(exc.strerror))
+                        out.event("error", f"cannot send to {common.endpoint(addr)}: {exc.strerror}",
+                                  local=local, peer=common.shown(addr), message=str(exc.strerror))
 
     return common.run(serve, out, "udp-chatroom-server")

@@ -27,18 +27,18 @@ def main_udp_echo_server(argv: list[str] | None = None) -> int:
     def serve() -> int:
         with common.udp_socket(args.bind, args.port, args.family) as sock:
             local = common.shown(sock.getsockname())
-            out.event("listening", f"echo server on udp {local[0]}:{local[1]}", local=local)
+            out.event("listening", f"echo server on udp {common.endpoint(local)}", local=local)
             while True:
                 data, sender = sock.recvfrom(common.MAX_DATAGRAM)
                 peer = common.shown(sender)
                 try:
                     sock.sendto(data, sender)
                 except OSError as exc:  # a peer we cannot answer must not stop the service
-                    out.event("error", f"cannot answer {peer[0]}:{peer[1]}: {exc.strerror}",
+                    out.event("error", f"cannot answer {common.endpoint(peer)}: {exc.strerror}",
                               local=local, peer=peer, message=str(exc.strerror))
                     continue
                 if not args.quiet:
-                    out.event("echoed", f"echoed {len(data)} bytes to {peer[0]}:{peer[1]}: {out.decode(data)}",
+                    out.event("echoed", f"echoed {len(data)} bytes to {common.endpoint(peer)}: {out.decode(data)}",
                               local=local, peer=peer, data=data)
 
     return common.run(serve, out, "udp-echo-server")
@@ -81,7 +81,7 @@ def exchange(sock: socket.socket, server: common.Address, data: bytes, retries: 
             if not common.refused(exc, out, server, data):
                 raise common.os_error(exc, server) from None
         local = udp_send.source_address(server, sock)
-        out.event("sent", f"sent {len(data)} bytes to {server[0]}:{server[1]}" +
+        out.event("sent", f"sent {len(data)} bytes to {common.endpoint(server)}" +
                   (f" (retry {attempt})" if attempt else ""), local=local, peer=server, data=data, attempt=attempt)
         while True:
             try:
@@ -89,12 +89,12 @@ def exchange(sock: socket.socket, server: common.Address, data: bytes, retries: 
             except TimeoutError:
                 break
             except ConnectionRefusedError:
-                out.event("refused", f"{server[0]}:{server[1]} is not listening (ICMP port unreachable)",
+                out.event("refused", f"{common.endpoint(server)} is not listening (ICMP port unreachable)",
                           local=local, peer=server)
                 break
             peer = common.shown(sender)
             if peer != server:
-                out.event("ignored", f"ignored {len(reply)} bytes from {peer[0]}:{peer[1]} (not the server)",
+                out.event("ignored", f"ignored {len(reply)} bytes from {common.endpoint(peer)} (not the server)",
                           local=local, peer=peer, data=reply)
                 continue
             out.event("reply", f"reply: {out.decode(reply)}", local=local, peer=peer, data=reply)

@@ -56,7 +56,7 @@ def receive(args: common.argparse.Namespace, out: common.Output) -> int:
         local = common.shown(sock.getsockname())
         hops = ask_hops(sock)
         room = socket.CMSG_SPACE(4)
-        out.event("listening", f"listening on udp {local[0]}:{local[1]}", local=local)
+        out.event("listening", f"listening on udp {common.endpoint(local)}", local=local)
         sock.settimeout(args.timeout or None)
         received = 0
         while not args.count or received < args.count:
@@ -69,7 +69,7 @@ def receive(args: common.argparse.Namespace, out: common.Output) -> int:
             received += 1
             peer, left = common.shown(sender), hops_left(ancillary)
             said = f", {hops.replace('_', ' ')} {left}" if args.hops and left is not None else ""
-            out.event("received", f"from {peer[0]}:{peer[1]} ({len(data)} bytes{said}): {out.decode(data)}",
+            out.event("received", f"from {common.endpoint(peer)} ({len(data)} bytes{said}): {out.decode(data)}",
                       local=local, peer=peer, data=data, **{hops: left})
     return 0
 

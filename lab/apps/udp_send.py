@@ -77,7 +77,7 @@ def send_all(sock: socket.socket, dest: common.Address, lines: Iterable[str], ou
             raise common.os_error(exc, dest) from None
         if local is None:  # the OS bound the socket on the first send
             local = source_address(dest, sock)
-        out.event("sent", f"sent {len(data)} bytes from {local[0]}:{local[1]} to {dest[0]}:{dest[1]}",
+        out.event("sent", f"sent {len(data)} bytes from {common.endpoint(local)} to {common.endpoint(dest)}",
                   local=local, peer=dest, data=data)
         if reply_timeout is not None:
             sock.settimeout(reply_timeout)
@@ -87,11 +87,11 @@ def send_all(sock: socket.socket, dest: common.Address, lines: Iterable[str], ou
                 out.event("timeout", f"no reply within {reply_timeout:g}s", local=local, peer=dest)
                 continue
             except ConnectionRefusedError:
-                out.event("refused", f"{dest[0]}:{dest[1]}: port unreachable (nothing listens)",
+                out.event("refused", f"{common.endpoint(dest)}: port unreachable (nothing listens)",
                           local=local, peer=dest)
                 continue
             peer = common.shown(peer)
-            out.event("reply", f"reply from {peer[0]}:{peer[1]}: {out.decode(answer)}",
+            out.event("reply", f"reply from {common.endpoint(peer)}: {out.decode(answer)}",
                       local=local, peer=peer, data=answer)
     return 0
 

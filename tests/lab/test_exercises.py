@@ -23,6 +23,8 @@ GONE = "client: with the server gone, it gives up on a reply within 2 s, says `n
 TFTP_MISSING = "client: a file the server does not have: prints its ERROR and exits with status 1"
 TFTP_LOST = "client: one DATA lost on its host: it asks again, the file arrives byte-identical"
 TFTP_STRAY = "client: a DATA from a second sender (another port) is not taken, the file arrives byte-identical"
+MCAST_S6 = "sender, IPv6 group: h2 and b1 (across the router) received it once, with a hop limit of 2 to 8"
+MCAST_R6 = "receiver, IPv6 group: b1 joined ff05::1:2:3 and printed the message sent to it from h1"
 
 # (exercise, case): (the checks that must FAIL, a text the report must show)
 WRONG = {
@@ -69,10 +71,11 @@ WRONG = {
                                 "limited broadcast from b1 reached exactly its LAN"}, "reached ‘srv’"),
     ("multicast", "never-joins"): ({"receiver: b1 joined the group (ip maddr lists it) once the receiver started",
                                     "receiver: printed the message sent to the group from h1, across the router",
-                                    "receiver: printed the message sent to the group from b2, on its own LAN"},
-                                   "does not list 239.1.2.3"),
-    ("multicast", "ttl-one"): ({"sender: a joined host across the router (b1) received it: a TTL of 2 to 8"},
+                                    "receiver: printed the message sent to the group from b2, on its own LAN",
+                                    MCAST_R6}, "does not list 239.1.2.3"),
+    ("multicast", "ttl-one"): ({"sender: a joined host across the router (b1) received it: a TTL of 2 to 8", MCAST_S6},
                                "it left h1 with TTL 1"),
+    ("multicast", "ipv4-only"): ({MCAST_S6, MCAST_R6}, "illegal IP address string passed to inet_aton"),
     ("boundaries", "one-recv"): ({"two messages in one send() get two replies",
                                   "a message split over two send()s gets one reply",
                                   "a 100000-byte message (many recv()s) gets one whole reply",

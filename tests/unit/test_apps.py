@@ -24,10 +24,49 @@ def test_bad_ports(text: str, says: str) -> None:
         common.port(text)
 
 
-def test_peer_address() -> None:
-    assert udp_chat.peer_address("h2:9000") == ("h2", 9000)
-    with pytest.raises(argparse.ArgumentTypeError, match="not HOST:PORT"):
-        udp_chat.peer_address("h2")
+@pytest.mark.parametrize(("text", "expected"), [
+    ("h2:9000", ("h2", 9000)), ("10.201.1.11:9000", ("10.201.1.11", 9000)),
+    ("[fd00:10:201:2::11]:9000", ("fd00:10:201:2::11", 9000)), ("[fe80::1%eth0]:69", ("fe80::1%eth0", 69)),
+])
+def test_host_and_port_are_split_an_ipv6_address_in_brackets(text: str, expected: tuple[str, int]) -> None:
+    assert common.split_endpoint(text) == expected
+    assert udp_chat.build_parser().parse_args(["--peer", text]).peer == expected
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("h2", "'h2' is not HOST:PORT"), (":9000", "':9000' is not HOST:PORT"),
+    ("fd00::2:9000", "write an IPv6 address in brackets, [ADDRESS]:PORT"),
+    ("[fd00::2]:http", "'http' is not a port number"), ("[fd00::2]:70000", "port 70000 is outside 0-65535"),
+])
+def test_a_bad_host_and_port_is_one_clear_line(text: str, says: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match=re.escape(says)):
+        common.split_endpoint(text)
+
+
+@pytest.mark.parametrize(("address", "shown"), [
+    (("10.201.1.11", 69), "10.201.1.11:69"), (("fd00:10:201:2::11", 69, 0, 0), "[fd00:10:201:2::11]:69"),
+    (("fe80::1", 9000, 0, 1), "[fe80::1%lo]:9000"), (("<broadcast>", 9), "<broadcast>:9"),
+])
+def test_an_endpoint_is_printed_with_an_ipv6_address_in_brackets(address: tuple, shown: str) -> None:
+    assert common.endpoint(address) == shown
+
+
+@pytest.mark.parametrize(("host", "family"), [("10.201.1.11", socket.AF_INET), ("fd00::2", socket.AF_INET6),
+                                              ("fe80::1%eth0", socket.AF_INET6), ("h2", None),
+                                              ("fd00::zz", None), ("10.1.2", None)])
+def test_an_address_written_out_has_its_family(host: str, family: int | None) -> None:
+    assert common.literal_family(host) == family
+
+
+@pytest.mark.parametrize(("host", "family", "says"), [
+    ("10.201.1.11", socket.AF_INET6, "10.201.1.11 is an IPv4 address, but -6 asks for IPv6"),
+    ("fd00::2", socket.AF_INET, "fd00::2 is an IPv6 address, but -4 asks for IPv4"),
+    ("fd00::zz", socket.AF_INET6, "unknown host 'fd00::zz': not a lab host name or an IPv6 address"),
+    ("<broadcast>", socket.AF_INET6, "IPv6 has no broadcast"),
+])
+def test_an_address_of_the_other_family_is_one_clear_line(host: str, family: int, says: str) -> None:
+    with pytest.raises(common.AppError, match=re.escape(says)):
+        common.resolve(host, 9, family)
 
 
 def test_unknown_encoding_is_an_argument_error() -> None:
@@ -124,8 +163,7 @@ def test_a_scoped_address_is_sent_to_with_its_scope_id() -> None:
 def test_literals_resolve_in_their_family_and_not_in_the_other() -> None:
     assert common.resolve("fd00:10:201:2::11", 9, socket.AF_UNSPEC) == ("fd00:10:201:2::11", 9)
     assert common.resolve("ff02::1%lo", 9, socket.AF_INET6) == ("ff02::1%lo", 9)
-    with pytest.raises(common.AppError, match=r"unknown host 'fd00:10:201:2::11': not a lab host name or an "
-                       r"IPv4 address"):
+    with pytest.raises(common.AppError, match=r"fd00:10:201:2::11 is an IPv6 address, but -4 asks for IPv4"):
         common.resolve("fd00:10:201:2::11", 9, socket.AF_INET)
 
 

@@ -132,7 +132,7 @@ def test_a_silent_peer_is_given_up_on_after_the_budget(pair: tuple[socket.socket
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["get", "127.0.0.1", "f", "--busy-poll", "-1"], "--busy-poll must be 0-1000000 microseconds"),
+    (["get", "127.0.0.1", "f", "--busy-poll=-1"], "--busy-poll must be 0-1000000 microseconds"),
     (["get", "127.0.0.1", "f", "--blksize", "7"], "--blksize must be 8-65464"),
     (["get", "127.0.0.1", "f", "--windowsize", "70000"], "--windowsize must be 1-65535"),
 ])
