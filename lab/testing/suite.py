@@ -25,8 +25,8 @@ from lab.control.defaults import COMPOSE_FILE, ROOT
 # Run again under the other Compose, when both are installed: what Compose creates.
 EITHER_COMPOSE = ["tests/lab/test_lifecycle.py", "tests/lab/test_hosts.py", "tests/lab/test_network.py"]
 
-# Run on every other shipped topology: up, the network derived from it, down.
-EVERY_TOPOLOGY = ["tests/lab/test_network.py"]
+# Run on every other shipped topology: up, the network derived from it (both families), down.
+EVERY_TOPOLOGY = ["tests/lab/test_network.py", "tests/lab/test_ipv6.py"]
 
 
 @dataclass(frozen=True)
@@ -84,30 +84,32 @@ def plan(unit: bool, k: str, quick: bool) -> Plan:
 
 
 def execute(the_plan: Plan, argv: Callable[[Run, int], list[str]], workers: int,
-            say: Callable[[str], None]) -> int:
-    """Run the plan; the first non-zero exit status of any run, or 0."""
+            say: Callable[[str], None], run: Callable[[list[str]], int] | None = None) -> int:
+    """Run the plan: ``run`` runs a command in front (the task's Context), the variants run
+    beside it as processes of their own. The first non-zero exit status of any run, or 0."""
+    run = run or _run
     side = Beside(the_plan.beside, argv)
     side.start()
     if side.runs:
         say(f"beside the main run, one after another: {'; '.join(r.title for r in side.runs)} "
             f"(their output: {side.logs.relative_to(ROOT)}/)")
     try:
-        failed = _run(argv(the_plan.main, workers))
+        failed = run(argv(the_plan.main, workers))
     except BaseException:
         side.stop.set()  # interrupted: start no further variant (the running one got the same Ctrl-C)
         raise
     finally:
         side.join()
-    for run, status, log in side.results:
+    for variant, status, log in side.results:
         said = log.read_text(errors="replace")
         if status:
             print(said, end="")
         summary = [line.strip("= ") for line in said.splitlines() if line.startswith("=")][-1:] or ["no summary"]
-        say(f"{run.title}: {summary[0]}")
+        say(f"{variant.title}: {summary[0]}")
         failed = failed or status
-    for run in the_plan.last:
-        say(run.title)
-        failed = _run(argv(run, workers)) or failed
+    for last in the_plan.last:
+        say(last.title)
+        failed = run(argv(last, workers)) or failed
     return failed
 
 

@@ -9,7 +9,7 @@ from invoke import Exit, MockContext, Result
 
 import tasks
 from lab.cli import common
-from lab.control import engine, lab
+from lab.control import compose, engine, lab, topologies
 from lab.errors import DockerError
 
 
@@ -27,6 +27,9 @@ def built(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(lab, "Lab", Lab)
     monkeypatch.setattr(engine.Engine, "connect", staticmethod(lambda: None))
+    # one Compose and one topology: nothing to run beside (tests/unit/test_suite_plan.py tests that)
+    monkeypatch.setattr(compose, "installed", lambda: [["docker", "compose"]])
+    monkeypatch.setattr(topologies, "names", lambda: ["default"])
     return names
 
 
@@ -39,15 +42,15 @@ def commands(**options: object) -> list[str]:
 
 def test_test_task_runs_pytest_with_lab_options(built: list[str]) -> None:
     assert commands(keep=True, name="alice", k="broadcast") == [
-        f"{sys.executable} -m pytest tests/unit tests/lab --junitxml=reports/junit.xml --durations=15 --lab "
-        "--lab-name=alice -n 2 --dist loadfile --keep-lab -k broadcast"]
+        f"{sys.executable} -m pytest tests/unit tests/lab --junitxml=reports/junit.xml --durations=15 -k broadcast "
+        "--lab --lab-name=alice -n 2 --dist loadfile --keep-lab"]
     assert built == ["alice"]
 
 
 def test_quick_runs_the_unit_tests_and_one_play_per_exercise_once(built: list[str]) -> None:
     runs = commands(quick=True)
     assert len(runs) == 1, "no second Compose, no other topologies"
-    assert runs[0].endswith("--lab --lab-name=socklab -n 2 --dist loadfile -m 'not lab or quick'")
+    assert runs[0].endswith("-m 'not lab or quick' --lab --lab-name=socklab -n 2 --dist loadfile")
 
 
 def test_the_tests_marked_alone_run_after_the_others_by_themselves(built: list[str]) -> None:
