@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import os
 import statistics
 import subprocess
 import sys
@@ -65,6 +66,12 @@ def tree_rss_mib(pid: int) -> float:
     return total
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the process has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Memory(threading.Thread):
     """The server's RSS alone and with its children, at most, every 0.5 s."""
 
@@ -85,8 +92,8 @@ class Memory(threading.Thread):
 
 
 @contextmanager
-def serving(folder: Path, roster: Path, at_once: int, idle_minutes: float) -> Iterator[tuple[str, Memory]]:
-    """`invoke serve` in its own process: its base URL, and its memory being sampled."""
+def serving(folder: Path, roster: Path, at_once: int, idle_minutes: float) -> Iterator[tuple[int, Memory]]:
+    """`invoke serve` in its own process: its pid, and its memory being sampled."""
     argv = [sys.executable, "-m", "invoke", "serve", "--roster", str(roster), "--state", str(folder),
             "--bind", "127.0.0.1", "--port", "0", "--labs-at-once", str(at_once),
             "--idle-minutes", str(idle_minutes), "--prefix", PREFIX]
@@ -100,11 +107,20 @@ def serving(folder: Path, roster: Path, at_once: int, idle_minutes: float) -> It
                 raise SystemExit(f"invoke serve said: {said!r}")
         memory = Memory(server.pid)
         memory.start()
-        yield line.split("instructor's page: ")[1].split("/?")[0], memory
+        yield server.pid, memory
         memory.done.set()
     finally:
         server.terminate()
         server.wait(30)
+
+
+async def pending(ws: aiohttp.ClientWebSocketResponse, within: float = 0.3) -> bool:
+    """Whether more output comes within ``within`` seconds (a stray echo); it is read and dropped."""
+    try:
+        await asyncio.wait_for(ws.receive(), within)
+        return True
+    except TimeoutError:
+        return False
 
 
 class Student:
@@ -156,8 +172,10 @@ class Student:
             await ws.send_bytes(SETUP)
             await until(b"exec cat")
             await asyncio.sleep(0.5)  # the setup line's own output to pass (a pause, as in bench_web)
-            await ws.send_bytes(b"!")
-            await until(b"!")
+            while True:  # cat's echo alone comes back (a key typed before stty ran is echoed twice)
+                await ws.send_bytes(b"!")
+                if (await receive()).endswith(b"!") and not await pending(ws):
+                    break
             times, wrong = [], 0
             start = time.perf_counter() + offset
             for i in range(int(seconds * KEYS_PER_SECOND)):
@@ -180,7 +198,7 @@ class Student:
         return both[0][0] + both[1][0], both[0][1] + both[1][1]
 
 
-async def class_run(links: list[tuple[str, str]], seconds: float, typing: bool) -> dict[str, object]:
+async def class_run(links: list[tuple[str, str]], seconds: float, typing: bool, server: int) -> dict[str, object]:
     """Every student opens their link at once; time to ready each, then (``typing``) the keystrokes."""
     students = [Student(i, sid, link) for i, (sid, link) in enumerate(links)]
     try:
@@ -188,7 +206,10 @@ async def class_run(links: list[tuple[str, str]], seconds: float, typing: bool) 
         out: dict[str, object] = {"ready": list(ready)}
         if typing:
             step = 1 / KEYS_PER_SECOND / len(students)  # spread over a keystroke's period
+            used, began = cpu_seconds(server), time.perf_counter()
             typed = await asyncio.gather(*(s.typing(seconds, i * step) for i, s in enumerate(students)))
+            out["cores"] = (cpu_seconds(server) - used) / (time.perf_counter() - began)  # the server's share
+            out["load"] = os.getloadavg()[0]
             out["times"] = [t for times, _ in typed for t in times]
             out["wrong"] = sum(w for _, w in typed)
         return out
@@ -227,16 +248,16 @@ def main() -> int:
         folder, roster = Path(tmp) / "class", Path(tmp) / "roster.csv"
         roster.write_text("student,name\n" + "".join(f"s{i:02d},Student {i}\n" for i in range(1, args.students + 1)))
         try:
-            with serving(folder, roster, args.students, 30) as (_, memory):
+            with serving(folder, roster, args.students, 30) as (pid, memory):
                 links = read_links(folder)
-                alone = asyncio.run(class_run(links[:1], args.seconds, typing=True))
+                alone = asyncio.run(class_run(links[:1], args.seconds, typing=True, server=pid))
                 alone_mib = (memory.server, memory.tree)
                 memory.reset()
-                many = asyncio.run(class_run(links, args.seconds, typing=True))
+                many = asyncio.run(class_run(links, args.seconds, typing=True, server=pid))
                 many_mib = (memory.server, memory.tree)
             remove_labs(engine)
-            with serving(folder, roster, min(args.queue, args.students), 0.1) as _:
-                queued = asyncio.run(class_run(read_links(folder), args.seconds, typing=False))
+            with serving(folder, roster, min(args.queue, args.students), 0.1) as (pid, _):
+                queued = asyncio.run(class_run(read_links(folder), args.seconds, typing=False, server=pid))
         finally:
             remove_labs(engine)
     report(args, alone, many, queued, alone_mib, many_mib)
@@ -252,6 +273,8 @@ def report(args: argparse.Namespace, alone: dict[str, object], many: dict[str, o
           f"wrong echoes {alone['wrong']}")
     print(f"  {args.students} students at once: {len(many['times'])} keys, p50 {m50:.2f} ms ({m50 / a50:.2f}x), "  # type: ignore[arg-type]
           f"p99 {m99:.2f} ms ({m99 / a99:.2f}x), wrong echoes {many['wrong']}")
+    print(f"  the server's CPU while typing: {alone['cores']:.2f} cores alone, {many['cores']:.2f} cores with "
+          f"{args.students}; the machine's load average then: {alone['load']:.1f}, {many['load']:.1f} (2 cores)")
     print(f"server memory (RSS, most seen): 1 student {alone_mib[0]:.0f} MiB ({alone_mib[1]:.0f} with children); "
           f"{args.students} students {many_mib[0]:.0f} MiB ({many_mib[1]:.0f} with children)")
     print("time from opening the page to a ready lab:")

@@ -67,7 +67,7 @@ async def flood_while_ben_works(server: ClassServer, tokens: dict[str, str], sto
         seen = [""]
         command = f"python3 flood.py {PORT} 60 50000000 /work/flood.stop b1 {' '.join(targets)}; echo $((6*7))-flooded"
         await ws.send_bytes(command.encode() + b"\r")
-        assert await read_until(ws, "\nflooding", 20, seen), seen[0]
+        assert await read_until(ws, "flooding\r\n", 20, seen), seen[0]
         rest = asyncio.create_task(read_until(ws, "42-flooded", 90, seen))  # her output, read as it comes
         state = await asyncio.to_thread(get, server, "/lab/ben/api/state", tokens["ben"])
         ben = await type_in(server, "ben", tokens["ben"], "echo $((6*7))-$(hostname)", "42-h1", within=10)
