@@ -8,8 +8,9 @@ children's, read from /proc every half second), with a roster of ``s01``.. and t
 their own (127.0.0.11, .12, ...: the sign-in limit is per address, as in a classroom), which
 opens their page and so starts their lab; the API is polled until it says the lab runs (the
 time to a ready lab). Then each student opens two terminals (h1 and h2, as the page does) and
-types into each what bench_web.py types (`stty raw -echo; exec cat`), then 5 keystrokes a second,
-staggered, each timed from its send until its echo is back and checked to be that key.
+types into each what bench_web.py types (`stty raw -echo; exec cat`; a word printed after stty
+says it took effect), then 5 keystrokes a second, staggered, each timed from its send until its
+echo is back and checked to be that key.
 
 1. one student alone: their lab, two terminals, ``--seconds`` of typing (the baseline);
 2. ``--students`` at once (``--labs-at-once`` as many: no queue): time to ready, then the same typing;
@@ -42,7 +43,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_web import SETUP, percentiles, rss_mib  # noqa: E402  (this folder is on the path: a script)
+from bench_web import percentiles, rss_mib  # noqa: E402  (this folder is on the path: a script)
 
 from lab.control.engine import Engine  # noqa: E402
 from lab.control.lab import Lab  # noqa: E402
@@ -52,6 +53,8 @@ from lab.errors import LabError  # noqa: E402
 PREFIX = "bserve-"
 KEYS_PER_SECOND = 5
 KEYS = b"abcdefghijklmnopqrstuvwxyz"
+# bench_web.py's terminal set-up, and a word printed once it has taken effect (its own echo reads RE''ADY)
+SETUP = b"stty raw -echo; echo RE''ADY; exec cat\r"
 
 
 def tree_rss_mib(pid: int) -> float:
@@ -116,15 +119,6 @@ def serving(folder: Path, roster: Path, at_once: int, idle_minutes: float) -> It
         server.wait(30)
 
 
-async def pending(ws: aiohttp.ClientWebSocketResponse, within: float = 0.3) -> bool:
-    """Whether more output comes within ``within`` seconds (a stray echo); it is read and dropped."""
-    try:
-        await asyncio.wait_for(ws.receive(), within)
-        return True
-    except TimeoutError:
-        return False
-
-
 class Student:
     """One student's browser: their own address, their cookie, their lab's API."""
 
@@ -172,12 +166,7 @@ class Student:
         try:
             await until(b"$ ")
             await ws.send_bytes(SETUP)
-            await until(b"exec cat")
-            await asyncio.sleep(0.5)  # the setup line's own output to pass (a pause, as in bench_web)
-            while True:  # cat's echo alone comes back (a key typed before stty ran is echoed twice)
-                await ws.send_bytes(b"!")
-                if (await receive()).endswith(b"!") and not await pending(ws):
-                    break
+            await until(b"READY")  # printed after stty ran: from here on only cat echoes, once
             times, wrong = [], 0
             start = time.perf_counter() + offset
             for i in range(int(seconds * KEYS_PER_SECOND)):
@@ -186,7 +175,7 @@ class Student:
                 sent = time.perf_counter()
                 await ws.send_bytes(key)
                 echo = b""
-                while len(echo) < 1:
+                while not echo.endswith(key):  # anything else before it is counted wrong, not carried on
                     echo += await receive()
                 times.append(time.perf_counter() - sent)
                 wrong += echo != key
