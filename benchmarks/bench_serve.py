@@ -36,6 +36,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
@@ -189,20 +190,31 @@ class Student:
         return both[0][0] + both[1][0], both[0][1] + both[1][1]
 
 
-async def class_run(links: list[tuple[str, str]], seconds: float, typing: bool, server: int) -> dict[str, object]:
+@dataclass
+class Run:
+    """What one run measured: seconds to a ready lab (each student), and the typing."""
+
+    ready: list[float]
+    times: list[float] = field(default_factory=list)  # seconds from each key to its echo
+    wrong: int = 0  # echoes that were not the key
+    cores: float = 0.0  # the server's CPU while typing
+    load: float = 0.0  # the machine's load average then
+
+
+async def class_run(links: list[tuple[str, str]], seconds: float, typing: bool, server: int) -> Run:
     """Every student opens their link at once; time to ready each, then (``typing``) the keystrokes."""
     students = [Student(i, sid, link) for i, (sid, link) in enumerate(links)]
     try:
         ready = await asyncio.gather(*(s.to_ready() for s in students))
-        out: dict[str, object] = {"ready": list(ready)}
+        out = Run(list(ready))
         if typing:
             step = 1 / KEYS_PER_SECOND / len(students)  # spread over a keystroke's period
             used, began = cpu_seconds(server), time.perf_counter()
             typed = await asyncio.gather(*(s.typing(seconds, i * step) for i, s in enumerate(students)))
-            out["cores"] = (cpu_seconds(server) - used) / (time.perf_counter() - began)  # the server's share
-            out["load"] = os.getloadavg()[0]
-            out["times"] = [t for times, _ in typed for t in times]
-            out["wrong"] = sum(w for _, w in typed)
+            out.cores = (cpu_seconds(server) - used) / (time.perf_counter() - began)  # the server's share
+            out.load = os.getloadavg()[0]
+            out.times = [t for times, _ in typed for t in times]
+            out.wrong = sum(w for _, w in typed)
         return out
     finally:
         for s in students:
@@ -264,31 +276,30 @@ def main() -> int:
     return 0
 
 
-def report_typing(args: argparse.Namespace, alone: dict[str, object], many: dict[str, object],
+def report_typing(args: argparse.Namespace, alone: Run, many: Run,
                   alone_mib: tuple[float, float], many_mib: tuple[float, float]) -> None:
-    a50, a99 = percentiles(alone["times"])  # type: ignore[arg-type]
-    m50, m99 = percentiles(many["times"])  # type: ignore[arg-type]
+    a50, a99 = percentiles(alone.times)
+    m50, m99 = percentiles(many.times)
     print(f"keystroke to echo, 2 terminals a student, {KEYS_PER_SECOND} keys/s each, {args.seconds:g} s:")
-    print(f"  1 student alone: {len(alone['times'])} keys, p50 {a50:.2f} ms, p99 {a99:.2f} ms, "  # type: ignore[arg-type]
-          f"wrong echoes {alone['wrong']}")
-    print(f"  {args.students} students at once: {len(many['times'])} keys, p50 {m50:.2f} ms ({m50 / a50:.2f}x), "  # type: ignore[arg-type]
-          f"p99 {m99:.2f} ms ({m99 / a99:.2f}x), wrong echoes {many['wrong']}")
-    print(f"  the server's CPU while typing: {alone['cores']:.2f} cores alone, {many['cores']:.2f} cores with "
-          f"{args.students}; the machine's load average then: {alone['load']:.1f}, {many['load']:.1f} (2 cores)")
+    print(f"  1 student alone: {len(alone.times)} keys, p50 {a50:.2f} ms, p99 {a99:.2f} ms, "  # type: ignore[arg-type]
+          f"wrong echoes {alone.wrong}")
+    print(f"  {args.students} students at once: {len(many.times)} keys, p50 {m50:.2f} ms ({m50 / a50:.2f}x), "  # type: ignore[arg-type]
+          f"p99 {m99:.2f} ms ({m99 / a99:.2f}x), wrong echoes {many.wrong}")
+    print(f"  the server's CPU while typing: {alone.cores:.2f} cores alone, {many.cores:.2f} cores with "
+          f"{args.students}; the machine's load average then: {alone.load:.1f}, {many.load:.1f} (2 cores)")
     print(f"server memory (RSS, most seen): 1 student {alone_mib[0]:.0f} MiB ({alone_mib[1]:.0f} with children); "
           f"{args.students} students {many_mib[0]:.0f} MiB ({many_mib[1]:.0f} with children)")
     print(f"targets: p99 under 50 ms at {args.students} students and at most 2x one alone; server memory at most "
           "300 MiB", flush=True)
 
 
-def report_ready(args: argparse.Namespace, alone: dict[str, object], many: dict[str, object],
-                 queued: dict[str, object]) -> None:
+def report_ready(args: argparse.Namespace, alone: Run, many: Run, queued: Run) -> None:
     print("time from opening the page to a ready lab:")
     # (s01's lab, the one alone's, runs already when the class comes: not counted)
     for name, run in (("1 student alone", alone), (f"{args.students} at once, no queue", many),
                       (f"{args.students} at once, {min(args.queue, args.students)} labs at once (queue, "
                        f"idle 6 s)", queued)):
-        ready = sorted(run["ready"][1:] if run is many and len(run["ready"]) > 1 else run["ready"])  # type: ignore[index]
+        ready = sorted(run.ready[1:] if run is many and len(run.ready) > 1 else run.ready)
         print(f"  {name}: p50 {statistics.median(ready):.1f} s, max {ready[-1]:.1f} s")
 
 

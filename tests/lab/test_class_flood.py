@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from functools import partial
 from pathlib import Path
 
 import aiohttp
 import pytest
-from test_class_server import get, read_until, room_parts, serve, type_in  # noqa: F401  (room_parts: a fixture)
+from test_class_server import get, read_until, room_parts, serve, type_in  # noqa: F401, F811  (room_parts: a fixture)
 
 from lab.control.lab import Lab
 from lab.control.programs import HostProgram
@@ -78,7 +79,12 @@ async def flood_while_ben_works(server: ClassServer, tokens: dict[str, str], sto
         return seen[0], str(state[1].get("state")) if state[0] == 200 else f"HTTP {state[0]}", ben, during
 
 
-def test_a_flood_stays_in_the_flooders_lab(room_parts: tuple[Class, Path, DockerLabs, dict[str, str]]) -> None:
+def runs(server: ClassServer, tokens: dict[str, str], student: str) -> bool:
+    return bool(get(server, f"/lab/{student}/api/state", tokens[student])[1]["state"] == RUNNING)
+
+
+def test_a_flood_stays_in_the_flooders_lab(room_parts: tuple[Class, Path, DockerLabs, dict[str, str]]  # noqa: F811
+                                           ) -> None:
     the_class, folder, labs, tokens = room_parts
     server = serve(the_class, folder, labs, [1e9])
     counters: dict[str, HostProgram] = {}
@@ -86,8 +92,7 @@ def test_a_flood_stays_in_the_flooders_lab(room_parts: tuple[Class, Path, Docker
         for student in ("ana", "ben"):
             assert get(server, f"/lab/{student}/", tokens[student])[0] == 200  # the visit starts the lab
         for student in ("ana", "ben"):
-            wait_until(lambda: get(server, f"/lab/{student}/api/state", tokens[student])[1]["state"] == RUNNING,
-                       120, f"{student}'s lab to run")
+            wait_until(partial(runs, server, tokens, student), 120, f"{student}'s lab to run")
         shutil.copy(FLOOD, folder / "work" / "ana" / "flood.py")
         ben_lab = labs.lab("ben")
         for student in ("ana", "ben"):
