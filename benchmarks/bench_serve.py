@@ -44,7 +44,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_web import percentiles, rss_mib  # noqa: E402  (this folder is on the path: a script)
+from bench_web import baseline, percentiles, rss_mib  # noqa: E402  (this folder is on the path: a script)
 
 from lab.control.engine import Engine  # noqa: E402
 from lab.control.lab import Lab  # noqa: E402
@@ -53,6 +53,7 @@ from lab.errors import LabError  # noqa: E402
 
 PREFIX = "bserve-"
 KEYS_PER_SECOND = 5
+DIRECT_KEYS = 200  # typed one after another through `docker exec -it`, beside the students
 KEYS = b"abcdefghijklmnopqrstuvwxyz"
 # bench_web.py's terminal set-up, and a word printed once it has taken effect (its own echo reads RE''ADY)
 SETUP = b"stty raw -echo; echo RE''ADY; exec cat\r"
@@ -199,10 +200,14 @@ class Run:
     wrong: int = 0  # echoes that were not the key
     cores: float = 0.0  # the server's CPU while typing
     load: float = 0.0  # the machine's load average then
+    direct: list[float] = field(default_factory=list)  # `docker exec -it` meanwhile: key to echo
 
 
-async def class_run(links: list[tuple[str, str]], seconds: float, typing: bool, server: int) -> Run:
-    """Every student opens their link at once; time to ready each, then (``typing``) the keystrokes."""
+async def class_run(links: list[tuple[str, str]], seconds: float, typing: bool, server: int,
+                    direct: Lab | None = None) -> Run:
+    """Every student opens their link at once; time to ready each, then (``typing``) the keystrokes,
+    and meanwhile ``direct``'s h1 typed into through `docker exec -it` (bench_web's baseline: the
+    machine and Docker without the server)."""
     students = [Student(i, sid, link) for i, (sid, link) in enumerate(links)]
     try:
         ready = await asyncio.gather(*(s.to_ready() for s in students))
@@ -210,7 +215,11 @@ async def class_run(links: list[tuple[str, str]], seconds: float, typing: bool, 
         if typing:
             step = 1 / KEYS_PER_SECOND / len(students)  # spread over a keystroke's period
             used, began = cpu_seconds(server), time.perf_counter()
-            typed = await asyncio.gather(*(s.typing(seconds, i * step) for i, s in enumerate(students)))
+            everyone = asyncio.gather(*(s.typing(seconds, i * step) for i, s in enumerate(students)))
+            if direct is None:
+                typed = await everyone
+            else:
+                typed, out.direct = await asyncio.gather(everyone, asyncio.to_thread(baseline, direct, DIRECT_KEYS))
             out.cores = (cpu_seconds(server) - used) / (time.perf_counter() - began)  # the server's share
             out.load = os.getloadavg()[0]
             out.times = [t for times, _ in typed for t in times]
@@ -261,10 +270,11 @@ def main() -> int:
         try:
             with serving(folder, roster, args.students, 30) as (pid, memory):
                 links = read_links(folder)
-                alone = asyncio.run(class_run(links[:1], args.seconds, typing=True, server=pid))
+                first = Lab(engine, PREFIX + links[0][0])
+                alone = asyncio.run(class_run(links[:1], args.seconds, typing=True, server=pid, direct=first))
                 alone_mib = (memory.server, memory.tree)
                 memory.reset()
-                many = asyncio.run(class_run(links, args.seconds, typing=True, server=pid))
+                many = asyncio.run(class_run(links, args.seconds, typing=True, server=pid, direct=first))
                 many_mib = (memory.server, memory.tree)
             report_typing(args, alone, many, alone_mib, many_mib)  # now: a failure below keeps them
             remove_labs(engine)
@@ -285,6 +295,9 @@ def report_typing(args: argparse.Namespace, alone: Run, many: Run,
           f"wrong echoes {alone.wrong}")
     print(f"  {args.students} students at once: {len(many.times)} keys, p50 {m50:.2f} ms ({m50 / a50:.2f}x), "  # type: ignore[arg-type]
           f"p99 {m99:.2f} ms ({m99 / a99:.2f}x), wrong echoes {many.wrong}")
+    (d50, d99), (e50, e99) = percentiles(alone.direct), percentiles(many.direct)
+    print(f"  meanwhile `docker exec -it` on s01's h1 (no server): alone p50 {d50:.2f} ms p99 {d99:.2f} ms; "
+          f"with {args.students} p50 {e50:.2f} ms ({e50 / d50:.2f}x) p99 {e99:.2f} ms ({e99 / d99:.2f}x)")
     print(f"  the server's CPU while typing: {alone.cores:.2f} cores alone, {many.cores:.2f} cores with "
           f"{args.students}; the machine's load average then: {alone.load:.1f}, {many.load:.1f} (2 cores)")
     print(f"server memory (RSS, most seen): 1 student {alone_mib[0]:.0f} MiB ({alone_mib[1]:.0f} with children); "
