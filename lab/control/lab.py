@@ -8,6 +8,7 @@ commands on hosts, and removes exactly this project's containers and networks.
 from __future__ import annotations
 
 import ipaddress
+import random
 import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -202,7 +203,8 @@ class Lab:
                 break
             taken = {**self.engine.subnets_in_use(exclude_project=self.name), **lost,
                      **(subnets.machine_routes() if self.engine.local else {})}
-            chosen = running or subnets.choose_prefix(self.compose_file, taken, prefix)
+            chosen = running or subnets.choose_prefix(self.compose_file, taken, prefix,
+                                                      spread=random.Random() if attempt else None)
             topo = topology.load(self.compose_file, {"LAB_PREFIX": chosen})
             compose = Compose(self.compose_file, self.name,
                               {"LAB_PREFIX": chosen, "LAB_HOST_IMAGE": tag, "LAB_WORKSPACE": str(work),

@@ -10,6 +10,7 @@ default address pools play no part (every lab subnet is given explicitly).
 from __future__ import annotations
 
 import ipaddress
+import random
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -45,17 +46,20 @@ def conflict(subnets: Iterable[ipaddress.IPv4Network], taken: Taken) -> tuple[st
     return None
 
 
-def choose_prefix(compose_file: Path, taken: Taken, wanted: str | None = None) -> str:
-    """``wanted`` if it is free (else SubnetTakenError), or the first free candidate."""
+def choose_prefix(compose_file: Path, taken: Taken, wanted: str | None = None,
+                  spread: random.Random | None = None) -> str:
+    """``wanted`` if it is free (else SubnetTakenError), or the first free candidate; with
+    ``spread``, a free candidate drawn by it (a retry: labs started at the same moment, as a
+    class server starts eight, all chose the first, and would all choose the next one too)."""
     if wanted is not None:
         clash = conflict(lab_subnets(compose_file, check_prefix(wanted)), taken)
         if clash:
             raise SubnetTakenError(*clash)
         return wanted
-    for prefix in CANDIDATES:
-        if conflict(lab_subnets(compose_file, prefix), taken) is None:
-            return prefix
-    raise NoFreeSubnetError(len(CANDIDATES))
+    free = [p for p in CANDIDATES if conflict(lab_subnets(compose_file, p), taken) is None]
+    if not free:
+        raise NoFreeSubnetError(len(CANDIDATES))
+    return spread.choice(free) if spread is not None else free[0]
 
 
 def parse_routes(text: str) -> dict[str, list[ipaddress.IPv4Network]]:

@@ -70,20 +70,27 @@ async def type_in(server: ClassServer, student: str, token: str, line: str, unti
             ws = await session.ws_connect(url, headers=headers)
         except aiohttp.WSServerHandshakeError as exc:
             return exc.status, ""
-        seen = ""
+        seen = [""]
         await ws.send_bytes(line.encode() + b"\r")
         try:
-            async with asyncio.timeout(within):
-                while until not in seen:
-                    msg = await ws.receive()
-                    if msg.type == aiohttp.WSMsgType.BINARY:
-                        seen += msg.data.decode(errors="replace")
-                    elif msg.type != aiohttp.WSMsgType.TEXT:
-                        break
+            await read_until(ws, until, within, seen)
         except TimeoutError:
             pass
         await ws.close()
-        return 101, seen
+        return 101, seen[0]
+
+
+async def read_until(ws: aiohttp.ClientWebSocketResponse, until: str, within: float, seen: list[str]) -> bool:
+    """A terminal's output into ``seen[0]`` until it holds ``until`` (True), or the terminal
+    closes (False); TimeoutError after ``within`` seconds."""
+    async with asyncio.timeout(within):
+        while until not in seen[0]:
+            msg = await ws.receive()
+            if msg.type == aiohttp.WSMsgType.BINARY:
+                seen[0] += msg.data.decode(errors="replace")
+            elif msg.type != aiohttp.WSMsgType.TEXT:
+                return False
+    return True
 
 
 @pytest.fixture

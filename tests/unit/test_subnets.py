@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import ipaddress
+import random
 
 import pytest
 
@@ -18,6 +19,15 @@ def test_first_candidate_when_nothing_is_taken() -> None:
 def test_skips_prefixes_whose_subnets_overlap() -> None:
     taken = {"alice_lan_b": [net("10.201.2.0/24")], "big": [net("10.202.0.0/16")]}
     assert subnets.choose_prefix(COMPOSE_FILE, taken) == "10.203"
+
+
+def test_a_retry_spreads_over_the_free_prefixes() -> None:
+    """Labs started at once that lost the first free prefix to each other do not all choose the next."""
+    taken = {"alice_lan_b": [net("10.201.2.0/24")]}
+    drawn = {subnets.choose_prefix(COMPOSE_FILE, taken, spread=random.Random(seed)) for seed in range(20)}
+    assert len(drawn) > 5 and "10.201" not in drawn
+    with pytest.raises(NoFreeSubnetError):
+        subnets.choose_prefix(COMPOSE_FILE, {"everything": [net("10.0.0.0/8")]}, spread=random.Random(1))
 
 
 def test_wanted_prefix_that_is_taken_names_the_network() -> None:
