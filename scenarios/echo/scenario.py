@@ -21,7 +21,9 @@ LINES = [value("greeting", "hello"), "你好，世界", "tab\tand  spaces", "x" 
 FLOW = ("h1", f"udp port {PORT}")
 ROLES = {
     "server": Role("srv", ["lab", "udp-echo-server", "--port", str(PORT), "--json"], args=(str(PORT),)),
-    "client": Role("h1", ["lab", "udp-echo-client", "srv", str(PORT), "--json"], args=("srv", str(PORT))),
+    # the reference client as the README asks of a student's: one wait of 2 s, no resends
+    "client": Role("h1", ["lab", "udp-echo-client", "srv", str(PORT), "--json", "--timeout", "2", "--retries", "0"],
+                   args=("srv", str(PORT))),
 }
 SENT = LINES[: LINES.index("exit")]
 GONE_LIMIT = 5  # seconds: 2 for the reply that never comes, the rest to start and end
