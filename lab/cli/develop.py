@@ -40,9 +40,9 @@ def test(c: Context, unit: bool = False, keep: bool = False, name: str = DEFAULT
     def argv(run: Run, processes: int) -> list[str]:
         return run.argv(name, junit, processes, keep, lab=not unit)
 
-    def run(args: list[str]) -> int:
+    def run(args: list[str], env: dict[str, str]) -> int:
         with c.cd(str(ROOT)):
-            result = c.run(" ".join(_quote(a) for a in args), warn=True, pty=False)
+            result = c.run(" ".join(_quote(a) for a in args), warn=True, pty=False, env=env)
         return result.exited if result is not None else 1
 
     failed = execute(plan(unit, k, quick), argv, workers, say, run)

@@ -56,10 +56,13 @@ def choose_prefix(compose_file: Path, taken: Taken, wanted: str | None = None,
         if clash:
             raise SubnetTakenError(*clash)
         return wanted
-    free = [p for p in CANDIDATES if conflict(lab_subnets(compose_file, p), taken) is None]
-    if not free:
-        raise NoFreeSubnetError(len(CANDIDATES))
-    return spread.choice(free) if spread is not None else free[0]
+    order = list(CANDIDATES)
+    if spread is not None:
+        spread.shuffle(order)
+    for prefix in order:  # the first free one, in that order (each costs reading the topology)
+        if conflict(lab_subnets(compose_file, prefix), taken) is None:
+            return prefix
+    raise NoFreeSubnetError(len(CANDIDATES))
 
 
 def parse_routes(text: str) -> dict[str, list[ipaddress.IPv4Network]]:
