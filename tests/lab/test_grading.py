@@ -84,6 +84,7 @@ EXPECTED = {  # student -> (score out of 10: nine checks of the exercise and one
 }
 
 
+@pytest.mark.timeout(900)  # twenty labs one after another: 250 s on a quiet 2-core machine
 def test_a_class_is_graded_each_in_a_lab_of_its_own(engine: Engine, tmp_path: Path) -> None:
     folder = a_class(tmp_path / "class")
     twin = (folder / "ref" / "server.py").read_text().replace("\n", "\n\n# my own work!\n", 2)

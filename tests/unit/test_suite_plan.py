@@ -1,11 +1,6 @@
-"""`invoke test`'s runs: which variants run beside the main run, which last, and how their
-results come back (real processes standing in for pytest)."""
+"""`invoke test`'s runs: the main run, then the variants, then the browser's tests alone."""
 
 from __future__ import annotations
-
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -19,18 +14,18 @@ def both_composes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SOCKLAB_COMPOSE", raising=False)
 
 
-def test_the_whole_suite_runs_the_variants_beside_and_the_browser_last(both_composes: None) -> None:
+def test_the_whole_suite_runs_the_variants_then_the_browser_alone(both_composes: None) -> None:
     the_plan = suite.plan(unit=False, k="", quick=False)
     assert the_plan.main.paths == ["tests/unit", "tests/lab"] and the_plan.main.options == ["-m", "not alone"]
-    assert [(r.variant, r.env) for r in the_plan.beside][0] == ("docker-compose", {"SOCKLAB_COMPOSE": "docker-compose"})
-    assert {r.variant for r in the_plan.beside[1:]} == {"chain", "lan50"}, "every other topology but nat"
-    assert [(r.variant, r.options) for r in the_plan.last] == [("alone", ["-m", "alone"])]
+    assert [(r.variant, r.env) for r in the_plan.then][0] == ("docker-compose", {"SOCKLAB_COMPOSE": "docker-compose"})
+    assert {r.variant for r in the_plan.then[1:-1]} == {"chain", "lan50"}, "every other topology but nat"
+    assert (the_plan.then[-1].variant, the_plan.then[-1].options) == ("alone", ["-m", "alone"]), "the browser last"
 
 
 @pytest.mark.parametrize("options", [{"unit": True}, {"k": "echo"}, {"quick": True}])
 def test_a_part_of_the_suite_runs_alone(both_composes: None, options: dict[str, object]) -> None:
     the_plan = suite.plan(**{"unit": False, "k": "", "quick": False, **options})  # type: ignore[arg-type]
-    assert the_plan.beside == [] and the_plan.last == []
+    assert the_plan.then == []
     assert "alone" not in the_plan.main.options
 
 
@@ -41,27 +36,16 @@ def test_a_lab_run_names_its_lab_and_report_by_its_variant() -> None:
     assert args[args.index("-n") + 1] == "1" and "--topology=chain" in args
 
 
-def in_front(args: list[str], env: dict[str, str]) -> int:
-    return subprocess.run(args, check=False).returncode
-
-
-def fake(run: suite.Run, processes: int) -> list[str]:
-    """A process in pytest's place that prints a summary line and exits as its paths say."""
-    status = int(run.paths[0])
-    return [sys.executable, "-c", f"print('= {status} failed =' if {status} else '= 3 passed ='); exit({status})"]
-
-
-def test_a_failed_variant_beside_fails_the_run_and_shows_its_output(capsys: pytest.CaptureFixture[str],
-                                                                    tmp_path: Path) -> None:
+def test_every_run_goes_in_turn_and_a_failed_one_fails_the_whole() -> None:
+    ran: list[tuple[str, dict[str, str]]] = []
     said: list[str] = []
-    beside = [suite.Run(["0"], "v1", "ok one"), suite.Run(["5"], "v2", "bad one")]
-    the_plan = suite.Plan(suite.Run(["0"]), beside=beside, last=[suite.Run(["0"], "alone", "last one")])
-    assert suite.execute(the_plan, fake, 2, said.append, in_front, logs=tmp_path) == 5
-    assert "ok one: 3 passed" in said and "bad one: 5 failed" in said and said[-1] == "last one"
-    assert "= 5 failed =" in capsys.readouterr().out, "a failed variant's whole output is shown"
 
+    def run(args: list[str], env: dict[str, str]) -> int:
+        ran.append((args[0], env))
+        return 5 if args[0] == "v1" else 0
 
-def test_all_green_is_zero(tmp_path: Path) -> None:
-    the_plan = suite.Plan(suite.Run(["0"]), beside=[suite.Run(["0"], "v1", "ok one")])
-    assert suite.execute(the_plan, fake, 2, lambda line: None, in_front, logs=tmp_path) == 0
-    assert (tmp_path / "v1.log").read_text().endswith("= 3 passed =\n")
+    the_plan = suite.Plan(suite.Run(["main"]), then=[suite.Run(["v1"], "v1", "under v1", {"SOCKLAB_COMPOSE": "v1"}),
+                                                      suite.Run(["alone"], "alone", "alone")])
+    assert suite.execute(the_plan, lambda r, n: r.paths, 2, said.append, run) == 5
+    assert ran == [("main", {}), ("v1", {"SOCKLAB_COMPOSE": "v1"}), ("alone", {})] and said == ["under v1", "alone"]
+    assert suite.execute(suite.Plan(suite.Run(["main"])), lambda r, n: r.paths, 2, said.append, run) == 0
