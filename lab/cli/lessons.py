@@ -6,17 +6,9 @@ A task imports what it uses in its body: `invoke --list` imports only the task m
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from invoke import Context, Exit, task
 
-from lab.control.arguments import within
-from lab.control.defaults import DEFAULT_NAME
-from lab.errors import ArgumentError
-
-if TYPE_CHECKING:
-
-    pass
 from lab.cli.common import (
     NAME_HELP,
     REPORT_HELP,
@@ -30,6 +22,9 @@ from lab.cli.common import (
     say,
     write_report,
 )
+from lab.control.arguments import within
+from lab.control.defaults import DEFAULT_NAME
+from lab.errors import ArgumentError
 
 
 @task

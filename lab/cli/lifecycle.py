@@ -13,14 +13,13 @@ from typing import TYPE_CHECKING
 
 from invoke import Context, Exit, task
 
+from lab.cli.common import NAME_HELP, TOPOLOGY_HELP, Number, connect, console, open_lab, reports_errors, say
 from lab.control.arguments import output_file, within
 from lab.control.defaults import DEFAULT_NAME, ROOT
 from lab.errors import ArgumentError
 
 if TYPE_CHECKING:
-
     from lab.control.engine import Engine
-from lab.cli.common import NAME_HELP, TOPOLOGY_HELP, Number, connect, console, open_lab, reports_errors, say
 
 
 @task(help={"force": "rebuild even if an image with this content exists"})

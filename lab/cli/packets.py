@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from invoke import Context, task
 
+from lab.cli.common import NAME_HELP, Number, Whole, open_lab, reports_errors, say
 from lab.control.arguments import output_file, output_folder, within
 from lab.control.defaults import DEFAULT_NAME, ROOT
 from lab.errors import ArgumentError
@@ -19,8 +20,6 @@ from lab.errors import ArgumentError
 if TYPE_CHECKING:
     from lab.wire.pcap import Packet
     from lab.wire.pictures import Diagram
-
-from lab.cli.common import NAME_HELP, Number, Whole, open_lab, reports_errors, say
 
 
 @task(help={"host": "lab host to record on (all its interfaces)", "name": NAME_HELP,

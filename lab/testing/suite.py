@@ -64,10 +64,10 @@ def plan(unit: bool, k: str, quick: bool) -> Plan:
     the_plan = Plan(Run(["tests/unit"] if unit else ["tests/unit", "tests/lab"], options=options))
     if not whole:
         return the_plan
-    if len(compose.installed()) > 1 and "SOCKLAB_COMPOSE" not in os.environ:
-        other = " ".join(compose.installed()[1])
-        the_plan.then.append(Run(EITHER_COMPOSE, compose.installed()[1][-1], f"again with `{other}`",
-                                   {"SOCKLAB_COMPOSE": other}))
+    composes = compose.installed()
+    if len(composes) > 1 and "SOCKLAB_COMPOSE" not in os.environ:
+        other = " ".join(composes[1])
+        the_plan.then.append(Run(EITHER_COMPOSE, composes[1][-1], f"again with `{other}`", {"SOCKLAB_COMPOSE": other}))
     for each in topologies.names():
         described = topologies.describe(each)
         # a NAT topology blocks lan_b -> lan_a by design: tests/lab/test_nat.py tests it on a lab of its own
