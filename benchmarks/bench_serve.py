@@ -73,6 +73,27 @@ def tree_rss_mib(pid: int) -> float:
     return total
 
 
+def busy_share(window: float = 2.0) -> float:
+    """How busy the machine's CPUs were over the next ``window`` seconds (0..1, from /proc/stat)."""
+    def sample() -> tuple[int, int]:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return sum(values), values[3] + values[4]  # all, idle + iowait
+    all1, idle1 = sample()
+    time.sleep(window)  # the window measured, not a wait for something
+    all2, idle2 = sample()
+    return 1 - (idle2 - idle1) / max(1, all2 - all1)
+
+
+def settle(most: float = 0.25, limit: float = 180) -> tuple[float, float]:
+    """Wait until the labs' start has died down (the CPUs at most ``most`` busy over 2 s) or
+    ``limit`` seconds have passed: a class types into labs that have started, not while they
+    start. Seconds waited, and the share busy at the end."""
+    began = time.monotonic()
+    while (busy := busy_share()) > most and time.monotonic() - began < limit:
+        pass
+    return time.monotonic() - began, busy
+
+
 def cpu_seconds(pid: int) -> float:
     """CPU time (user + system) the process has used."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -147,9 +168,11 @@ class Student:
                 raise SystemExit(f"{self.sid}: the lab did not start: {state['error']}")
             await asyncio.sleep(0.25)  # a poll's period (the page's own is 2 s)
 
-    async def type_in(self, host: str, seconds: float, offset: float) -> tuple[list[float], int]:
-        """A terminal on ``host``: keystrokes at 5 a second, first after ``offset`` s, for
-        ``seconds``; each one's time to its echo, and how many echoes were not that key."""
+    async def type_in(self, host: str, seconds: float, offset: float, opened: asyncio.Barrier
+                      ) -> tuple[list[float], int]:
+        """A terminal on ``host``: once every terminal of the class is open (``opened``),
+        keystrokes at 5 a second, first after ``offset`` s, for ``seconds``; each one's time to
+        its echo, and how many echoes were not that key."""
         ws = await self.client.ws_connect(f"{self.base}/lab/{self.sid}/api/terminal/{host}?cols=80&rows=24")
 
         async def receive(timeout: float = 20) -> bytes:
@@ -169,6 +192,7 @@ class Student:
             await until(b"$ ")
             await ws.send_bytes(SETUP)
             await until(b"READY")  # printed after stty ran: from here on only cat echoes, once
+            await opened.wait()  # the class types into open terminals, not while sixty shells start
             times, wrong = [], 0
             start = time.perf_counter() + offset
             for i in range(int(seconds * KEYS_PER_SECOND)):
@@ -185,9 +209,9 @@ class Student:
         finally:
             await ws.close()
 
-    async def typing(self, seconds: float, offset: float) -> tuple[list[float], int]:
-        both = await asyncio.gather(self.type_in("h1", seconds, offset),
-                                    self.type_in("h2", seconds, offset + 0.5 / KEYS_PER_SECOND))
+    async def typing(self, seconds: float, offset: float, opened: asyncio.Barrier) -> tuple[list[float], int]:
+        both = await asyncio.gather(self.type_in("h1", seconds, offset, opened),
+                                    self.type_in("h2", seconds, offset + 0.5 / KEYS_PER_SECOND, opened))
         return both[0][0] + both[1][0], both[0][1] + both[1][1]
 
 
@@ -200,6 +224,7 @@ class Run:
     wrong: int = 0  # echoes that were not the key
     cores: float = 0.0  # the server's CPU while typing
     load: float = 0.0  # the machine's load average then
+    settled: tuple[float, float] = (0.0, 0.0)  # seconds waited for the start to die down, busy share then
     direct: list[float] = field(default_factory=list)  # `docker exec -it` meanwhile: key to echo
 
 
@@ -213,9 +238,11 @@ async def class_run(links: list[tuple[str, str]], seconds: float, typing: bool, 
         ready = await asyncio.gather(*(s.to_ready() for s in students))
         out = Run(list(ready))
         if typing:
+            out.settled = await asyncio.to_thread(settle)
             step = 1 / KEYS_PER_SECOND / len(students)  # spread over a keystroke's period
+            opened = asyncio.Barrier(2 * len(students))
             used, began = cpu_seconds(server), time.perf_counter()
-            everyone = asyncio.gather(*(s.typing(seconds, i * step) for i, s in enumerate(students)))
+            everyone = asyncio.gather(*(s.typing(seconds, i * step, opened) for i, s in enumerate(students)))
             if direct is None:
                 typed = await everyone
             else:
@@ -256,11 +283,11 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--students", type=int, default=30)
     p.add_argument("--seconds", type=float, default=20, help="typing time per run (5 keys/s per terminal)")
-    p.add_argument("--queue", type=int, default=10, help="--labs-at-once for the run with a queue")
+    p.add_argument("--queue", type=int, default=10, help="--labs-at-once for the run with a queue (0: no such run)")
     p.add_argument("--rounds", type=int, default=1, help="(one round: a class of labs is much already)")
     args = p.parse_args()
-    if not 1 <= args.students <= 200 or not 1 <= args.queue:
-        p.error("--students from 1 to 200, --queue at least 1")
+    if not 1 <= args.students <= 200 or args.queue < 0:
+        p.error("--students from 1 to 200, --queue at least 0")
     engine = Engine.connect()
     if remove_labs(engine):
         print(f"removed labs {PREFIX}* left from an earlier run")
@@ -278,8 +305,10 @@ def main() -> int:
                 many_mib = (memory.server, memory.tree)
             report_typing(args, alone, many, alone_mib, many_mib)  # now: a failure below keeps them
             remove_labs(engine)
-            with serving(folder, roster, min(args.queue, args.students), 0.1) as (pid, _):
-                queued = asyncio.run(class_run(read_links(folder), args.seconds, typing=False, server=pid))
+            queued = None
+            if args.queue:
+                with serving(folder, roster, min(args.queue, args.students), 0.1) as (pid, _):
+                    queued = asyncio.run(class_run(read_links(folder), args.seconds, typing=False, server=pid))
         finally:
             remove_labs(engine)
     report_ready(args, alone, many, queued)
@@ -300,18 +329,23 @@ def report_typing(args: argparse.Namespace, alone: Run, many: Run,
           f"with {args.students} p50 {e50:.2f} ms ({e50 / d50:.2f}x) p99 {e99:.2f} ms ({e99 / d99:.2f}x)")
     print(f"  the server's CPU while typing: {alone.cores:.2f} cores alone, {many.cores:.2f} cores with "
           f"{args.students}; the machine's load average then: {alone.load:.1f}, {many.load:.1f} (2 cores)")
+    print(f"  typing began once the CPUs were quiet: {alone.settled[0]:.0f} s after the last lab was ready "
+          f"alone ({alone.settled[1]:.0%} busy), {many.settled[0]:.0f} s with {args.students} "
+          f"({many.settled[1]:.0%} busy)")
     print(f"server memory (RSS, most seen): 1 student {alone_mib[0]:.0f} MiB ({alone_mib[1]:.0f} with children); "
           f"{args.students} students {many_mib[0]:.0f} MiB ({many_mib[1]:.0f} with children)")
     print(f"targets: p99 under 50 ms at {args.students} students and at most 2x one alone; server memory at most "
           "300 MiB", flush=True)
 
 
-def report_ready(args: argparse.Namespace, alone: Run, many: Run, queued: Run) -> None:
+def report_ready(args: argparse.Namespace, alone: Run, many: Run, queued: Run | None) -> None:
     print("time from opening the page to a ready lab:")
     # (s01's lab, the one alone's, runs already when the class comes: not counted)
     for name, run in (("1 student alone", alone), (f"{args.students} at once, no queue", many),
                       (f"{args.students} at once, {min(args.queue, args.students)} labs at once (queue, "
                        f"idle 6 s)", queued)):
+        if run is None:
+            continue
         ready = sorted(run.ready[1:] if run is many and len(run.ready) > 1 else run.ready)
         print(f"  {name}: p50 {statistics.median(ready):.1f} s, max {ready[-1]:.1f} s")
 

@@ -54,7 +54,10 @@ def baseline(lab: Lab, keys: int) -> list[float]:
                 ready, _, _ = select.select([fd], [], [], max(0.0, end - time.monotonic()))
                 if not ready:
                     raise TimeoutError(f"docker exec: no {wanted!r} (saw {seen[-200:]!r})")
-                seen += os.read(fd, 4096)
+                try:
+                    seen += os.read(fd, 4096)
+                except OSError:  # the command ended: what it said is the reason
+                    raise RuntimeError(f"docker exec ended before {wanted!r}: {seen[-300:]!r}") from None
 
         until(b"$ ")
         os.write(fd, SETUP)

@@ -97,6 +97,10 @@ class DockerChannel:
         else:
             self._raw.shutdown(socket.SHUT_WR)
 
+    def socket(self) -> socket.socket | None:
+        # a pty's output is not framed; an SSL socket or a paramiko channel is not read as a plain one
+        return self._dup if self.tty else None
+
     def resize(self, rows: int, cols: int) -> None:
         self._translated(lambda: self.api.exec_resize(self.exec_id, height=rows, width=cols))
 

@@ -167,16 +167,17 @@ class Engine:
         return translated(run)
 
     def open_session(self, container: HostContainer | str, argv: Sequence[str], *, user: str = "", workdir: str = "",
-                     env: Mapping[str, str] | None = None, tty: bool = False, label: str = "") -> ExecSession:
+                     env: Mapping[str, str] | None = None, tty: bool = False, label: str = "",
+                     pump: bool = True) -> ExecSession:
         """Start ``argv`` in ``container`` (a record, or an id) with its stdin, stdout and stderr
-        attached (``tty``: on a pty, whose size ``resize`` sets): an ``ExecSession``."""
+        attached (``tty``: on a pty, whose size ``resize`` sets): an ``ExecSession`` (``pump``: see there)."""
         cid = container if isinstance(container, str) else container.id
         exec_id = translated(lambda: self.api.exec_create(
             cid, list(argv), stdin=True, stdout=True, stderr=True, tty=tty, user=user, workdir=workdir or None,
             environment=dict(env) if env else None)["Id"])
         conn = translated(lambda: self.api.exec_start(exec_id, tty=tty, socket=True))
         return ExecSession(DockerChannel(self.api, exec_id, conn, tty, translated), tty=tty,
-                           label=label or " ".join(argv))
+                           label=label or " ".join(argv), pump=pump)
 
     def memory_used(self, container: HostContainer) -> int:
         """Bytes of memory the container uses now, its page cache of files not in use aside."""

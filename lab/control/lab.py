@@ -294,10 +294,11 @@ class Lab:
         return result
 
     def open_session(self, host: str, argv: Sequence[str], *, user: str = "", workdir: str = "",
-                     env: dict[str, str] | None = None, tty: bool = False, label: str = "") -> ExecSession:
+                     env: dict[str, str] | None = None, tty: bool = False, label: str = "",
+                     pump: bool = True) -> ExecSession:
         """Start ``argv`` on ``host`` with its stdin and output attached (see ``ExecSession``)."""
         return self.on_host(host, lambda container: self.engine.open_session(
-            container, argv, user=user, workdir=workdir, env=env, tty=tty, label=label))
+            container, argv, user=user, workdir=workdir, env=env, tty=tty, label=label, pump=pump))
 
 
 def _ready(engine: Engine, container: HostContainer) -> bool:

@@ -13,12 +13,17 @@ bytes reach the command and come back), so it runs in unit tests over a scripted
 
 One reader thread drains the channel into a queue from the start (a command never blocks on
 output nobody reads yet); ``write`` may be called from any thread, and takes a lock so that two
-writers' bytes never interleave mid-write.
+writers' bytes never interleave mid-write. A session opened with ``pump=False`` reads nothing
+until it is followed or read: ``follow(sink, loop)`` then reads a pty's socket in that event
+loop itself, with no thread (the browser's terminals: a thread per terminal handing output to
+the loop made the GIL the keystrokes' tail at 30 students, benchmarks/README.md).
 """
 
 from __future__ import annotations
 
+import asyncio
 import queue
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -48,6 +53,11 @@ class Channel(Protocol):
 
     def resize(self, rows: int, cols: int) -> None: ...
 
+    def socket(self) -> socket.socket | None:
+        """The connection itself when the output comes straight off it, unframed (a pty over a
+        local socket): an event loop may then read it. None otherwise."""
+        ...
+
     def exit_code(self) -> int | None:
         """The command's exit status; None while it runs (or has not started yet)."""
         ...
@@ -58,7 +68,7 @@ class Channel(Protocol):
 
 
 class ExecSession:
-    def __init__(self, channel: Channel, tty: bool = False, label: str = "") -> None:
+    def __init__(self, channel: Channel, tty: bool = False, label: str = "", pump: bool = True) -> None:
         self.channel = channel
         self.tty = tty
         self.label = label
@@ -70,7 +80,9 @@ class ExecSession:
         self._sink: Callable[[int, bytes], None] | None = None  # see ``follow``
         self._sink_lock = threading.Lock()
         self._reader = threading.Thread(target=self._pump, name=f"exec {label}", daemon=True)
-        self._reader.start()
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop that reads, without a thread
+        if pump:
+            self._reader.start()
 
     def __repr__(self) -> str:
         return f"ExecSession({self.label!r}, tty={self.tty})"
@@ -99,11 +111,30 @@ class ExecSession:
             else:
                 self._queue.put(item)
 
-    def follow(self, sink: Callable[[int, bytes], None]) -> None:
-        """Hand every output to ``sink`` as it comes, from the reader thread, instead of
-        queueing it for ``read``: (STDOUT or STDERR, bytes), then (0, b"") at the end. What was
-        queued before comes first. One thread hop fewer than ``read`` in another thread (the
-        browser's terminals: benchmarks/README.md); ``sink`` must not block."""
+    def follow(self, sink: Callable[[int, bytes], None], loop: asyncio.AbstractEventLoop | None = None) -> None:
+        """Hand every output to ``sink`` as it comes instead of queueing it for ``read``:
+        (STDOUT or STDERR, bytes), then (0, b"") at the end. What was queued before comes first;
+        ``sink`` must not block. Without ``loop``: called from the reader thread (one thread hop
+        fewer than ``read`` in another thread). With ``loop`` (called from within it): called in
+        the loop, which reads the socket itself when the session was opened with ``pump=False``
+        on a pty over a plain socket, and is handed each output from the reader thread otherwise."""
+        if loop is None:
+            self._follow(sink)
+            return
+        sock = self.channel.socket() if self.tty and not (self._reader.is_alive() or self._ended.is_set()) else None
+        if sock is None:
+            def hand_over(stream: int, data: bytes) -> None:
+                try:
+                    loop.call_soon_threadsafe(sink, stream, data)
+                except RuntimeError:  # the loop has closed: nobody is reading any more
+                    pass
+            self._follow(hand_over)
+            self._start()
+            return
+        self._sink, self._loop = sink, loop
+        loop.add_reader(sock.fileno(), self._readable, sock)
+
+    def _follow(self, sink: Callable[[int, bytes], None]) -> None:
         with self._sink_lock:
             while True:
                 try:
@@ -112,12 +143,41 @@ class ExecSession:
                     break
             self._sink = sink
 
+    def _start(self) -> None:
+        if not self._reader.is_alive() and not self._ended.is_set():
+            try:
+                self._reader.start()
+            except RuntimeError:  # started meanwhile (and ended): nothing to do
+                pass
+
+    def _readable(self, sock: socket.socket) -> None:  # in the loop: the socket has something
+        try:
+            data = sock.recv(65536, socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if data:
+            self._sink(STDOUT, data)  # type: ignore[misc]
+        else:
+            self._stop_reading()
+
+    def _stop_reading(self) -> None:  # in the loop
+        if self._loop is None or self._ended.is_set():
+            return
+        sock = self.channel.socket()
+        if sock is not None and sock.fileno() != -1:
+            self._loop.remove_reader(sock.fileno())
+        self._ended.set()
+        self._sink(*_EOF)  # type: ignore[misc]
+
     # --- output ----------------------------------------------------------------------
     def read_frame(self, timeout: float | None = None) -> tuple[int, bytes] | None:
         """The next output as (STDOUT or STDERR, bytes); (0, b"") once it has ended (and after);
         None if nothing came within ``timeout`` seconds (None: wait as long as it takes)."""
         if self._eof_read:
             return _EOF
+        self._start()
         try:
             item = self._queue.get(timeout=timeout)
         except queue.Empty:
@@ -186,8 +246,27 @@ class ExecSession:
         return status[0]
 
     def close(self) -> None:
-        """Drop the connection (the command itself may go on: stop it first). Safe to call twice."""
+        """Drop the connection (the command itself may go on: stop it first). Safe to call twice.
+        A session its loop reads is closed in that loop (from another thread: soon, not at once)."""
+        loop = self._loop
+        if loop is not None:
+            if not _running(loop):
+                try:
+                    loop.call_soon_threadsafe(self.close)
+                    return
+                except RuntimeError:  # the loop has closed: nobody reads in it any more
+                    pass
+            else:
+                self._stop_reading()
         try:
             self.channel.close()
         except OSError:
             pass
+
+
+def _running(loop: asyncio.AbstractEventLoop) -> bool:
+    """This thread is running ``loop``."""
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False

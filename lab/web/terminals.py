@@ -9,9 +9,10 @@ clean). Messages on the websocket:
 - server -> browser: binary frames are the pty's output; at the end one text frame
   ``{"type": "exit", "code": N}``, then the socket closes.
 
-One thread per terminal reads the session and hands each chunk to the event loop, which
-sends it and records it (lab.web.recordings). Keystrokes are written from the server's
-worker threads, in order.
+The event loop reads each terminal's session itself (no thread per terminal: at 30 students
+sixty reader threads waiting on the GIL made the keystrokes' tail, benchmarks/README.md), sends
+each chunk and records it (lab.web.recordings). Keystrokes are written from the loop, pastes
+from a worker thread, in order.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class Session(Protocol):
 
     def write(self, data: bytes) -> None: ...
 
-    def follow(self, sink: Callable[[int, bytes], None]) -> None: ...
+    def follow(self, sink: Callable[[int, bytes], None], loop: asyncio.AbstractEventLoop | None = None) -> None: ...
 
     def resize(self, rows: int, cols: int) -> None: ...
 
@@ -78,7 +79,8 @@ def open_shell(lab: Lab, host: str, user: str, cols: int, rows: int) -> tuple[Se
     (as closing a terminal window does), from the same user (who alone may read their environment)."""
     mark = uuid.uuid4().hex
     session: Session = lab.open_session(host, ["bash", "-l"], user=user, workdir=MOUNT, tty=True,
-                                        env={"TERM": "xterm-256color", MARK: mark}, label=f"terminal on {host}")
+                                        env={"TERM": "xterm-256color", MARK: mark}, label=f"terminal on {host}",
+                                        pump=False)  # read by the server's event loop: bridge()
     session.resize(rows, cols)
 
     def hang_up() -> None:
@@ -100,13 +102,7 @@ async def bridge(ws: web.WebSocketResponse, session: Session, recorder: Recorder
     loop = asyncio.get_running_loop()
     out: asyncio.Queue[bytes] = asyncio.Queue()
 
-    def hand_over(_stream: int, chunk: bytes) -> None:  # on the session's reader thread
-        try:
-            loop.call_soon_threadsafe(out.put_nowait, chunk)
-        except RuntimeError:  # the server's loop has closed: nobody is reading any more
-            pass
-
-    session.follow(hand_over)  # each chunk as it comes; b"" once the output has ended
+    session.follow(lambda _stream, chunk: out.put_nowait(chunk), loop)  # each chunk as it comes; b"" at the end
 
     async def forward() -> None:
         try:

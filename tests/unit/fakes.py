@@ -53,6 +53,9 @@ class FakeChannel:
     def resize(self, rows: int, cols: int) -> None:
         self.sizes.append((rows, cols))
 
+    def socket(self) -> None:  # framed output: read by the session's thread
+        return None
+
     def exit_code(self) -> int | None:
         if len(self.exit_codes) > 1:
             return self.exit_codes.pop(0)
@@ -135,4 +138,5 @@ class FakeEngine:
     def open_session(self, container: HostContainer, argv: list[str], **options: Any) -> ExecSession:
         channel = FakeChannel()
         self.channels.append(channel)
-        return ExecSession(channel, tty=bool(options.get("tty")), label=options.get("label", ""))
+        return ExecSession(channel, tty=bool(options.get("tty")), label=options.get("label", ""),
+                           pump=options.get("pump", True))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import threading
 
 import pytest
 
 from lab.control.lab import Lab
 from lab.control.programs import STDERR, HostProgram
+from lab.control.sessions import ExecSession
 from lab.errors import LabError, ProgramEndedError, SessionEndedError, WaitTimeoutError
 from tests.unit.fakes import FakeChannel, FakeEngine, session
 
@@ -99,3 +102,69 @@ def test_stop_signals_then_waits_and_keeps_the_status() -> None:
     signals = [cmd[-1] for _, cmd in engine.commands if "kill" in cmd[-1]]
     assert len(signals) == 1 and "-TERM --" in signals[0], "SIGTERM was enough: no SIGKILL"
     assert channel.closed and program.stop() == 143
+
+
+class PtySocket(FakeChannel):
+    """A pty's exec over a local socket, as Docker's is: the test holds the command's end."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ours, self.command = socket.socketpair()
+
+    def socket(self) -> socket.socket | None:  # type: ignore[override]
+        return None if self.closed else self.ours
+
+    def send(self, data: bytes) -> None:
+        self.ours.sendall(data)
+
+    def close(self) -> None:
+        super().close()
+        self.ours.close()
+
+
+async def followed(s: ExecSession) -> asyncio.Queue[bytes]:
+    out: asyncio.Queue[bytes] = asyncio.Queue()
+    s.follow(lambda _stream, chunk: out.put_nowait(chunk), asyncio.get_running_loop())
+    return out
+
+
+def test_a_loop_reads_a_pty_socket_itself_with_no_thread_until_the_command_ends() -> None:
+    async def main() -> None:
+        channel = PtySocket()
+        threads = threading.active_count()
+        s = ExecSession(channel, tty=True, label="terminal on h1", pump=False)
+        out = await followed(s)
+        channel.command.sendall(b"$ ")
+        assert await asyncio.wait_for(out.get(), 5) == b"$ "
+        assert threading.active_count() == threads, "no reader thread"
+        s.write(b"ls\r")
+        assert channel.command.recv(16) == b"ls\r"
+        channel.command.close()  # the command ended
+        assert await asyncio.wait_for(out.get(), 5) == b"" and s.ended
+
+    asyncio.run(main())
+
+
+def test_closing_from_another_thread_ends_the_reading_in_its_loop() -> None:
+    async def main() -> None:
+        channel = PtySocket()
+        s = ExecSession(channel, tty=True, label="terminal on h1", pump=False)
+        out = await followed(s)
+        await asyncio.to_thread(s.close)  # as the terminal's hang-up does, from a worker thread
+        assert await asyncio.wait_for(out.get(), 5) == b"" and channel.closed and s.ended
+        s.close()  # twice: nothing more
+
+    asyncio.run(main())
+
+
+def test_a_channel_without_a_plain_socket_is_read_by_a_thread_into_the_loop() -> None:
+    async def main() -> None:
+        channel = FakeChannel()
+        s = ExecSession(channel, tty=True, label="terminal on h1", pump=False)
+        channel.say(b"before")  # nothing reads it until followed
+        out = await followed(s)
+        channel.say(b"after")
+        channel.end(0)
+        assert [await asyncio.wait_for(out.get(), 5) for _ in range(3)] == [b"before", b"after", b""]
+
+    asyncio.run(main())
