@@ -55,10 +55,20 @@ LONGEST_FIRST = ["test_grading.py", "test_exercises.py", "test_tftp.py", "test_s
                  "test_lifecycle.py", "test_nat.py", "test_grading_runs.py", "test_programs.py"]
 
 
+# Lab test files whose tests each stand alone (no state carried from one test to the next
+# beyond what a fixture sets up again): under `--dist loadgroup` their tests go to workers one
+# by one; every other file goes whole to one worker, as under `--dist loadfile`.
+ONE_BY_ONE = ["test_grading.py", "test_exercises.py", "test_tftp.py", "test_scenarios.py", "test_programs.py"]
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if config.getoption("--lab"):
         rank = {name: n for n, name in enumerate(LONGEST_FIRST)}
         items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
+        for item in items:
+            alone = item.path.name in ONE_BY_ONE
+            item.add_marker(pytest.mark.xdist_group(item.nodeid if alone else item.path.name))
         return
     lab = [item for item in items if item.get_closest_marker("lab")]
     if lab:

@@ -1,9 +1,11 @@
 """The pytest runs `invoke test` makes, one after another.
 
-The main run: unit tests and lab tests, on one lab per worker. Then the variants, each on a
-lab of its own: the lifecycle, host and network tests under the other Compose; the network
-and IPv6 tests on every other shipped topology. The tests marked `alone` run last, by
-themselves: Chromium drops what it has in flight whenever the machine's interfaces change,
+The main run: unit tests and lab tests, on one lab per worker (four by default: the lab
+tests wait on timeouts more than they compute; files whose tests stand alone are handed out
+test by test, plugin.ONE_BY_ONE). Then the variants, each on one lab with one worker (a
+second lab of 50 hosts cost more than it saved): the lifecycle, host and network tests under
+the other Compose; the network and IPv6 tests on every other shipped topology. The tests
+marked `alone` run last, by themselves: Chromium drops what it has in flight whenever the machine's interfaces change,
 as they do when another lab comes or goes.
 """
 
@@ -32,6 +34,7 @@ class Run:
     title: str = ""
     env: dict[str, str] = field(default_factory=dict)
     options: list[str] = field(default_factory=list)
+    workers: int = 0  # test processes (each on a lab of its own); 0: as many as `invoke test` is given
 
     def argv(self, name: str, junit: str, workers: int, keep: bool, lab: bool) -> list[str]:
         report = junit.replace(".xml", f"-{self.variant}.xml") if self.variant else junit
@@ -39,7 +42,7 @@ class Run:
         if lab:
             lab_name = f"{name}-{self.variant}" if self.variant else name
             # files handed out in collection order (the plugin puts the longest first), not by their count of tests
-            args += ["--lab", f"--lab-name={lab_name}", "-n", str(workers), "--dist", "loadfile",
+            args += ["--lab", f"--lab-name={lab_name}", "-n", str(workers), "--dist", "loadgroup",
                      "--no-loadscope-reorder"]
             args += ["--keep-lab"] if keep else []
         return args
@@ -67,12 +70,14 @@ def plan(unit: bool, k: str, quick: bool) -> Plan:
     composes = compose.installed()
     if len(composes) > 1 and "SOCKLAB_COMPOSE" not in os.environ:
         other = " ".join(composes[1])
-        the_plan.then.append(Run(EITHER_COMPOSE, composes[1][-1], f"again with `{other}`", {"SOCKLAB_COMPOSE": other}))
+        the_plan.then.append(Run(EITHER_COMPOSE, composes[1][-1], f"again with `{other}`", {"SOCKLAB_COMPOSE": other},
+                                 workers=1))
     for each in topologies.names():
         described = topologies.describe(each)
         # a NAT topology blocks lan_b -> lan_a by design: tests/lab/test_nat.py tests it on a lab of its own
         if described.file != COMPOSE_FILE and described.nat is None:
-            the_plan.then.append(Run(EVERY_TOPOLOGY, each, f"again on {each}", options=[f"--topology={each}"]))
+            the_plan.then.append(Run(EVERY_TOPOLOGY, each, f"again on {each}", options=[f"--topology={each}"],
+                                     workers=1))
     the_plan.then.append(Run(["tests/lab"], "alone", "the tests that need no other lab coming or going meanwhile "
                              "(marked `alone`), by themselves", options=["-m", "alone"]))
     return the_plan
@@ -84,8 +89,8 @@ def execute(the_plan: Plan, argv: Callable[[Run, int], list[str]], workers: int,
     environment); the first non-zero exit status of any run, or 0. Not side by side: the lab
     tests keep two cores busy, and with a variant run beside the main run the load made
     timing checks fail (benchmarks/README.md, the test suite)."""
-    failed = run(argv(the_plan.main, workers), the_plan.main.env)
+    failed = run(argv(the_plan.main, the_plan.main.workers or workers), the_plan.main.env)
     for each in the_plan.then:
         say(each.title)
-        failed = run(argv(each, workers), each.env) or failed
+        failed = run(argv(each, each.workers or workers), each.env) or failed
     return failed

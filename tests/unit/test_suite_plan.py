@@ -20,6 +20,7 @@ def test_the_whole_suite_runs_the_variants_then_the_browser_alone(both_composes:
     assert [(r.variant, r.env) for r in the_plan.then][0] == ("docker-compose", {"SOCKLAB_COMPOSE": "docker-compose"})
     assert {r.variant for r in the_plan.then[1:-1]} == {"chain", "lan50"}, "every other topology but nat"
     assert (the_plan.then[-1].variant, the_plan.then[-1].options) == ("alone", ["-m", "alone"]), "the browser last"
+    assert [r.workers for r in the_plan.then] == [1, 1, 1, 0], "a variant on one lab; the main run's workers otherwise"
 
 
 @pytest.mark.parametrize("options", [{"unit": True}, {"k": "echo"}, {"quick": True}])
@@ -41,11 +42,13 @@ def test_every_run_goes_in_turn_and_a_failed_one_fails_the_whole() -> None:
     said: list[str] = []
 
     def run(args: list[str], env: dict[str, str]) -> int:
-        ran.append((args[0], env))
+        ran.append((" ".join(args), env))
         return 5 if args[0] == "v1" else 0
 
-    the_plan = suite.Plan(suite.Run(["main"]), then=[suite.Run(["v1"], "v1", "under v1", {"SOCKLAB_COMPOSE": "v1"}),
+    the_plan = suite.Plan(suite.Run(["main"]), then=[suite.Run(["v1"], "v1", "under v1", {"SOCKLAB_COMPOSE": "v1"},
+                                                               workers=1),
                                                       suite.Run(["alone"], "alone", "alone")])
-    assert suite.execute(the_plan, lambda r, n: r.paths, 2, said.append, run) == 5
-    assert ran == [("main", {}), ("v1", {"SOCKLAB_COMPOSE": "v1"}), ("alone", {})] and said == ["under v1", "alone"]
+    assert suite.execute(the_plan, lambda r, n: [*r.paths, str(n)], 4, said.append, run) == 5
+    assert ran == [("main 4", {}), ("v1 1", {"SOCKLAB_COMPOSE": "v1"}), ("alone 4", {})]
+    assert said == ["under v1", "alone"]
     assert suite.execute(suite.Plan(suite.Run(["main"])), lambda r, n: r.paths, 2, said.append, run) == 0
