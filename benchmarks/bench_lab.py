@@ -27,6 +27,7 @@ from lab.control import images  # noqa: E402
 from lab.control.compose import detect  # noqa: E402
 from lab.control.engine import Engine  # noqa: E402
 from lab.control.lab import COMPOSE_FILE, Lab  # noqa: E402
+from lab.control.topology_model import ula_prefix  # noqa: E402
 
 
 def timed(step: Callable[[], object]) -> float:
@@ -59,7 +60,7 @@ def main() -> int:
     raw_lab.down()
     our_lab.down()
     prefix = args.prefix
-    raw_env = {**os.environ, "LAB_PREFIX": prefix, "LAB_HOST_IMAGE": tag}
+    raw_env = {**os.environ, "LAB_PREFIX": prefix, "LAB_PREFIX6": ula_prefix(prefix), "LAB_HOST_IMAGE": tag}
 
     def raw(*args: str) -> None:  # as a person types it: `docker compose` through the docker CLI
         subprocess.run([*detect(), "--project-name", raw_lab.name, "--file", str(COMPOSE_FILE), *args],

@@ -2,11 +2,11 @@
 exercise's checks and an instructor's hidden ones, with values of its own.
 
 A submission (``lab.harness.submissions``) is played exactly as `invoke check` plays
-`work/<exercise>/`: its files are the workspace of a fresh lab (`grade-<id>`, its own subnets), its programs run as the
-unprivileged `student` under limits, the reference programs play the other roles. The
-scenario's ``value(...)`` (port, payload) are derived from the seed and the student's id, so
-a program that hard-codes the README's example fails, and the same submission with the same
-seed grades the same. Every lab is removed afterwards, whatever happens.
+`work/<exercise>/`: its files are the workspace of a fresh lab (`grade-<id>-<run's mark>`, its
+own subnets), its programs run as the unprivileged `student` under limits, the reference
+programs play the other roles. The scenario's ``value(...)`` (port, payload) are derived
+from the seed and the student's id, so a program that hard-codes the README's example fails,
+and the same submission with the same seed grades the same. Every lab is removed afterwards, whatever happens.
 
 Every student of an exercise is scored on one fixed list (``lab.harness.scoring``): the
 exercise's ``CHECKS``, then the hidden ones, then the flood check. Hidden checks
@@ -43,7 +43,7 @@ from lab.control import topologies
 from lab.control.engine import Engine
 from lab.control.lab import COMPOSE_FILE, Lab
 from lab.control.labs import down_all
-from lab.errors import GradingError, LabError, NetworkKeptError
+from lab.errors import GradingError, LabError
 from lab.harness import exercise as exercises
 from lab.harness import pages
 from lab.harness import scenario as scenarios
@@ -190,6 +190,9 @@ class Grading:
     out: Path
     topology: Path = COMPOSE_FILE
     labs: set[str] = field(default_factory=set)  # every lab started: what Ctrl-C removes
+    # this run's mark in its labs' names: two gradings at once (two exercises, or the class
+    # server's and a terminal's) never take each other's lab for a leftover
+    mark: str = field(default_factory=lambda: uuid.uuid4().hex[:4])
     machine: list[str] = field(default_factory=list)  # the grader machine's problems: the instructor's
 
     @functools.cached_property
@@ -213,13 +216,9 @@ def grade_one(run: Grading, sub: Submission) -> Graded:
     graded = Graded(sub.student, sub.id, run.seed, sub.digest, [], list(sub.problems))
     started = time.monotonic()
     observed: list[Check] = []
-    lab = Lab(run.engine, f"{PREFIX}{sub.id}", run.topology)
+    lab = Lab(run.engine, f"{PREFIX}{sub.id}-{run.mark}", run.topology)
     try:
         if sub.files:
-            try:
-                lab.down()  # a leftover of an interrupted run
-            except NetworkKeptError:  # a network Docker keeps (its fault): grade under another name
-                lab = Lab(run.engine, f"{PREFIX}{sub.id}-{uuid.uuid4().hex[:4]}", run.topology)
             graded.lab = lab.name
             run.labs.add(lab.name)
             observed = play(run, lab, sub, folder)

@@ -1,9 +1,9 @@
-"""The pytest runs `invoke test` makes, one after another.
+"""The pytest runs `invoke test` makes.
 
 The main run: unit tests and lab tests, on one lab per worker (four by default: the lab
 tests wait on timeouts more than they compute; files whose tests stand alone are handed out
-test by test, plugin.ONE_BY_ONE). Then the variants, each on one lab with one worker (a
-second lab of 50 hosts cost more than it saved): the lifecycle, host and network tests under
+test by test, plugin.ONE_BY_ONE). Then the variants side by side, each on one lab with one
+worker (a second lab of 50 hosts cost more than it saved): the lifecycle, host and network tests under
 the other Compose; the network and IPv6 tests on every other shipped topology. The tests
 marked `alone` run last, by themselves: Chromium drops what it has in flight whenever the machine's interfaces change,
 as they do when another lab comes or goes.
@@ -12,11 +12,15 @@ as they do when another lab comes or goes.
 from __future__ import annotations
 
 import os
+import shlex
+import subprocess
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from lab.control.defaults import COMPOSE_FILE
+from lab.control.defaults import COMPOSE_FILE, ROOT
 
 # Run again under the other Compose, when both are installed: what Compose creates.
 EITHER_COMPOSE = ["tests/lab/test_lifecycle.py", "tests/lab/test_hosts.py", "tests/lab/test_network.py"]
@@ -35,6 +39,7 @@ class Run:
     env: dict[str, str] = field(default_factory=dict)
     options: list[str] = field(default_factory=list)
     workers: int = 0  # test processes (each on a lab of its own); 0: as many as `invoke test` is given
+    beside: bool = False  # run side by side with the plan's other such runs, its output in a log
 
     def argv(self, name: str, junit: str, workers: int, keep: bool, lab: bool) -> list[str]:
         report = junit.replace(".xml", f"-{self.variant}.xml") if self.variant else junit
@@ -71,26 +76,48 @@ def plan(unit: bool, k: str, quick: bool) -> Plan:
     if len(composes) > 1 and "SOCKLAB_COMPOSE" not in os.environ:
         other = " ".join(composes[1])
         the_plan.then.append(Run(EITHER_COMPOSE, composes[1][-1], f"again with `{other}`", {"SOCKLAB_COMPOSE": other},
-                                 workers=1))
+                                 workers=1, beside=True))
     for each in topologies.names():
         described = topologies.describe(each)
         # a NAT topology blocks lan_b -> lan_a by design: tests/lab/test_nat.py tests it on a lab of its own
         if described.file != COMPOSE_FILE and described.nat is None:
             the_plan.then.append(Run(EVERY_TOPOLOGY, each, f"again on {each}", options=[f"--topology={each}"],
-                                     workers=1))
+                                     workers=1, beside=True))
     the_plan.then.append(Run(["tests/lab"], "alone", "the tests that need no other lab coming or going meanwhile "
                              "(marked `alone`), by themselves", options=["-m", "alone"]))
     return the_plan
 
 
 def execute(the_plan: Plan, argv: Callable[[Run, int], list[str]], workers: int,
-            say: Callable[[str], None], run: Callable[[list[str], dict[str, str]], int]) -> int:
-    """Run the plan, one run after another (``run``: the task's Context, given the run's
-    environment); the first non-zero exit status of any run, or 0. Not side by side: the lab
-    tests keep two cores busy, and with a variant run beside the main run the load made
-    timing checks fail (benchmarks/README.md, the test suite)."""
+            say: Callable[[str], None], run: Callable[[list[str], dict[str, str]], int],
+            logs: Path = ROOT / "reports") -> int:
+    """Run the plan: the main run, then the variants side by side (each in a process of its
+    own, its output in ``logs``/VARIANT.log, shown when all have ended), then the rest one after
+    another (``run``: the task's Context, given the run's environment). The first non-zero exit
+    status of any run, or 0. Nothing runs beside the main run: it keeps two cores busy, and
+    with a variant beside it the load made timing checks fail (benchmarks/README.md)."""
     failed = run(argv(the_plan.main, the_plan.main.workers or workers), the_plan.main.env)
+    beside = [each for each in the_plan.then if each.beside]
+    if beside:
+        say(f"side by side: {'; '.join(each.title for each in beside)}")
+        with ThreadPoolExecutor(len(beside)) as pool:
+            ended = list(pool.map(lambda each: _logged(argv(each, each.workers or workers), each.env,
+                                                       logs / f"{each.variant}.log"), beside))
+        for each, status in zip(beside, ended, strict=True):
+            say(f"{each.title} ({logs / each.variant}.log):")
+            print((logs / f"{each.variant}.log").read_text(errors="replace"), end="", flush=True)
+            failed = failed or status
     for each in the_plan.then:
-        say(each.title)
-        failed = run(argv(each, each.workers or workers), each.env) or failed
+        if not each.beside:
+            say(each.title)
+            failed = run(argv(each, each.workers or workers), each.env) or failed
     return failed
+
+
+def _logged(args: list[str], env: dict[str, str], log: Path) -> int:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as out:
+        out.write(f"$ {shlex.join(args)}\n")
+        out.flush()
+        return subprocess.run(args, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL, check=False).returncode

@@ -115,7 +115,7 @@ def test_a_class_is_graded_each_in_a_lab_of_its_own(engine: Engine, tmp_path: Pa
         if g.student == "broken":
             assert g.lab == "", "nothing to grade, no lab"
             continue
-        assert g.lab.startswith(f"grade-{g.id}")
+        assert g.lab.startswith(f"grade-{g.id}-") and g.lab.endswith(graded[0].lab[-4:]), "one mark a run"
         assert engine.containers(g.lab) == [] and engine.networks(g.lab) == [], \
             f"{g.lab} removed: containers, networks and the processes in them"
 

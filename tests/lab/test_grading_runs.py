@@ -13,6 +13,7 @@ from test_grading import hand_in
 
 from lab.control.engine import Engine
 from lab.control.lab import ROOT
+from lab.control.labs import all_labs
 from lab.control.wait import wait_until
 
 pytestmark = pytest.mark.lab
@@ -26,13 +27,15 @@ def test_ctrl_c_leaves_nothing_running_and_a_rerun_completes(engine: Engine, tmp
             "--parallel", "1", "--out", str(tmp_path / "out")]
     grader = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        wait_until(lambda: engine.containers("grade-b"), 120, "the second student's lab to start")
+        labs = wait_until(lambda: [lab.name for lab in all_labs(engine) if lab.name.startswith("grade-b-")],
+                          120, "the second student's lab to start")
+        assert grader.poll() is None, "still grading b"
         grader.send_signal(signal.SIGINT)
-        _, err = grader.communicate(timeout=120)
+        out, err = grader.communicate(timeout=120)
     finally:
         grader.kill()
-    assert grader.returncode == 130, err
-    for lab in ("grade-a", "grade-b"):
+    assert grader.returncode == 130, (out, err)
+    for lab in [labs[0].replace("grade-b-", "grade-a-"), labs[0]]:
         assert engine.containers(lab) == [] and engine.networks(lab) == [], f"Ctrl-C removed {lab}"
     rerun = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert rerun.returncode == 0, rerun.stderr

@@ -95,15 +95,15 @@ def test_broadcast_reaches_its_lan_and_stops_at_the_router(
     # for its own LAN, a unicast (bash's /dev/udp, no process per packet) to each host beyond.
     # A fence travels the same path after the broadcast: once it is in, a broadcast on its
     # way is too. (Unicast to each of fifty hosts at once would ask ARP for all of them at
-    # once, which overflows the Docker host's backlog.)
+    # once, which overflows the Docker host's backlog.) One exec per sender does all three.
     for sender in end:
-        fences = f'for r in "$@"; do printf fence-{sender} > "/dev/udp/$r/{PORT}"; done'
+        send = f'lab broadcast-send {PORT} --to "$1" --message'
+        script = (f'{send} from-{sender} && {send} fence-{sender} && shift && '
+                  f'for r in "$@"; do printf fence-{sender} > "/dev/udp/$r/{PORT}"; done')
         lan = topo.lans[topo.host(sender).lans[0]]
         to = "<broadcast>" if kind == "limited" else str(lan.broadcast)
-        for text in (f"from-{sender}", f"fence-{sender}"):
-            lab.exec(sender, ["lab", "broadcast-send", str(PORT), "--to", to, "--message", text], check=True)
         beyond = [h for h in end if not topo.same_lan(h, sender)]
-        lab.exec(sender, ["bash", "-c", fences, "fences", *beyond], check=True)
+        lab.exec(sender, ["bash", "-c", script, "send", to, *beyond], check=True)
     reached: dict[str, set[str]] = {}
     for receiver, program in listeners.items():
         fenced = {f"fence-{s}" for s in end if s != receiver}

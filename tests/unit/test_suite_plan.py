@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
 from lab.control import compose
@@ -20,7 +23,7 @@ def test_the_whole_suite_runs_the_variants_then_the_browser_alone(both_composes:
     assert [(r.variant, r.env) for r in the_plan.then][0] == ("docker-compose", {"SOCKLAB_COMPOSE": "docker-compose"})
     assert {r.variant for r in the_plan.then[1:-1]} == {"chain", "lan50"}, "every other topology but nat"
     assert (the_plan.then[-1].variant, the_plan.then[-1].options) == ("alone", ["-m", "alone"]), "the browser last"
-    assert [r.workers for r in the_plan.then] == [1, 1, 1, 0], "a variant on one lab; the main run's workers otherwise"
+    assert [(r.workers, r.beside) for r in the_plan.then] == [(1, True)] * 3 + [(0, False)], "variants on a lab each"
 
 
 @pytest.mark.parametrize("options", [{"unit": True}, {"k": "echo"}, {"quick": True}])
@@ -37,18 +40,30 @@ def test_a_lab_run_names_its_lab_and_report_by_its_variant() -> None:
     assert args[args.index("-n") + 1] == "1" and "--topology=chain" in args
 
 
-def test_every_run_goes_in_turn_and_a_failed_one_fails_the_whole() -> None:
+def test_the_variants_run_side_by_side_and_a_failed_run_fails_the_whole(tmp_path: Path) -> None:
     ran: list[tuple[str, dict[str, str]]] = []
     said: list[str] = []
 
     def run(args: list[str], env: dict[str, str]) -> int:
         ran.append((" ".join(args), env))
-        return 5 if args[0] == "v1" else 0
+        return 0
 
-    the_plan = suite.Plan(suite.Run(["main"]), then=[suite.Run(["v1"], "v1", "under v1", {"SOCKLAB_COMPOSE": "v1"},
-                                                               workers=1),
-                                                      suite.Run(["alone"], "alone", "alone")])
-    assert suite.execute(the_plan, lambda r, n: [*r.paths, str(n)], 4, said.append, run) == 5
-    assert ran == [("main 4", {}), ("v1 1", {"SOCKLAB_COMPOSE": "v1"}), ("alone 4", {})]
-    assert said == ["under v1", "alone"]
-    assert suite.execute(suite.Plan(suite.Run(["main"])), lambda r, n: r.paths, 2, said.append, run) == 0
+    def argv(each: suite.Run, workers: int) -> list[str]:  # a variant: a process that waits for the other
+        if not each.beside:
+            return [*each.paths, str(workers)]
+        mine, other = tmp_path / each.variant, tmp_path / ("b" if each.variant == "a" else "a")
+        wait = (f"import pathlib,sys,time; pathlib.Path({str(mine)!r}).touch(); print({each.variant!r}, sys.argv[1])\n"
+                f"end = time.monotonic() + 10\n"  # one after another, the first would wait in vain: status 9
+                f"while not pathlib.Path({str(other)!r}).exists():\n"
+                f"    time.sleep(0.01) if time.monotonic() < end else sys.exit(9)\n"
+                f"sys.exit({each.paths[0]})")
+        return [sys.executable, "-c", wait, str(workers)]
+
+    variants = [suite.Run(["3"], "a", "on a", workers=1, beside=True), suite.Run(["0"], "b", "on b", beside=True)]
+    the_plan = suite.Plan(suite.Run(["main"]), then=[*variants, suite.Run(["alone"], "alone", "alone")])
+    assert suite.execute(the_plan, argv, 4, said.append, run, logs=tmp_path / "logs") == 3
+    assert ran == [("main 4", {}), ("alone 4", {})], "the rest in turn, through the task's Context"
+    assert said[0] == "side by side: on a; on b" and said[-1] == "alone"
+    logs = tmp_path / "logs"
+    assert (logs / "a.log").read_text().endswith("a 1\n") and "b 4" in (logs / "b.log").read_text()
+    assert suite.execute(suite.Plan(suite.Run(["main"])), argv, 2, said.append, run) == 0
