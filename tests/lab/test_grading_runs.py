@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_grading import hand_in
+from test_grading import CASES, hand_in
 
 from lab.control.engine import Engine
 from lab.control.lab import ROOT
@@ -21,8 +21,8 @@ pytestmark = pytest.mark.lab
 
 def test_ctrl_c_leaves_nothing_running_and_a_rerun_completes(engine: Engine, tmp_path: Path) -> None:
     folder = tmp_path / "class"
-    for student in ("a", "b"):  # a graded, b interrupted while its lab starts
-        hand_in(folder, student)
+    hand_in(folder, "a")  # graded; then b interrupted while it plays: its client never exits, so its
+    hand_in(folder, "b", client=CASES / "no-exit" / "client.py")  # play lasts 8 s more after its lab is seen
     argv = [sys.executable, "-m", "invoke", "grade", str(folder), "--exercise", "echo", "--seed", "s4",
             "--parallel", "1", "--out", str(tmp_path / "out")]
     grader = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -41,4 +41,4 @@ def test_ctrl_c_leaves_nothing_running_and_a_rerun_completes(engine: Engine, tmp
     assert rerun.returncode == 0, rerun.stderr
     assert "a: graded before with this seed (10/10)" in rerun.stdout
     assert [line.split(",")[:3] for line in (tmp_path / "out" / "grades.csv").read_text().splitlines()[1:]] == [
-        ["a", "a", "10"], ["b", "b", "10"]]
+        ["a", "a", "10"], ["b", "b", "6"]]
