@@ -25,7 +25,10 @@ def test_ctrl_c_leaves_nothing_running_and_a_rerun_completes(engine: Engine, tmp
     hand_in(folder, "b", client=CASES / "no-exit" / "client.py")  # play lasts 8 s more after its lab is seen
     argv = [sys.executable, "-m", "invoke", "grade", str(folder), "--exercise", "echo", "--seed", "s4",
             "--parallel", "1", "--out", str(tmp_path / "out")]
-    grader = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Ctrl-C as a terminal gives it: a test run started in the background (`cmd &` in a script)
+    # hands its children SIGINT ignored, and Python then never turns it into KeyboardInterrupt.
+    grader = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         labs = wait_until(lambda: [lab.name for lab in all_labs(engine) if lab.name.startswith("grade-b-")],
                           120, "the second student's lab to start")
