@@ -6,7 +6,8 @@ A submission (``lab.harness.submissions``) is played exactly as `invoke check` p
 own subnets), its programs run as the unprivileged `student` under limits, the reference
 programs play the other roles. The scenario's ``value(...)`` (port, payload) are derived
 from the seed and the student's id, so a program that hard-codes the README's example fails,
-and the same submission with the same seed grades the same. Every lab is removed afterwards, whatever happens.
+and the same submission with the same seed grades the same. Every lab is removed afterwards,
+whatever happens.
 
 Every student of an exercise is scored on one fixed list (``lab.harness.scoring``): the
 exercise's ``CHECKS``, then the hidden ones, then the flood check. Hidden checks

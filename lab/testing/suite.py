@@ -3,10 +3,10 @@
 The main run: unit tests and lab tests, on one lab per worker (four by default: the lab
 tests wait on timeouts more than they compute; files whose tests stand alone are handed out
 test by test, plugin.ONE_BY_ONE). Then the variants side by side, each on one lab with one
-worker (a second lab of 50 hosts cost more than it saved): the lifecycle, host and network tests under
-the other Compose; the network and IPv6 tests on every other shipped topology. The tests
-marked `alone` run last, by themselves: Chromium drops what it has in flight whenever the machine's interfaces change,
-as they do when another lab comes or goes.
+worker (a second lab of 50 hosts cost more than it saved): the lifecycle, host and network
+tests under the other Compose; the network and IPv6 tests on every other shipped topology.
+The tests marked `alone` run last, by themselves: Chromium drops what it has in flight
+whenever the machine's interfaces change, as they do when another lab comes or goes.
 """
 
 from __future__ import annotations
