@@ -18,11 +18,11 @@ from lab.control.defaults import DEFAULT_NAME, ROOT
 @task(help={"unit": "only the unit tests (no Docker needed)", "keep": "leave the lab running afterwards",
             "name": NAME_HELP, "k": "only tests matching this pytest -k expression",
             "junit": "write JUnit XML here (default reports/junit.xml)",
-            "workers": "lab test processes, each on a lab of its own (default 4: they mostly wait)",
+            "workers": "lab test processes, each on a lab of its own (default 3: they mostly wait)",
             "quick": "the unit tests and one lab play per exercise (its reference solution): minutes, not ten"})
 @reports_errors
 def test(c: Context, unit: bool = False, keep: bool = False, name: str = DEFAULT_NAME, k: str = "",
-         junit: str = "reports/junit.xml", workers: int = Whole(4), quick: bool = False) -> None:
+         junit: str = "reports/junit.xml", workers: int = Whole(3), quick: bool = False) -> None:
     """Run the test suite: unit tests, then the lab tests on real containers. With Compose v2
     and v1 both installed, the lifecycle, host and network tests run again under the other;
     the network and IPv6 tests run on every other shipped topology too (each on a lab of its

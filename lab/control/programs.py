@@ -113,8 +113,9 @@ class HostProgram(Output, HostSockets):
         deadline = time.monotonic() + timeout
         with self._changed:
             ended = self._changed.wait_for(lambda: self._eof, timeout)
-        left = max(deadline - time.monotonic(), 1.0 if ended else 0.0)
-        wait_until(lambda: not self.running, left, f"{self!r} to exit", interval=0.05)
+        if not ended:
+            raise WaitTimeoutError(f"{self!r} to exit", timeout)
+        wait_until(lambda: not self.running, max(deadline - time.monotonic(), 1.0), f"{self!r} to exit", interval=0.05)
         assert self.exit_code is not None
         return self.exit_code
 

@@ -1,6 +1,6 @@
 """The pytest runs `invoke test` makes.
 
-The main run: unit tests and lab tests, on one lab per worker (four by default: the lab
+The main run: unit tests and lab tests, on one lab per worker (three by default: the lab
 tests wait on timeouts more than they compute; files whose tests stand alone are handed out
 test by test, plugin.ONE_BY_ONE). Then the variants side by side, each on one lab with one
 worker (a second lab of 50 hosts cost more than it saved): the lifecycle, host and network

@@ -43,23 +43,23 @@ def commands(**options: object) -> list[str]:
 def test_test_task_runs_pytest_with_lab_options(built: list[str]) -> None:
     assert commands(keep=True, name="alice", k="broadcast") == [
         f"{sys.executable} -m pytest tests/unit tests/lab --junitxml=reports/junit.xml --durations=15 -k broadcast "
-        "--lab --lab-name=alice -n 4 --dist loadgroup --no-loadscope-reorder --keep-lab"]
+        "--lab --lab-name=alice -n 3 --dist loadgroup --no-loadscope-reorder --keep-lab"]
     assert built == ["alice"]
 
 
 def test_quick_runs_the_unit_tests_and_one_play_per_exercise_once(built: list[str]) -> None:
     runs = commands(quick=True)
     assert len(runs) == 1, "no second Compose, no other topologies"
-    assert runs[0].endswith("-m 'not lab or quick' --lab --lab-name=socklab -n 4 --dist loadgroup "
+    assert runs[0].endswith("-m 'not lab or quick' --lab --lab-name=socklab -n 3 --dist loadgroup "
                             "--no-loadscope-reorder")
 
 
 def test_the_tests_marked_alone_run_after_the_others_by_themselves(built: list[str]) -> None:
     first, second = commands()[:2]
-    assert first.endswith("--durations=15 -m 'not alone' --lab --lab-name=socklab -n 4 --dist loadgroup "
+    assert first.endswith("--durations=15 -m 'not alone' --lab --lab-name=socklab -n 3 --dist loadgroup "
                           "--no-loadscope-reorder")
     assert second.endswith("pytest tests/lab --junitxml=reports/junit-alone.xml --durations=15 -m alone --lab "
-                           "--lab-name=socklab-alone -n 4 --dist loadgroup --no-loadscope-reorder")
+                           "--lab-name=socklab-alone -n 3 --dist loadgroup --no-loadscope-reorder")
 
 
 def test_unit_only_needs_no_lab() -> None:
