@@ -78,16 +78,20 @@ def server(args: argparse.Namespace, out: common.Output) -> int:
         out.event("listening", f"listening on udp {common.endpoint(local)}", local=local)
         while True:
             now = time.monotonic()
-            sock.settimeout(schedule.wait(now))
-            try:
-                data, peer = sock.recvfrom(common.MAX_DATAGRAM)
-            except TimeoutError:
-                answers = schedule.due(time.monotonic())
+            wait = schedule.wait(now)
+            if wait is not None and wait <= 0:  # due already (a timeout of 0 would make the socket non-blocking)
+                answers = schedule.due(now)
             else:
-                text = out.decode(data)
-                out.event("received", f"from {common.endpoint(peer)}: {text}", local=local, peer=peer, data=data,
-                          at=round(time.monotonic() - start, 3))
-                answers = schedule.received(peer, text, time.monotonic())
+                sock.settimeout(wait)
+                try:
+                    data, peer = sock.recvfrom(common.MAX_DATAGRAM)
+                except TimeoutError:
+                    answers = schedule.due(time.monotonic())
+                else:
+                    text = out.decode(data)
+                    out.event("received", f"from {common.endpoint(peer)}: {text}", local=local, peer=peer,
+                              data=data, at=round(time.monotonic() - start, 3))
+                    answers = schedule.received(peer, text, time.monotonic())
             for to, text in answers:
                 sock.sendto(text.encode(out.encoding), to)
                 out.event("sent", f"sent {text} to {common.endpoint(to)}", local=local, peer=to, data=text.encode(),

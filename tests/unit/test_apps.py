@@ -171,3 +171,25 @@ def test_literals_resolve_in_their_family_and_not_in_the_other() -> None:
                                               (["-6"], socket.AF_INET6)])
 def test_minus_4_and_minus_6_choose_the_family(argv: list[str], family: int) -> None:
     assert udp_send.build_parser().parse_args([*argv, "b1", "9"]).family == family
+
+
+def test_a_push_due_at_once_is_sent_not_a_crash() -> None:
+    """nat-server with --push-after 0: every push is due as soon as its hello is answered. A
+    timeout of 0 made the socket non-blocking and recvfrom raised EAGAIN ("Resource temporarily
+    unavailable", the server's end) on a loaded machine, where a push fell due before the wait."""
+    import subprocess
+    import sys
+
+    server = subprocess.Popen([sys.executable, "-m", "lab", "nat-server", "--port", "0", "--push-after", "0",
+                               "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        port = json.loads(server.stdout.readline())["local"][1]
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+            client.settimeout(5)
+            client.sendto(b"hello", ("127.0.0.1", port))
+            assert [client.recv(100) for _ in range(2)] == [b"welcome", b"push"]
+        assert server.poll() is None, server.communicate()[1]
+    finally:
+        server.kill()
+        server.communicate()
