@@ -26,7 +26,7 @@ def test(c: Context, unit: bool = False, keep: bool = False, name: str = DEFAULT
     """Run the test suite: unit tests, then the lab tests on real containers. With Compose v2
     and v1 both installed, the lifecycle, host and network tests run again under the other;
     the network and IPv6 tests run on every other shipped topology too (each on a lab of its
-    own, after the main run; the browser's tests last, by themselves). It ends by naming the optional
+    own, side by side after the main run; the browser's tests last, by themselves). It ends by naming the optional
     programs (Graphviz, Chromium) this machine lacks, whose tests were skipped, and the slowest
     tests of each run are listed at its end."""
     from lab.control.lab import check_name

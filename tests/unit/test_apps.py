@@ -7,6 +7,8 @@ import io
 import json
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -177,9 +179,6 @@ def test_a_push_due_at_once_is_sent_not_a_crash() -> None:
     """nat-server with --push-after 0: every push is due as soon as its hello is answered. A
     timeout of 0 made the socket non-blocking and recvfrom raised EAGAIN ("Resource temporarily
     unavailable", the server's end) on a loaded machine, where a push fell due before the wait."""
-    import subprocess
-    import sys
-
     server = subprocess.Popen([sys.executable, "-m", "lab", "nat-server", "--port", "0", "--push-after", "0",
                                "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
