@@ -35,10 +35,7 @@ def hand_in(folder: Path, student: str, **files: Path) -> None:
 
 def a_class(folder: Path) -> Path:
     hand_in(folder, "ref")
-    hand_in(folder, "Upper Case", server=CASES / "upper" / "server.py")
-    hand_in(folder, "small", server=CASES / "small-buffer" / "server.py")
-    hand_in(folder, "hardcoded", server=HOSTILE / "hard-coded-port" / "server.py")
-    hand_in(folder, "noexit", client=CASES / "no-exit" / "client.py")
+    hand_in(folder, "Hard Coded", server=HOSTILE / "hard-coded-port" / "server.py")
     hand_in(folder, "memorised", client=HOSTILE / "memorised" / "client.py")
     hand_in(folder, "forkbomb", server=HOSTILE / "fork-bomb" / "server.py")
     hand_in(folder, "hog", server=HOSTILE / "memory-hog" / "server.py")
@@ -59,18 +56,18 @@ def a_class(folder: Path) -> Path:
     return folder
 
 
+# Wrong programs that fail the exercise's own checks (an upper-casing server, a small buffer,
+# a client that never exits) are played in test_exercises.py; a class here is what grading
+# adds: submissions collected, scored on one list, hostile ones contained, and the reports.
 EXPECTED = {  # student -> (score out of 10: nine checks of the exercise and one against floods, reason)
     "ref": (10, ""),
     "twin": (10, ""),
-    "Upper Case": (8, "got back ‘HELLO-"),
-    "small": (8, "(1024 chars)"),
-    "hardcoded": (5, "but it bound"),
+    "Hard Coded": (5, "but it bound"),
     "localhost": (5, "127.0.0.1"),
     "exits": (5, "not reached: server: binds the udp port it is given, on every address failed (server.py on srv "
                  "ended with exit status 0"),
     "solo": (6, "not handed in: client.py"),
     "lazy": (0, "earns nothing by itself: no other check passed"),
-    "noexit": (6, "still running after 8s"),
     "memorised": (7, "not printed: ‘hello-"),
     "forkbomb": (5, "Resource temporarily unavailable"),
     "hog": (5, "killed: SIGKILL"),
@@ -84,7 +81,7 @@ EXPECTED = {  # student -> (score out of 10: nine checks of the exercise and one
 }
 
 
-@pytest.mark.timeout(900)  # twenty labs one after another: 250 s on a quiet 2-core machine
+@pytest.mark.timeout(900)  # sixteen labs one after another: 160 s on a quiet 2-core machine
 def test_a_class_is_graded_each_in_a_lab_of_its_own(engine: Engine, tmp_path: Path) -> None:
     folder = a_class(tmp_path / "class")
     twin = (folder / "ref" / "server.py").read_text().replace("\n", "\n\n# my own work!\n", 2)
@@ -93,7 +90,7 @@ def test_a_class_is_graded_each_in_a_lab_of_its_own(engine: Engine, tmp_path: Pa
     out = tmp_path / "grades"
     subs = collect(folder, ["client", "server"])
     by_id = {s.student: s for s in subs}
-    assert by_id["Upper Case"].id.startswith("upper-case-"), "a name with odd characters, made safe"
+    assert by_id["Hard Coded"].id.startswith("hard-coded-"), "a name with odd characters, made safe"
     assert by_id["localhost"].problems == ["not graded (no such role): notes.py"]
     assert by_id["broken"].problems[0].startswith("not graded: broken.zip is not a zip that opens")
     said: list[str] = []

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import testinfra
+from test_network import routes_shown
 
 from lab.control.lab import Lab
 from lab.control.programs import HostProgram
@@ -56,16 +57,16 @@ def test_names_resolve_to_both_families_ipv4_first(lab: Lab, topo: Topology) -> 
 
 def test_ipv6_routes_and_forwarding_are_the_topologys(topo: Topology, hosts: dict[str, testinfra.host.Host]) -> None:
     for host in topo.hosts.values():
-        ti = hosts[host.name]
-        default = ti.check_output("ip -6 route show default")
+        routes = topo.static_routes6(host.name)
+        default, *shown, forwarding = routes_shown(hosts[host.name], "-6", [str(r.subnet6) for r in routes],
+                                                   "net.ipv6.conf.all.forwarding")
         if host.gateway6:
             assert default.startswith(f"default via {host.gateway6} "), (host.name, default)
         else:
             assert default == "", (host.name, "no IPv6 default route, least of all Docker's", default)
-        for route in topo.static_routes6(host.name):
-            shown = ti.check_output(f"ip -6 route show {route.subnet6}")
-            assert shown.startswith(f"{route.subnet6} via {route.via6} "), (host.name, shown)
-        assert ti.sysctl("net.ipv6.conf.all.forwarding") == (host.role == "router"), host.name
+        for route, line in zip(routes, shown, strict=True):
+            assert line.startswith(f"{route.subnet6} via {route.via6} "), (host.name, line)
+        assert forwarding == ("1" if host.role == "router" else "0"), host.name
 
 
 def test_nothing_outside_the_lab_is_reachable_over_ipv6(lab: Lab, topo: Topology) -> None:

@@ -61,20 +61,28 @@ def test_reach_matrix_with_ttl_from_router_hops(lab: Lab, topo: Topology) -> Non
     assert reached == expected
 
 
+def routes_shown(host: testinfra.host.Host, family: str, subnets: list[str], forwarding: str) -> list[str]:
+    """One command on ``host`` (a `docker exec` each, fifty hosts in lan50): its default route,
+    the route to each of ``subnets`` and the ``forwarding`` sysctl, in that order."""
+    shown = [f"ip {family} route show default"] + [f"ip {family} route show {s}" for s in subnets]
+    script = "; echo ==; ".join(shown + [f"cat /proc/sys/{forwarding.replace('.', '/')}"])
+    return [part.strip() for part in host.check_output(script).split("==")]
+
+
 def test_routes_are_the_topologys(topo: Topology, hosts: dict[str, testinfra.host.Host]) -> None:
     """A default route via the gateway (none for routers and router-less LANs), a static route
     to each LAN beyond it, forwarding on routers only."""
     for host in topo.hosts.values():
-        ti = hosts[host.name]
-        default = ti.check_output("ip -4 route show default")
+        routes = topo.static_routes(host.name)
+        default, *shown, forwarding = routes_shown(hosts[host.name], "-4", [str(r.subnet) for r in routes],
+                                                   "net.ipv4.ip_forward")
         if host.gateway:
             assert default.startswith(f"default via {host.gateway} "), (host.name, default)
         else:
             assert default == "", (host.name, default)
-        for route in topo.static_routes(host.name):
-            shown = ti.check_output(f"ip -4 route show {route.subnet}")
-            assert shown.startswith(f"{route.subnet} via {route.via} "), (host.name, shown)
-        assert ti.sysctl("net.ipv4.ip_forward") == (host.role == "router"), host.name
+        for route, line in zip(routes, shown, strict=True):
+            assert line.startswith(f"{route.subnet} via {route.via} "), (host.name, line)
+        assert forwarding == ("1" if host.role == "router" else "0"), host.name
 
 
 PORT = 9071  # below the ephemeral range (32768+), where Docker's DNS socket in each host may sit
