@@ -49,17 +49,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     "`invoke test` passes this): without it, pytest is the fast unit run")
 
 
-# The order test workers take lab tests in (with --lab): the longest single tests first (the
-# class grading test alone lasts minutes), then the tests that mostly wait on timeouts (a
-# program that must give up within 2 s, a transfer under loss) with every other lab file,
-# each of which keeps the CPUs busy (labs started, captures decoded), spread evenly among
-# them, longest first: the waits of the one overlap the work of the other. (Waiting tests
-# first, then the busy files, left a third of both cores idle for the first half of the run.)
-FIRST = ["test_grading.py"]
-WAITING = ["test_exercises.py", "test_tftp.py", "test_scenarios.py"]
-BUSY = ["test_lifecycle.py", "test_nat.py", "test_wire.py", "test_grading_runs.py", "test_programs.py",
-        "test_ipv6.py", "test_network.py", "test_group_chat.py", "test_bad_input.py", "test_workspace.py",
-        "test_class_server.py", "test_multicast.py", "test_hosts.py"]  # then any other lab file
+# The lab test files that take longest, longest first (benchmarks/README.md, the test suite):
+# test workers take files in collection order, so these start at once instead of last.
+LONGEST_FIRST = ["test_grading.py", "test_exercises.py", "test_tftp.py", "test_scenarios.py", "test_ipv6.py",
+                 "test_lifecycle.py", "test_nat.py", "test_grading_runs.py", "test_programs.py"]
 
 
 # Lab test files whose tests each stand alone (no state carried from one test to the next
@@ -68,30 +61,11 @@ BUSY = ["test_lifecycle.py", "test_nat.py", "test_wire.py", "test_grading_runs.p
 ONE_BY_ONE = ["test_grading.py", "test_exercises.py", "test_tftp.py", "test_scenarios.py", "test_programs.py"]
 
 
-def lab_order(items: list[pytest.Item]) -> list[pytest.Item]:
-    """``items`` in the order above (unit tests last); within a file, as collected."""
-    waiting = sorted((item for item in items if item.path.name in WAITING), key=lambda i: WAITING.index(i.path.name))
-    at = {item.nodeid: float(n) for n, item in enumerate(waiting)}
-    lab_files = dict.fromkeys(item.path.name for item in items if item.get_closest_marker("lab"))
-    busy = sorted((name for name in lab_files if name not in FIRST + WAITING),
-                  key=lambda name: BUSY.index(name) if name in BUSY else len(BUSY))
-    spread = {name: (n + 1) * len(waiting) / (len(busy) + 1) - 0.5 for n, name in enumerate(busy)}
-
-    def key(item: pytest.Item) -> tuple[int, float]:
-        name = item.path.name
-        if name in FIRST:
-            return 0, float(FIRST.index(name))
-        if name in spread or item.nodeid in at:
-            return 1, spread.get(name, at.get(item.nodeid, 0.0))
-        return 2, 0.0
-
-    return sorted(items, key=key)  # stable: a file's tests keep their order
-
-
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if config.getoption("--lab"):
-        items[:] = lab_order(items)
+        rank = {name: n for n, name in enumerate(LONGEST_FIRST)}
+        items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
         for item in items:
             alone = item.path.name in ONE_BY_ONE
             item.add_marker(pytest.mark.xdist_group(item.nodeid if alone else item.path.name))

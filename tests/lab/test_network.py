@@ -88,10 +88,12 @@ def test_routes_are_the_topologys(topo: Topology, hosts: dict[str, testinfra.hos
 PORT = 9071  # below the ephemeral range (32768+), where Docker's DNS socket in each host may sit
 
 
-@pytest.mark.parametrize("kind", ["limited", "subnet"])
+KINDS = ["limited", "subnet"]  # to 255.255.255.255 ('<broadcast>'), and to the LAN's own broadcast address
+
+
 def test_broadcast_reaches_its_lan_and_stops_at_the_router(
-        lab: Lab, topo: Topology, run_program: Callable[..., HostProgram], kind: str) -> None:
-    """Every end host broadcasts once; the reach matrix is exactly 'same LAN'.
+        lab: Lab, topo: Topology, run_program: Callable[..., HostProgram]) -> None:
+    """Every end host broadcasts once of each kind; the reach matrix of each is exactly 'same LAN'.
 
     The sender's own listener hears it too: Linux loops a broadcast back to local sockets.
     """
@@ -99,26 +101,27 @@ def test_broadcast_reaches_its_lan_and_stops_at_the_router(
     listeners = {h: run_program(h, ["lab", "broadcast-listen", "--port", str(PORT), "--json"]) for h in end}
     for program in listeners.values():
         program.wait_listening(PORT)
-    # After its broadcast each sender sends a fence to every other host: the same broadcast
-    # for its own LAN, a unicast (bash's /dev/udp, no process per packet) to each host beyond.
-    # A fence travels the same path after the broadcast: once it is in, a broadcast on its
+    # After its broadcasts each sender sends a fence to every other host: a broadcast for its
+    # own LAN, a unicast (bash's /dev/udp, no process per packet) to each host beyond. A
+    # fence travels the same path after the broadcasts: once it is in, a broadcast on its
     # way is too. (Unicast to each of fifty hosts at once would ask ARP for all of them at
-    # once, which overflows the Docker host's backlog.) One exec per sender does all three.
+    # once, which overflows the Docker host's backlog.) One exec per sender does it all.
     for sender in end:
-        send = f'lab broadcast-send {PORT} --to "$1" --message'
-        script = (f'{send} from-{sender} && {send} fence-{sender} && shift && '
+        send = f'lab broadcast-send {PORT} --message'
+        script = (f'{send} limited-from-{sender} --to "<broadcast>" && {send} subnet-from-{sender} --to "$1" && '
+                  f'{send} fence-{sender} --to "$1" && shift && '
                   f'for r in "$@"; do printf fence-{sender} > "/dev/udp/$r/{PORT}"; done')
         lan = topo.lans[topo.host(sender).lans[0]]
-        to = "<broadcast>" if kind == "limited" else str(lan.broadcast)
         beyond = [h for h in end if not topo.same_lan(h, sender)]
-        lab.exec(sender, ["bash", "-c", script, "send", to, *beyond], check=True)
-    reached: dict[str, set[str]] = {}
+        lab.exec(sender, ["bash", "-c", script, "send", str(lan.broadcast), *beyond], check=True)
+    reached: dict[str, dict[str, set[str]]] = {kind: {} for kind in KINDS}
     for receiver, program in listeners.items():
         fenced = {f"fence-{s}" for s in end if s != receiver}
         texts = wait_until(functools.partial(heard, program, fenced), 20, f"{receiver} to hear every fence")
-        reached[receiver] = {t.removeprefix("from-") for t in texts if t.startswith("from-")}
-    expected = {r: {s for s in end if topo.same_lan(s, r)} for r in end}
-    assert reached == expected
+        for kind in KINDS:
+            reached[kind][receiver] = {t.removeprefix(f"{kind}-from-") for t in texts if t.startswith(f"{kind}-from-")}
+    same_lan = {r: {s for s in end if topo.same_lan(s, r)} for r in end}
+    assert reached == {kind: same_lan for kind in KINDS}
 
 
 def heard(program: HostProgram, fences: set[str]) -> set[str] | None:

@@ -39,3 +39,10 @@ def test_dockerignore_admits_exactly_the_context() -> None:
     lines = (ROOT / ".dockerignore").read_text().split()
     admitted = {line[1:].rstrip("/") for line in lines if line.startswith("!")}
     assert admitted == set(images.CONTEXT)
+
+
+def test_ci_bootstraps_the_base_image_build_looks_for() -> None:
+    """.ci/run bootstraps the base image beside PyPI's install, by name: the name `invoke build` uses."""
+    script = (ROOT / ".ci" / "run").read_text()
+    assert f"docker image inspect {images.LOCAL_BASE} " in script
+    assert f"images/base/bootstrap.sh {images.LOCAL_BASE}\n" in script
