@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lab.control.lab import Lab
-from lab.control.programs import STDOUT, HostProgram
+from lab.control.programs import STDOUT, HostProgram, stop_all
 from lab.control.topology import Topology
 from lab.errors import ProgramError, ProgramHungError, UnknownRoleError, WaitTimeoutError
 from lab.wire.pcap import Packet
@@ -213,8 +213,7 @@ class Stage:
         except (ProgramError, WaitTimeoutError) as exc:
             self.fail_step(exc)
         finally:
-            for program in reversed(self.programs[first:]):
-                program.stop()
+            stop_all(self.programs[first:])
 
     def fail_step(self, exc: Exception) -> None:
         """A program misbehaved during the current step: that step is a FAIL, with the diagnosis."""
@@ -239,8 +238,7 @@ class Stage:
         program.wait_line(lambda line: _shows(line, text), timeout, what=f"line with ‘{text}’")
 
     def stop_all(self) -> None:
-        for program in reversed(self.programs):
-            program.stop()
+        stop_all(self.programs)
 
     def remove_scratch(self) -> None:
         """The play's folders on the hosts, where students' programs ran."""

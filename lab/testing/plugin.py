@@ -28,7 +28,7 @@ from lab.control import topologies
 from lab.control.capture import CaptureSet
 from lab.control.engine import Engine
 from lab.control.lab import DEFAULT_NAME, Lab
-from lab.control.programs import HostProgram
+from lab.control.programs import HostProgram, stop_all
 from lab.control.topology import Topology
 from lab.errors import NetworkKeptError
 from lab.testing import artifacts
@@ -144,8 +144,7 @@ def run_program(lab: Lab, request: pytest.FixtureRequest) -> Iterator[Callable[.
         return program
 
     yield start
-    for program in started:
-        program.stop()
+    stop_all(started)
     if failed(request.node):
         for program in started:
             print(f"--- {program!r} exit={program.exit_code}\n{program.transcript()}")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from lab.control.output import in_words
-from lab.control.programs import HostProgram
+from lab.control.programs import HostProgram, stop_all
 from lab.errors import ProgramError, ProgramSilentError
 from tests.unit.fakes import FakeChannel, session
 
@@ -73,3 +74,26 @@ def test_plain_lines_stay_as_they_were_printed() -> None:
     assert in_words("hello there") == "‘hello there’"
     assert in_words('{"event": "sent", "text": "x", "bytes": 1, "t": 3.2}') == "sent ‘x’ (bytes 1)"
     assert in_words('["not", "an event"]') == "‘[\"not\", \"an event\"]’"
+
+
+class SlowToStop:
+    """A program whose stop lasts until every other one's has begun (a barrier): stopped one
+    after another, the first would wait in vain."""
+
+    def __init__(self, barrier: threading.Barrier, fails: bool = False) -> None:
+        self.barrier, self.fails, self.stopped = barrier, fails, False
+
+    def stop(self, timeout: float) -> None:
+        self.barrier.wait(timeout=5)
+        self.stopped = True
+        if self.fails:
+            raise ProgramError("still running after SIGTERM and SIGKILL")
+
+
+def test_programs_are_stopped_at_once_and_the_first_failure_comes_after_all() -> None:
+    barrier = threading.Barrier(4)
+    programs = [SlowToStop(barrier, fails=n == 1) for n in range(4)]
+    with pytest.raises(ProgramError, match="still running"):
+        stop_all(programs)  # type: ignore[arg-type]
+    assert all(p.stopped for p in programs)
+    stop_all([])
