@@ -239,7 +239,6 @@ class HostProgram(Output, HostSockets):
             raise ProgramEndedError(self.label, self.exit_code, what, self.stderr)
 
 
-
 def stop_all(programs: Iterable[HostProgram], timeout: float = 5) -> None:
     """Stop ``programs`` at once, each as ``HostProgram.stop`` does. One after another, every
     program that takes its time over a clean shutdown (a chat client waits up to 5 s for the
