@@ -65,7 +65,7 @@ def missing_tools() -> list[str]:
 BENCHMARKS = {"lab": "benchmarks/bench_lab.py", "udp": "benchmarks/bench_udp.py", "chat": "benchmarks/bench_chat.py",
               "tftp": "benchmarks/bench_tftp.py", "grade": "benchmarks/bench_grade.py",
               "class": "benchmarks/bench_class.py", "web": "benchmarks/bench_web.py",
-              "serve": "benchmarks/bench_serve.py"}
+              "serve": "benchmarks/bench_serve.py", "exec": "benchmarks/bench_exec.py"}
 
 
 @task(help={"suite": f"which benchmark: {', '.join(BENCHMARKS)} or all (default)",

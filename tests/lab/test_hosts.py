@@ -90,3 +90,22 @@ def test_program_helper_feeds_input_and_reads_output(lab: Lab, run_program) -> N
     assert recv.wait_exit() == 0
     sent = send.events()
     assert got[0]["peer"] == sent[0]["local"], "the receiver sees the sender's own address and port"
+
+
+def test_commands_answer_through_the_hosts_agent_as_through_an_exec(lab: Lab) -> None:
+    """``Lab.exec`` hands a command to the host's agent (lab/control/agent.py) where Docker would
+    start an exec of its own (a command as a user named, which agents do not serve): the same
+    answers, one agent for commands in turn, and one killed on its host is replaced."""
+    container = lab.container("h2")
+    engine = lab.engine
+    for cmd in (["sh", "-c", "echo out; printf 'err' >&2; exit 3"], ["sh", "-c", "kill -9 $$"],
+                ["cat", "/etc/hostname"], ["sh", "-c", "printf '%s' \"$HOME:$PATH\"; pwd"]):
+        assert engine.exec(container, cmd) == engine.exec(container, cmd, user="root"), cmd
+    missing = engine.exec(container, ["no-such-command"])
+    assert missing.exit_code == engine.exec(container, ["no-such-command"], user="root").exit_code == 126
+    assert 'exec: "no-such-command": executable file not found in $PATH' in missing.stdout
+    agents = ["pgrep", "-c", "-f", "socklab-agent"]
+    assert lab.exec("h2", agents).stdout.strip() == "1", "one agent for commands in turn"
+    assert engine.exec(container, ["pkill", "-KILL", "-f", "socklab-agent"], user="root").exit_code == 0
+    assert lab.exec("h2", ["echo", "again"], check=True).stdout == "again\n"
+    assert lab.exec("h2", agents).stdout.strip() == "1", "a new agent in place of the killed one"
