@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import testinfra
-from test_network import routes_shown
+from test_network import at_once, routes_shown
 
 from lab.control.lab import Lab
 from lab.control.programs import HostProgram
@@ -72,20 +72,23 @@ def test_ipv6_routes_and_forwarding_are_the_topologys(topo: Topology, hosts: dic
 def test_nothing_outside_the_lab_is_reachable_over_ipv6(lab: Lab, topo: Topology) -> None:
     """Docker 20.10 takes each LAN's IPv6 gateway (::1) on the bridge: it must answer nothing,
     and on ff02::1 (all nodes) only lab hosts answer, never the Docker host's link-local."""
-    lab_link_locals: set[str] = set()
-    for host in topo.hosts:
-        out = lab.exec(host, ["ip", "-o", "-6", "addr", "show", "scope", "link"], check=True).stdout
-        lab_link_locals |= {line.split()[3].split("/")[0] for line in out.splitlines()}
+    shown = at_once(lab, [(host, ["ip", "-o", "-6", "addr", "show", "scope", "link"]) for host in topo.hosts])
+    lab_link_locals = {line.split()[3].split("/")[0] for each in shown for line in each.stdout.splitlines()}
+    probes: list[tuple[str, list[str]]] = []
     for lan in topo.lans.values():
         assert lan.gateway6 is not None
         host = next(h.name for h in topo.hosts_on(lan.name) if h.role != "router")
-        ping = lab.exec(host, ["ping", "-6", "-c", "2", "-W", "1", str(lan.gateway6)])
-        assert ping.exit_code != 0 and " 0 received" in ping.stdout, ping.output
-        tcp = lab.exec(host, ["nc", "-6", "-z", "-w", "2", str(lan.gateway6), "22"])
-        assert tcp.exit_code != 0, f"{host} connected to Docker's {lan.gateway6}:22"
-        allnodes = lab.exec(host, ["ping", "-6", "-c", "2", "-W", "1", "ff02::1%eth0"]).stdout
-        answered = {w.split("%")[0].rstrip(":") for w in allnodes.split() if w.startswith("fe80:")}
-        assert answered and answered <= lab_link_locals, f"not lab hosts: {answered - lab_link_locals}"
+        probes += [(host, ["ping", "-6", "-c", "2", "-W", "1", str(lan.gateway6)]),
+                   (host, ["nc", "-6", "-z", "-w", "2", str(lan.gateway6), "22"]),
+                   (host, ["ping", "-6", "-c", "2", "-W", "1", "ff02::1%eth0"])]
+    for (host, cmd), result in zip(probes, at_once(lab, probes), strict=True):
+        if cmd[0] == "nc":
+            assert result.exit_code != 0, f"{host} connected to Docker's {cmd[-2]}:22"
+        elif cmd[-1] != "ff02::1%eth0":
+            assert result.exit_code != 0 and " 0 received" in result.stdout, result.output
+        else:
+            answered = {w.split("%")[0].rstrip(":") for w in result.stdout.split() if w.startswith("fe80:")}
+            assert answered and answered <= lab_link_locals, f"not lab hosts: {answered - lab_link_locals}"
     outside = lab.exec(topo.end_hosts()[0].name, ["ping", "-6", "-c", "1", "-W", "1", "fd00:10:0:1::1"])
     assert " 0 received" in outside.stdout or outside.exit_code == 2, "a ULA outside the lab is unreachable"
 
