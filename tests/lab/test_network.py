@@ -100,15 +100,20 @@ def test_broadcast_reaches_its_lan_and_stops_at_the_router(
     The sender's own listener hears it too: Linux loops a broadcast back to local sockets.
     """
     end = [h.name for h in topo.end_hosts()]
-    listeners = {h: run_program(h, ["lab", "broadcast-listen", "--port", str(PORT), "--json"]) for h in end}
-    for program in listeners.values():
+    def listening(host: str) -> HostProgram:
+        program = run_program(host, ["lab", "broadcast-listen", "--port", str(PORT), "--json"])
         program.wait_listening(PORT)
+        return program
+
+    with ThreadPoolExecutor(8) as pool:  # eight hosts at a time (fifty on lan50)
+        listeners = dict(zip(end, pool.map(listening, end), strict=True))
     # After its broadcasts each sender sends a fence to every other host: a broadcast for its
     # own LAN, a unicast (bash's /dev/udp, no process per packet) to each host beyond. A
     # fence travels the same path after the broadcasts: once it is in, a broadcast on its
     # way is too. (Unicast to each of fifty hosts at once would ask ARP for all of them at
-    # once, which overflows the Docker host's backlog.) One exec per sender does it all.
-    for sender in end:
+    # once, which overflows the Docker host's backlog.) One exec per sender does it all, eight
+    # senders at a time: beyond its LAN each asks ARP for its router alone.
+    def send(sender: str) -> None:
         send = f'lab broadcast-send {PORT} --message'
         script = (f'{send} limited-from-{sender} --to "<broadcast>" && {send} subnet-from-{sender} --to "$1" && '
                   f'{send} fence-{sender} --to "$1" && shift && '
@@ -116,6 +121,9 @@ def test_broadcast_reaches_its_lan_and_stops_at_the_router(
         lan = topo.lans[topo.host(sender).lans[0]]
         beyond = [h for h in end if not topo.same_lan(h, sender)]
         lab.exec(sender, ["bash", "-c", script, "send", str(lan.broadcast), *beyond], check=True)
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(send, end))
     reached: dict[str, dict[str, set[str]]] = {kind: {} for kind in KINDS}
     for receiver, program in listeners.items():
         fenced = {f"fence-{s}" for s in end if s != receiver}
