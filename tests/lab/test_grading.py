@@ -1,7 +1,8 @@
 """`invoke grade` end to end: a class of submissions graded on real labs of their own.
 
-One lab at a time here: the other test worker's lab runs beside it, and a 2-core machine
-crowded with more labs than cores grades unfairly (benchmarks/README.md, grading)."""
+Two labs at a time here, as `invoke grade` grades on two cores: the other test workers' labs run
+beside them, and a 2-core machine crowded with more labs than that grades unfairly
+(benchmarks/README.md, grading)."""
 
 from __future__ import annotations
 
@@ -81,7 +82,7 @@ EXPECTED = {  # student -> (score out of 10: nine checks of the exercise and one
 }
 
 
-@pytest.mark.timeout(900)  # sixteen labs one after another: 160 s on a quiet 2-core machine
+@pytest.mark.timeout(900)  # fifteen labs, two at a time: 80 s on a quiet 2-core machine
 def test_a_class_is_graded_each_in_a_lab_of_its_own(engine: Engine, tmp_path: Path) -> None:
     folder = a_class(tmp_path / "class")
     twin = (folder / "ref" / "server.py").read_text().replace("\n", "\n\n# my own work!\n", 2)
@@ -94,7 +95,7 @@ def test_a_class_is_graded_each_in_a_lab_of_its_own(engine: Engine, tmp_path: Pa
     assert by_id["localhost"].problems == ["not graded (no such role): notes.py"]
     assert by_id["broken"].problems[0].startswith("not graded: broken.zip is not a zip that opens")
     said: list[str] = []
-    graded = grading.grade(grading.Grading(engine, "echo", "s1", grading.Rules(), out), subs, 1, say=said.append)
+    graded = grading.grade(grading.Grading(engine, "echo", "s1", grading.Rules(), out), subs, 2, say=said.append)
     grades.write(out, "echo", graded)
 
     scores = {g.student: (g.score, g.max_score) for g in graded}
@@ -177,7 +178,7 @@ def test_hidden_checks_with_weights_and_visibility(engine: Engine, tmp_path: Pat
     hand_in(folder, "ref")
     hand_in(folder, "hardcoded", server=HOSTILE / "hard-coded-port" / "server.py")
     run = grading.Grading(engine, "echo", "s5", rules, tmp_path / "out")
-    graded = grading.grade(run, collect(folder, ["client", "server"]), 1, say=print)
+    graded = grading.grade(run, collect(folder, ["client", "server"]), 2, say=print)
     grades.write(tmp_path / "out", "echo", graded)
     hard, ref = graded
     assert (ref.score, ref.max_score) == (10 - 1 + 2 + 3, 10 - 1 + 2 + 3), "weights 2 and 3 instead of 1"
