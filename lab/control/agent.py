@@ -1,10 +1,12 @@
 """socklab's helper on a lab host: runs the control side's short commands, one after another.
 
-The Engine starts it once per host with one `docker exec` (``python3 -c BOOT LENGTH``: it reads
-this file's source from its stdin, then its requests) and sends it every command it would
-otherwise have run with an exec of its own. A `docker exec` costs Docker about 65 ms of CPU
-(runc starts a process in the container's namespaces each time); a command through this
-helper about 1 ms. It is not a student's program and uses nothing but the standard library.
+The Engine starts it on a host with one `docker exec` (``python3 -c BOOT LENGTH``: it reads
+this file's source from its stdin, then its requests; one more for each command asked of the
+host at once) and sends it every command it would otherwise have run with an exec of its
+own. A `docker exec` costs the machine about 64 ms of CPU (runc starts a process in the
+container's namespaces each time); a command through this helper about 5 ms
+(benchmarks/bench_exec.py). It is not a student's program and uses nothing but the standard
+library.
 
 Protocol, one JSON object a line each way: first ``{"ready": 1}``; then for each request
 ``{"argv": [...]}`` the answer ``{"code": N, "out": BASE64, "err": BASE64}``. A command runs as

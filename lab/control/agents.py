@@ -2,7 +2,7 @@
 
 The Engine runs a command to its end (``Engine.exec``) by handing it to an idle agent of that
 host, started on first use with one exec and kept for the next command: a `docker exec`
-costs Docker ~65 ms of CPU, a command through an agent ~1 ms (benchmarks/bench_exec.py), and
+costs the machine ~64 ms of CPU, a command through an agent ~5 ms (benchmarks/bench_exec.py), and
 a lab test makes thousands. Commands asked at once on one host go to agents of their own
 (one is started for each caller that finds none idle), so one slow command never holds up
 another.

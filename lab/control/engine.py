@@ -162,8 +162,9 @@ class Engine:
 
     def exec(self, container: HostContainer, cmd: Sequence[str], user: str = "",
              environment: dict[str, str] | None = None) -> ExecResult:
-        """Run ``cmd`` to its end: as root by the host's agent (its own exec otherwise, and as
-        ``user`` or with ``environment``)."""
+        """Run ``cmd`` to its end, as the host's default user, through the host's agent
+        (lab.control.agents); with an exec of its own as ``user``, with ``environment``, or
+        where no agent answers."""
         answer = None if user or environment else self.agents.run(container.id, cmd)
         if answer is not None:
             code, out, err = answer

@@ -82,8 +82,8 @@ class HostSockets:
 
     def _watch(self, command: str, done: str, seconds: float = 0.5) -> str:
         """Run ``command`` on the host every 10 ms until the shell test ``done`` holds for its
-        output (``$out``) or ``seconds`` pass, and return the last output: one exec per half
-        second instead of one per poll, each costing Docker far more than ``ss`` does."""
+        output (``$out``) or ``seconds`` pass, and return the last output: one command per half
+        second instead of one per poll."""
         rounds = int(seconds / 0.01)
         script = (f'i=0; while :; do out=$({command}); if {done} || [ $i -ge {rounds} ]; then break; fi; '
                   'i=$((i + 1)); sleep 0.01; done; printf "%s" "$out"')

@@ -100,6 +100,7 @@ def test_broadcast_reaches_its_lan_and_stops_at_the_router(
     The sender's own listener hears it too: Linux loops a broadcast back to local sockets.
     """
     end = [h.name for h in topo.end_hosts()]
+
     def listening(host: str) -> HostProgram:
         program = run_program(host, ["lab", "broadcast-listen", "--port", str(PORT), "--json"])
         program.wait_listening(PORT)
@@ -113,7 +114,7 @@ def test_broadcast_reaches_its_lan_and_stops_at_the_router(
     # way is too. (Unicast to each of fifty hosts at once would ask ARP for all of them at
     # once, which overflows the Docker host's backlog.) One exec per sender does it all, eight
     # senders at a time: beyond its LAN each asks ARP for its router alone.
-    def send(sender: str) -> None:
+    def broadcast_from(sender: str) -> None:
         send = f'lab broadcast-send {PORT} --message'
         script = (f'{send} limited-from-{sender} --to "<broadcast>" && {send} subnet-from-{sender} --to "$1" && '
                   f'{send} fence-{sender} --to "$1" && shift && '
@@ -123,7 +124,7 @@ def test_broadcast_reaches_its_lan_and_stops_at_the_router(
         lab.exec(sender, ["bash", "-c", script, "send", str(lan.broadcast), *beyond], check=True)
 
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(send, end))
+        list(pool.map(broadcast_from, end))
     reached: dict[str, dict[str, set[str]]] = {kind: {} for kind in KINDS}
     for receiver, program in listeners.items():
         fenced = {f"fence-{s}" for s in end if s != receiver}
