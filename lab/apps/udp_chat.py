@@ -43,6 +43,7 @@ class Chat:
         self.local = udp_send.source_address(dest, sock)
         self.stop = threading.Event()
         self.joined = threading.Event()
+        self.heard = threading.Event()  # the room has said something: it is running
 
     def send(self, data: bytes) -> None:
         try:
@@ -63,6 +64,7 @@ class Chat:
             peer = common.shown(sender)
             if self.room and peer != self.dest:
                 continue  # in a room only the server speaks
+            self.heard.set()
             if self.room and data.startswith(b"* welcome "):
                 self.joined.set()
             self.out.event("received", f">>({peer[0]}, {peer[1]}): {self.out.decode(data)}",
@@ -105,13 +107,20 @@ def main(argv: list[str] | None = None) -> int:
     return common.run(chat, out, "udp-chat")
 
 
-def join(talk: Chat, name: str, attempts: int = 3, wait: float = 1.0) -> None:
-    """JOIN, resent until the server welcomes us (a datagram can be lost)."""
-    for _ in range(attempts):
+def join(talk: Chat, name: str, attempts: int = 3, wait: float = 1.0, heard_attempts: int = 10) -> None:
+    """JOIN, resent until the server welcomes us (a datagram can be lost, either way). A room
+    that has said anything meanwhile (another member's news) is running and lost our welcome:
+    it is asked up to ``heard_attempts`` times, a silent one ``attempts`` times."""
+    sent = 0
+    while sent < (heard_attempts if talk.heard.is_set() else attempts):
         talk.send(f"JOIN {name}".encode())
+        sent += 1
         if talk.joined.wait(wait):
             return
-    raise common.AppError(f"no answer from the room at {common.endpoint(talk.dest)}: is the server running?")
+    where = common.endpoint(talk.dest)
+    if talk.heard.is_set():
+        raise common.AppError(f"the room at {where} never welcomed us after {sent} JOINs")
+    raise common.AppError(f"no answer from the room at {where}: is the server running?")
 
 
 def keep_alive(talk: Chat, every: float) -> None:
