@@ -9,7 +9,17 @@ from typing import TYPE_CHECKING
 
 from invoke import Context, task
 
-from lab.cli.common import NAME_HELP, Number, Whole, connect, reports_errors, running_lab, say
+from lab.cli.common import (
+    NAME_HELP,
+    TOPOLOGY_HELP,
+    Number,
+    Whole,
+    chosen_topology,
+    connect,
+    reports_errors,
+    running_lab,
+    say,
+)
 from lab.control.arguments import within
 from lab.control.defaults import DEFAULT_NAME
 from lab.errors import ArgumentError
@@ -59,11 +69,13 @@ def web(c: Context, name: str = DEFAULT_NAME, bind: str = "127.0.0.1", port: int
             "rotate": "give this student a new token (their old link and cookie stop working; repeat it)",
             "certfile": "serve HTTPS with this certificate (PEM; with --keyfile): cookies are then Secure",
             "keyfile": "the certificate's private key (PEM)",
-            "prefix": "the start of every student lab's name (default class-)"})
+            "prefix": "the start of every student lab's name (default class-)",
+            "topology": f"every student's lab: {TOPOLOGY_HELP}"})
 @reports_errors
 def serve(c: Context, roster: str, state: str = "class", bind: str = "127.0.0.1", port: int = Whole(8800),
           labs_at_once: int | None = None, idle_minutes: float = Number(30), exercise: list[str] | None = None,
-          rotate: list[str] | None = None, certfile: str = "", keyfile: str = "", prefix: str = "class-") -> None:
+          rotate: list[str] | None = None, certfile: str = "", keyfile: str = "", prefix: str = "class-",
+          topology: str = "") -> None:
     """Serve a class: each student's personal link opens their own lab in the browser (started
     when they come, queued when the machine is full, stopped when idle); the instructor's link
     shows every lab, replays sessions and grades the class. Serves until Ctrl-C."""
@@ -89,6 +101,7 @@ def serve(c: Context, roster: str, state: str = "class", bind: str = "127.0.0.1"
     for name in exercise or []:
         exercises.roles(name)  # an unknown one: the valid names
     context = tls(certfile, keyfile)
+    compose_file = chosen_topology(topology)
     students = read_roster(Path(roster))
     the_class = Class(Path(state), students)
     fresh = the_class.issue(tuple(rotate or ()))
@@ -97,7 +110,8 @@ def serve(c: Context, roster: str, state: str = "class", bind: str = "127.0.0.1"
     at_once = doctor.capacity(engine) if labs_at_once is None else Whole(labs_at_once)
     within("--labs-at-once", at_once, 1, 200, "a number of labs")
     folder = Path(state).resolve()
-    room = Classroom(folder, [s.id for s in students], DockerLabs(engine, prefix), at_once, idle_minutes * 60)
+    labs = DockerLabs(engine, prefix, compose_file)
+    room = Classroom(folder, [s.id for s in students], labs, at_once, idle_minutes * 60)
     adopted = room.adopt()
     server = ClassServer(the_class, room, Gradings(folder, docker_grader(engine)), bind, port, context,
                          sweep_every=min(30.0, idle_minutes * 15), exercises=list(exercise or []) or None)

@@ -95,6 +95,19 @@ class Whole(int, metaclass=_ShownAsInt):
             raise Exit(f"socklab: {text!r} is not a whole number", code=1) from None
 
 
+def chosen_topology(topology: str) -> Path | None:
+    """The Compose file of ``topology`` (a shipped name or a file; None: the default), read once
+    so that a file that is no topology says so before anything starts."""
+    from lab.control import topologies
+    from lab.control.topology import load
+
+    if not topology:
+        return None
+    compose_file = topologies.compose_file(topology)
+    load(compose_file)
+    return compose_file
+
+
 def open_lab(name: str, topology: str = "") -> Lab:
     """Lab ``name``; ``topology`` only when starting it (later tasks find it from the lab)."""
     from lab.control import topologies

@@ -13,7 +13,17 @@ from typing import TYPE_CHECKING
 
 from invoke import Context, Exit, task
 
-from lab.cli.common import NAME_HELP, TOPOLOGY_HELP, Number, connect, console, open_lab, reports_errors, say
+from lab.cli.common import (
+    NAME_HELP,
+    TOPOLOGY_HELP,
+    Number,
+    chosen_topology,
+    connect,
+    console,
+    open_lab,
+    reports_errors,
+    say,
+)
 from lab.control.arguments import output_file, within
 from lab.control.defaults import DEFAULT_NAME, ROOT
 from lab.errors import ArgumentError
@@ -39,16 +49,14 @@ def up(c: Context, name: str = DEFAULT_NAME, prefix: str = "", timeout: float = 
        topology: str = "") -> None:
     """Build if needed, start the lab, and return when every host is ready."""
     from lab.control import doctor as doctor_
-    from lab.control import subnets, topologies
-    from lab.control import topology as topology_
+    from lab.control import subnets
     from lab.control import workspace as ws
     from lab.control.tables import print_status
 
     within("--timeout", timeout, 1, 3600, "seconds")
     if prefix:
         subnets.check_prefix(prefix)
-    if topology:  # a file that is no topology says so before anything starts
-        topology_.load(topologies.compose_file(topology))
+    chosen_topology(topology)
     if workspace:
         ws.prepare(Path(workspace))
     lab = open_lab(name, topology)

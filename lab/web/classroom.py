@@ -58,13 +58,14 @@ class Labs(Protocol):
 
 
 class DockerLabs:
-    """Each student's lab on the engine, named ``prefix + student``."""
+    """Each student's lab on the engine, named ``prefix + student``, of the topology
+    ``compose_file`` (default compose.yaml; a lab already running keeps its own)."""
 
-    def __init__(self, engine: Engine, prefix: str = "class-") -> None:
-        self.engine, self.prefix = engine, prefix
+    def __init__(self, engine: Engine, prefix: str = "class-", compose_file: Path | None = None) -> None:
+        self.engine, self.prefix, self.compose_file = engine, prefix, compose_file
 
     def lab(self, student: str) -> Lab:
-        return Lab(self.engine, self.prefix + student)
+        return Lab(self.engine, self.prefix + student, self.compose_file)
 
     def running(self) -> set[str]:
         return {s.name.removeprefix(self.prefix) for s in overview(self.engine)

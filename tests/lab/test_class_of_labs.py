@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from lab.control import topologies
 from lab.control.engine import Engine
 from lab.control.lab import Lab
 from lab.control.programs import HostProgram
@@ -25,8 +26,9 @@ HOSTILE = Path(__file__).parent / "hostile"
 
 
 @pytest.fixture(scope="module")
-def noisy(engine: Engine, lab: Lab) -> Iterator[Lab]:
-    other = Lab(engine, f"{lab.name}-noisy-{uuid.uuid4().hex[:4]}", lab.compose_file)
+def noisy(engine: Engine, lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    hosts = topologies.trimmed(lab.compose_file, ["h1", "h2"], tmp_path_factory.mktemp("noisy") / "noisy.yaml")
+    other = Lab(engine, f"{lab.name}-noisy-{uuid.uuid4().hex[:4]}", hosts)  # the hosts the hostile programs use
     other.up()
     yield other
     remove(other)

@@ -19,6 +19,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from lab.control import topologies
+from lab.control.defaults import COMPOSE_FILE
 from lab.control.engine import Engine
 from lab.control.wait import wait_until
 from lab.testing.plugin import lab_name
@@ -102,7 +104,9 @@ def room_parts(engine: Engine, tmp_path: Path,
     tokens = {row.split(",")[0]: row.rsplit("token=", 1)[1]
               for row in (tmp_path / "class" / "links.csv").read_text().splitlines()[1:]}
     tokens["instructor"] = (tmp_path / "class" / "instructor.txt").read_text().strip().rsplit("token=", 1)[1]
-    labs = DockerLabs(engine, f"{lab_name(request.config)}-sv-")  # --lab-name=svt: labs svt-sv-ana, svt-sv-ben
+    # --lab-name=svt: labs svt-sv-ana, svt-sv-ben, of the hosts these tests and test_class_flood's use
+    hosts = topologies.trimmed(COMPOSE_FILE, ["h1", "h2", "b1"], tmp_path / "sv.yaml")
+    labs = DockerLabs(engine, f"{lab_name(request.config)}-sv-", hosts)
     yield the_class, (tmp_path / "class").resolve(), labs, tokens
     for student in STUDENTS:
         labs.stop(student)

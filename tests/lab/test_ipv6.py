@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import testinfra
 from test_network import at_once, routes_shown
 
 from lab.control.lab import Lab
@@ -26,8 +25,10 @@ pytestmark = pytest.mark.lab
 
 
 def test_every_host_has_its_ipv6_and_link_local_addresses(lab: Lab, topo: Topology) -> None:
-    for host in topo.hosts.values():
-        out = lab.exec(host.name, ["ip", "-o", "-6", "addr", "show"], check=True).stdout
+    shown = at_once(lab, [(host, ["ip", "-o", "-6", "addr", "show"]) for host in topo.hosts])
+    for host, result in zip(topo.hosts.values(), shown, strict=True):
+        assert result.exit_code == 0, result.output
+        out = result.stdout
         found = {line.split()[3].split("/")[0] for line in out.splitlines() if " scope global " in line}
         assert found == {str(a) for a in host.addresses6.values()}, host.name
         links = [line for line in out.splitlines() if " scope link " in line and " inet6 fe80:" in line]
@@ -55,11 +56,12 @@ def test_names_resolve_to_both_families_ipv4_first(lab: Lab, topo: Topology) -> 
     assert out[0] == str(other.address) and str(other.address6) in out, out
 
 
-def test_ipv6_routes_and_forwarding_are_the_topologys(topo: Topology, hosts: dict[str, testinfra.host.Host]) -> None:
+def test_ipv6_routes_and_forwarding_are_the_topologys(lab: Lab, topo: Topology) -> None:
+    shown_on = routes_shown(lab, "-6", {h: [str(r.subnet6) for r in topo.static_routes6(h)] for h in topo.hosts},
+                            "net.ipv6.conf.all.forwarding")
     for host in topo.hosts.values():
         routes = topo.static_routes6(host.name)
-        default, *shown, forwarding = routes_shown(hosts[host.name], "-6", [str(r.subnet6) for r in routes],
-                                                   "net.ipv6.conf.all.forwarding")
+        default, *shown, forwarding = shown_on[host.name]
         if host.gateway6:
             assert default.startswith(f"default via {host.gateway6} "), (host.name, default)
         else:

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import testinfra
 
 from lab.control.engine import ExecResult
 from lab.control.lab import Lab
@@ -19,10 +18,10 @@ pytestmark = pytest.mark.lab
 
 
 def test_every_host_has_its_address_and_name(lab: Lab, topo: Topology) -> None:
-    for host in topo.hosts.values():
-        out = lab.exec(host.name, ["sh", "-c", "hostname; ip -o -4 addr show scope global"], check=True).stdout
-        name, *lines = out.splitlines()
-        assert name == host.name
+    shown = at_once(lab, [(host, ["sh", "-c", "hostname; ip -o -4 addr show scope global"]) for host in topo.hosts])
+    for host, result in zip(topo.hosts.values(), shown, strict=True):
+        name, *lines = result.stdout.splitlines()
+        assert result.exit_code == 0 and name == host.name, result.output
         assert {line.split()[3].split("/")[0] for line in lines} == {str(a) for a in host.addresses.values()}, name
 
 
@@ -63,21 +62,27 @@ def test_reach_matrix_with_ttl_from_router_hops(lab: Lab, topo: Topology) -> Non
     assert reached == expected
 
 
-def routes_shown(host: testinfra.host.Host, family: str, subnets: list[str], forwarding: str) -> list[str]:
-    """One command on ``host`` (a `docker exec` each, fifty hosts in lan50): its default route,
-    the route to each of ``subnets`` and the ``forwarding`` sysctl, in that order."""
-    shown = [f"ip {family} route show default"] + [f"ip {family} route show {s}" for s in subnets]
-    script = "; echo ==; ".join(shown + [f"cat /proc/sys/{forwarding.replace('.', '/')}"])
-    return [part.strip() for part in host.check_output(script).split("==")]
+def routes_shown(lab: Lab, family: str, subnets: dict[str, list[str]], forwarding: str) -> dict[str, list[str]]:
+    """One command on each host of ``subnets``, all at once: its default route, the route to
+    each of its ``subnets`` and the ``forwarding`` sysctl, in that order."""
+    def script(each: list[str]) -> list[str]:
+        shown = [f"ip {family} route show default"] + [f"ip {family} route show {s}" for s in each]
+        return ["sh", "-c", "; echo ==; ".join(shown + [f"cat /proc/sys/{forwarding.replace('.', '/')}"])]
+
+    answers = at_once(lab, [(host, script(each)) for host, each in subnets.items()])
+    assert all(answer.exit_code == 0 for answer in answers), [answer.output for answer in answers]
+    return {host: [part.strip() for part in answer.stdout.split("==")]
+            for host, answer in zip(subnets, answers, strict=True)}
 
 
-def test_routes_are_the_topologys(topo: Topology, hosts: dict[str, testinfra.host.Host]) -> None:
+def test_routes_are_the_topologys(lab: Lab, topo: Topology) -> None:
     """A default route via the gateway (none for routers and router-less LANs), a static route
     to each LAN beyond it, forwarding on routers only."""
+    shown_on = routes_shown(lab, "-4", {h: [str(r.subnet) for r in topo.static_routes(h)] for h in topo.hosts},
+                            "net.ipv4.ip_forward")
     for host in topo.hosts.values():
         routes = topo.static_routes(host.name)
-        default, *shown, forwarding = routes_shown(hosts[host.name], "-4", [str(r.subnet) for r in routes],
-                                                   "net.ipv4.ip_forward")
+        default, *shown, forwarding = shown_on[host.name]
         if host.gateway:
             assert default.startswith(f"default via {host.gateway} "), (host.name, default)
         else:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from lab.control import topologies
+from lab.control.defaults import COMPOSE_FILE
 from lab.control.engine import Engine
 from lab.control.lab import Lab
 from lab.control.workspace import MOUNT, give
@@ -76,7 +78,8 @@ def test_the_hosts_student_takes_the_workspace_owners_uid(engine: Engine, tmp_pa
     work = tmp_path / "ws"
     work.mkdir()
     os.chown(work, 4242, 4242)
-    other = Lab(engine, f"ws{uuid.uuid4().hex[:6]}")
+    hosts = topologies.trimmed(COMPOSE_FILE, ["h1", "srv"], tmp_path / "ws.yaml")  # the hosts used here
+    other = Lab(engine, f"ws{uuid.uuid4().hex[:6]}", hosts)
     try:
         other.up(workspace_dir=work)
         assert other.workspace() == work.resolve()

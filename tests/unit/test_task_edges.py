@@ -67,6 +67,8 @@ CASES: list[tuple[list[str], str]] = [
     (["serve", "--roster", "/etc/passwd", "--port", "70000"], "--port 70000: give a TCP port"),
     (["serve", "--roster", "/etc/passwd", "--idle-minutes", "-1"], "--idle-minutes -1: give minutes from 0.1 to 1440"),
     (["serve", "--roster", "/etc/passwd", "--bind", ""], "--bind '': give an IP address"),
+    (["serve", "--roster", "/etc/passwd", "--topology", "nosuch"], "--topology: nosuch: no such topology"),
+    (["serve", "--roster", "/etc/passwd", "--topology", "/etc/passwd"], "/etc/passwd: (top level): must be a mapping"),
     (["capture", "h1", *N, "--seconds", "-1"], "--seconds -1: give seconds (0: until Ctrl-C) from 0 to 86400"),
     (["capture", "h1", *N, "--seconds", "99999999999"], "--seconds 1e+11: give seconds"),
     (["capture", "h1", *N, "--seconds", "nan"], "--seconds nan: give seconds"),
