@@ -50,9 +50,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 # The lab test files that take longest, longest first (benchmarks/README.md, the test suite):
-# test workers take files in collection order, so these start at once instead of last.
+# test workers take files in collection order, so these start at once instead of last. The
+# other lab files follow, and the unit tests (short, one by one) come last: they fill the
+# workers' ends evenly, where a whole lab file taken last ran by itself.
 LONGEST_FIRST = ["test_grading.py", "test_exercises.py", "test_tftp.py", "test_scenarios.py", "test_ipv6.py",
-                 "test_lifecycle.py", "test_nat.py", "test_grading_runs.py", "test_programs.py"]
+                 "test_lifecycle.py", "test_nat.py", "test_grading_runs.py", "test_programs.py", "test_wire.py"]
 
 
 # Lab test files whose tests each stand alone (no state carried from one test to the next
@@ -65,7 +67,8 @@ ONE_BY_ONE = ["test_grading.py", "test_exercises.py", "test_tftp.py", "test_scen
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if config.getoption("--lab"):
         rank = {name: n for n, name in enumerate(LONGEST_FIRST)}
-        items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
+        items.sort(key=lambda item: (rank.get(item.path.name, len(rank)),  # stable: the rest keep their order
+                                     item.get_closest_marker("lab") is None))
         for item in items:
             alone = item.path.name in ONE_BY_ONE
             item.add_marker(pytest.mark.xdist_group(item.nodeid if alone else item.path.name))
