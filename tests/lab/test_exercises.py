@@ -50,8 +50,10 @@ WRONG = {
     ("tcp-chat", "ignores-bye"): ({"client (server ends): `bye` from the server ends both programs"},
                                   "client.py on h1 was still running"),
     ("group-chat", "drops-second"): ({"server: a client's second line reaches the others too"}, "again from bob"),
+    # her own `again` may still be on its way back when the check reads (once in CI, under load);
+    # her `hello` came back a whole round earlier
     ("group-chat", "echo-to-sender"): ({"server: each client got every other line once, as sent, and never its own"},
-                                       "alice also got ‘alice说:again from alice’, ‘alice说:hello from alice’"),
+                                       "‘alice说:hello from alice’"),
     ("group-chat", "keeps-vanished"): ({"server: closes the connection of a client that vanished"}, "CLOSE-WAIT"),
     ("group-chat", "no-name"): ({"client: sends each typed line as `alice说:<line>`"}, "* hello from alice joined"),
     ("group-chat", "endless-recv"): ({"client: ends when the server closes the connection"},
