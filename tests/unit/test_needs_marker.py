@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 CONFTEST = (Path(__file__).parents[1] / "conftest.py").read_text()
-ROOT = Path(__file__).parents[2]
 TESTS = """
     import pytest
 
@@ -30,9 +29,8 @@ TESTS = """
 def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, *args: str) -> pytest.RunResult:
     pytester.makeconftest(CONFTEST)
     pytester.makepyfile(test_it=TESTS)
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
     monkeypatch.setenv("PATH", "/nonexistent")  # a fresh machine: neither Graphviz nor Chromium
-    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rs", *args)
+    return pytester.runpytest_inprocess("-p", "no:cacheprovider", "-rs", *args)
 
 
 def test_a_missing_tool_skips_its_tests_and_says_how_to_get_it(pytester: pytest.Pytester,
@@ -57,7 +55,6 @@ def test_in_ci_a_missing_tool_fails_its_tests(pytester: pytest.Pytester, monkeyp
 def test_an_unknown_tool_is_a_usage_error(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     pytester.makeconftest(CONFTEST)
     pytester.makepyfile(test_it="import pytest\n@pytest.mark.needs('graphviz')\ndef test_x():\n    pass\n")
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*needs('graphviz'): known tools are dot, chromium*"])
