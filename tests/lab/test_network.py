@@ -20,8 +20,9 @@ pytestmark = pytest.mark.lab
 def test_every_host_has_its_address_and_name(lab: Lab, topo: Topology) -> None:
     shown = at_once(lab, [(host, ["sh", "-c", "hostname; ip -o -4 addr show scope global"]) for host in topo.hosts])
     for host, result in zip(topo.hosts.values(), shown, strict=True):
+        assert result.exit_code == 0, result.output
         name, *lines = result.stdout.splitlines()
-        assert result.exit_code == 0 and name == host.name, result.output
+        assert name == host.name
         assert {line.split()[3].split("/")[0] for line in lines} == {str(a) for a in host.addresses.values()}, name
 
 
