@@ -57,10 +57,11 @@ def test_names_resolve_to_both_families_ipv4_first(lab: Lab, topo: Topology) -> 
 
 
 def test_ipv6_routes_and_forwarding_are_the_topologys(lab: Lab, topo: Topology) -> None:
-    shown_on = routes_shown(lab, "-6", {h: [str(r.subnet6) for r in topo.static_routes6(h)] for h in topo.hosts},
+    routes_of = {h: topo.static_routes6(h) for h in topo.hosts}
+    shown_on = routes_shown(lab, "-6", {h: [str(r.subnet6) for r in routes] for h, routes in routes_of.items()},
                             "net.ipv6.conf.all.forwarding")
     for host in topo.hosts.values():
-        routes = topo.static_routes6(host.name)
+        routes = routes_of[host.name]
         default, *shown, forwarding = shown_on[host.name]
         if host.gateway6:
             assert default.startswith(f"default via {host.gateway6} "), (host.name, default)

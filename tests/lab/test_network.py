@@ -79,10 +79,11 @@ def routes_shown(lab: Lab, family: str, subnets: dict[str, list[str]], forwardin
 def test_routes_are_the_topologys(lab: Lab, topo: Topology) -> None:
     """A default route via the gateway (none for routers and router-less LANs), a static route
     to each LAN beyond it, forwarding on routers only."""
-    shown_on = routes_shown(lab, "-4", {h: [str(r.subnet) for r in topo.static_routes(h)] for h in topo.hosts},
+    routes_of = {h: topo.static_routes(h) for h in topo.hosts}
+    shown_on = routes_shown(lab, "-4", {h: [str(r.subnet) for r in routes] for h, routes in routes_of.items()},
                             "net.ipv4.ip_forward")
     for host in topo.hosts.values():
-        routes = topo.static_routes(host.name)
+        routes = routes_of[host.name]
         default, *shown, forwarding = shown_on[host.name]
         if host.gateway:
             assert default.startswith(f"default via {host.gateway} "), (host.name, default)
