@@ -112,17 +112,18 @@ def judge_iptables(version: str | None) -> Finding:
                    "their own network namespaces")
 
 
-def judge_image(has_host: bool, has_base: bool, debootstrap: bool, can_install: bool) -> Finding:
+def judge_image(has_host: bool, has_base: bool, bootstrapper: str | None, can_install: bool) -> Finding:
     if has_host:
         return Finding("image", OK, "the current host image is built")
     if has_base:
         return Finding("image", OK, "a Debian base image is here: `invoke build` builds on it")
-    if debootstrap or can_install:
-        how = "debootstrap is installed" if debootstrap else "debootstrap will be installed with apt-get"
+    tool = images.BOOTSTRAPPERS[0]
+    if bootstrapper or can_install:
+        how = f"{bootstrapper} is installed" if bootstrapper else f"{tool} will be installed with apt-get"
         return Finding("image", OK, f"no base image yet: `invoke build` pulls debian:bookworm, or with no registry "
                        f"bootstraps it ({how})")
-    return Finding("image", WARN, "no base image, no debootstrap: `invoke build` works only if a registry answers",
-                   "`sudo apt-get install debootstrap` for machines without a registry")
+    return Finding("image", WARN, f"no base image, no {tool}: `invoke build` works only if a registry answers",
+                   f"`sudo apt-get install {tool}` for machines without a registry")
 
 
 def judge_disk(free_bytes: int | None) -> Finding:
@@ -213,7 +214,7 @@ def examine(connect: Callable[[], Engine] = Engine.connect) -> list[Finding]:
         *([] if local else [judge_br_netfilter(None, _major(version)), judge_disk(None)]),
         judge_netem(_module("sch_netem") if local else None),
         judge_iptables(_run(["iptables", "--version"]) if local else None),
-        judge_image(has_host, has_base, shutil.which("debootstrap") is not None,
+        judge_image(has_host, has_base, images.bootstrapper(),
                     os.geteuid() == 0 and shutil.which("apt-get") is not None),
         judge_capacity(int(info.get("NCPU", os.cpu_count() or 1)), int(info.get("MemTotal", 0))),
     ]

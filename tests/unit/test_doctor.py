@@ -41,8 +41,8 @@ def test_disk_netem_image_and_capacity() -> None:
     assert doctor.judge_disk(5 * doctor.GIB).verdict == doctor.WARN
     assert doctor.judge_disk(50 * doctor.GIB).verdict == doctor.OK
     assert doctor.judge_netem(False).verdict == doctor.WARN and "not delay" in doctor.judge_netem(False).detail
-    assert doctor.judge_image(False, False, False, False).verdict == doctor.WARN
-    assert doctor.judge_image(False, False, True, False).verdict == doctor.OK
+    assert doctor.judge_image(False, False, None, False).verdict == doctor.WARN
+    assert doctor.judge_image(False, False, "debootstrap", False).verdict == doctor.OK
     assert "room for 50 idle labs" in doctor.judge_capacity(2, 24 * doctor.GIB).detail, "subnets bound it"
     assert "room for 12 idle labs" in doctor.judge_capacity(1, 12 * doctor.IDLE_LAB_MIB * 2**20).detail
     assert doctor.failed([doctor.judge_disk(0), doctor.judge_disk(50 * doctor.GIB)]) == [doctor.judge_disk(0)]
