@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from lab.control.topology import parse_yaml
 from lab.errors import TopologyError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,7 +91,7 @@ def describe(name: str) -> Description:
         return TopologyError(where, field, problem)
 
     try:
-        doc = yaml.safe_load(source.read_text())
+        doc = parse_yaml(source.read_text())
     except (OSError, yaml.YAMLError) as exc:
         raise fail("(file)", f"cannot read it: {exc}") from None
     if not isinstance(doc, dict):
@@ -244,7 +245,7 @@ def trimmed(source: Path, keep: Iterable[str], to: Path) -> Path:
     (so every LAN still reaches every other): a smaller lab, quicker to start and remove,
     for a lesson that names only those hosts (`invoke grade`)."""
     try:
-        doc = yaml.safe_load(source.read_text())  # anchors and merge keys resolved
+        doc = parse_yaml(source.read_text())  # anchors and merge keys resolved
     except (OSError, yaml.YAMLError) as exc:
         raise TopologyError(str(source), "(file)", f"cannot read it: {exc}") from None
     services = doc.get("services") or {}
