@@ -157,6 +157,9 @@ def by_name(graded: list[grading.Graded], student: str) -> grading.Graded:
 HIDDEN = '''
 """Hidden checks for echo: played after the exercise's own, on the same stage."""
 
+from lab.harness.scenario import Needs
+
+NEEDS = Needs()  # no host of their own: they read the stage (the lab is the exercise's hosts only)
 CHECKS = ["hidden: the server held up on both LANs"]
 
 WEIGHTS = {"hidden: the server held up on both LANs": 3, "server: a reply for every line from h1": 2}
@@ -181,6 +184,7 @@ def test_hidden_checks_with_weights_and_visibility(engine: Engine, tmp_path: Pat
     graded = grading.grade(run, collect(folder, ["client", "server"]), 2, say=print)
     grades.write(tmp_path / "out", "echo", graded)
     hard, ref = graded
+    assert run.topology.name == "lab.compose.yaml", "NEEDS in the hidden checks: only the exercise's hosts started"
     assert (ref.score, ref.max_score) == (10 - 1 + 2 + 3, 10 - 1 + 2 + 3), "weights 2 and 3 instead of 1"
     assert (hard.score, hard.max_score) == (5 + 0, ref.max_score), "its server never bound the port asked"
     results = json.loads((tmp_path / "out" / ref.id / "results.json").read_text())
