@@ -34,8 +34,11 @@ def test(c: Context, unit: bool = False, keep: bool = False, name: str = DEFAULT
 
     within("--workers", workers, 1, 16, "a number of test processes")
     check_name(name)
-    if not unit:  # once, here: two test processes must not bootstrap the same image at once
-        open_lab(name).build(say=say)
+    lab = None if unit else open_lab(name)
+
+    def build() -> None:  # once, here: two test processes must not bootstrap the same image at once
+        if lab is not None:
+            lab.build(say=say)
 
     def argv(run: Run, processes: int) -> list[str]:
         return run.argv(name, junit, processes, keep, lab=not unit)
@@ -45,7 +48,8 @@ def test(c: Context, unit: bool = False, keep: bool = False, name: str = DEFAULT
             result = c.run(" ".join(_quote(a) for a in args), warn=True, pty=False, env=env)
         return result.exited if result is not None else 1
 
-    failed = execute(plan(unit, k, quick), argv, workers, say, run)
+    failed = execute(plan(unit, k, quick, building=lab is not None and not lab.built()), argv, workers, say, run,
+                     build=build)
     for line in missing_tools():
         say(line)
     if failed:

@@ -168,6 +168,10 @@ class Lab:
     def build(self, force: bool = False, say: Callable[[str], None] = _quiet) -> str:
         return images.ensure_host(self.engine, self.root, say, force=force)
 
+    def built(self) -> bool:
+        """Is the host image of this tree here already (`build` would do nothing)?"""
+        return self.engine.has_image(images.host_tag(self.root))
+
     def workspace(self) -> Path | None:
         """The folder the running lab mounts at /work (None if no host runs)."""
         for c in self.listed().values():

@@ -2,11 +2,13 @@
 
 The main run: unit tests and lab tests, on one lab per worker (three by default: the lab
 tests wait on timeouts more than they compute; files whose tests stand alone are handed out
-test by test, plugin.ONE_BY_ONE). Then the variants side by side, each on one lab with one
-worker (a second lab of 50 hosts cost more than it saved): the lifecycle, host and network
-tests under the other Compose; the network and IPv6 tests on every other shipped topology.
-The tests marked `alone` run last, by themselves: Chromium drops what it has in flight
-whenever the machine's interfaces change, as they do when another lab comes or goes.
+test by test, plugin.ONE_BY_ONE); when the host image is to be built first (a fresh machine,
+a changed tree), the unit tests run beside the build instead, and the main run is the lab
+tests. Then the variants side by side, each on one lab with one worker (a second lab of 50
+hosts cost more than it saved): the lifecycle, host and network tests under the other Compose;
+the network and IPv6 tests on every other shipped topology. The tests marked `alone` run
+last, by themselves: Chromium drops what it has in flight whenever the machine's interfaces
+change, as they do when another lab comes or goes.
 """
 
 from __future__ import annotations
@@ -44,32 +46,42 @@ class Run:
     def argv(self, name: str, junit: str, workers: int, keep: bool, lab: bool) -> list[str]:
         report = junit.replace(".xml", f"-{self.variant}.xml") if self.variant else junit
         args = [sys.executable, "-m", "pytest", *self.paths, f"--junitxml={report}", "--durations=15", *self.options]
-        if lab:
+        if lab and self.variant != UNIT:
             lab_name = f"{name}-{self.variant}" if self.variant else name
             # files handed out in collection order (the plugin puts the longest first), not by their count of tests
             args += ["--lab", f"--lab-name={lab_name}", "-n", str(workers), "--dist", "loadgroup",
                      "--no-loadscope-reorder"]
             args += ["--keep-lab"] if keep else []
+        elif self.workers > 1:
+            args += ["-n", str(self.workers)]
         return args
+
+
+UNIT = "unit"  # the variant name of the unit tests' own run, beside the image's build
 
 
 @dataclass
 class Plan:
     main: Run
     then: list[Run] = field(default_factory=list)  # the variants, then the tests marked `alone`
+    beside_build: Run | None = None  # the unit tests, while the host image builds (then not in main)
 
 
-def plan(unit: bool, k: str, quick: bool) -> Plan:
-    """What `invoke test` runs for these options on this machine (Composes, topologies)."""
+def plan(unit: bool, k: str, quick: bool, building: bool = False) -> Plan:
+    """What `invoke test` runs for these options on this machine (Composes, topologies);
+    ``building``: the host image is to be built first."""
     from lab.control import compose, topologies
 
     options = ["-k", k] if k else []
     if quick:
         options += ["-m", "not lab or quick"]
     whole = not unit and not k and not quick
-    if whole:
-        options += ["-m", "not alone"]
-    the_plan = Plan(Run(["tests/unit"] if unit else ["tests/unit", "tests/lab"], options=options))
+    main = options + (["-m", "not alone"] if whole else [])
+    if unit or not building:
+        the_plan = Plan(Run(["tests/unit"] if unit else ["tests/unit", "tests/lab"], options=main))
+    else:  # in two processes: the build mostly waits on the network and the disk
+        the_plan = Plan(Run(["tests/lab"], options=main), beside_build=Run(
+            ["tests/unit"], UNIT, "the unit tests, while the host image builds", options=options, workers=2))
     if not whole:
         return the_plan
     composes = compose.installed()
@@ -90,13 +102,23 @@ def plan(unit: bool, k: str, quick: bool) -> Plan:
 
 def execute(the_plan: Plan, argv: Callable[[Run, int], list[str]], workers: int,
             say: Callable[[str], None], run: Callable[[list[str], dict[str, str]], int],
-            logs: Path = ROOT / "reports") -> int:
-    """Run the plan: the main run, then the variants side by side (each in a process of its
-    own, its output in ``logs``/VARIANT.log, shown when all have ended), then the rest one after
-    another (``run``: the task's Context, given the run's environment). The first non-zero exit
+            logs: Path = ROOT / "reports", build: Callable[[], object] = lambda: None) -> int:
+    """Run the plan: ``build`` (beside the plan's unit tests, if it has them apart), the main
+    run, then the variants side by side (each in a process of its own, its output in
+    ``logs``/VARIANT.log, shown when all have ended), then the rest one after another
+    (``run``: the task's Context, given the run's environment). The first non-zero exit
     status of any run, or 0. Nothing runs beside the main run: it keeps two cores busy, and
     with a variant beside it the load made timing checks fail (benchmarks/README.md)."""
-    failed = run(argv(the_plan.main, the_plan.main.workers or workers), the_plan.main.env)
+    failed = 0
+    if the_plan.beside_build:
+        say(the_plan.beside_build.title)
+        with ThreadPoolExecutor(1) as pool:
+            building = pool.submit(build)
+            failed = run(argv(the_plan.beside_build, the_plan.beside_build.workers), the_plan.beside_build.env)
+            building.result()  # a failed build is the task's error, once the unit tests have said theirs
+    else:
+        build()
+    failed = run(argv(the_plan.main, the_plan.main.workers or workers), the_plan.main.env) or failed
     beside = [each for each in the_plan.then if each.beside]
     if beside:
         say(f"side by side: {'; '.join(each.title for each in beside)}")

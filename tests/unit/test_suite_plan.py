@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
 from lab.control import compose
+from lab.errors import ImageError
 from lab.testing import suite
 
 
@@ -67,3 +69,44 @@ def test_the_variants_run_side_by_side_and_a_failed_run_fails_the_whole(tmp_path
     logs = tmp_path / "logs"
     assert (logs / "a.log").read_text().endswith("a 1\n") and "b 4" in (logs / "b.log").read_text()
     assert suite.execute(suite.Plan(suite.Run(["main"])), argv, 2, said.append, run) == 0
+
+
+def test_while_the_image_builds_the_unit_tests_run_beside_it(both_composes: None) -> None:
+    the_plan = suite.plan(unit=False, k="", quick=False, building=True)
+    assert the_plan.beside_build is not None and the_plan.beside_build.paths == ["tests/unit"]
+    assert the_plan.main.paths == ["tests/lab"] and the_plan.main.options == ["-m", "not alone"]
+    args = the_plan.beside_build.argv("socklab", "reports/junit.xml", 3, keep=False, lab=True)
+    assert "--lab" not in args and args[args.index("-n") + 1] == "2" and "--junitxml=reports/junit-unit.xml" in args
+    assert suite.plan(unit=True, k="", quick=False, building=True).beside_build is None, "--unit builds nothing"
+    assert suite.plan(unit=False, k="", quick=False).beside_build is None, "built: the unit tests in the main run"
+
+    events: list[str] = []
+    both = threading.Barrier(2, timeout=10)  # the build waits for the unit run to start, and the other way round
+
+    def build() -> None:
+        events.append("build started")
+        both.wait()
+
+    def run(args: list[str], env: dict[str, str]) -> int:
+        if args == ["tests/unit"]:
+            both.wait()
+        events.append(" ".join(args))
+        return 0
+
+    the_plan.then.clear()  # the variants are another test's
+    assert suite.execute(the_plan, lambda each, workers: each.paths, 3, events.append, run, build=build) == 0
+    assert events[:4] == ["the unit tests, while the host image builds", "build started", "tests/unit", "tests/lab"]
+
+
+def test_a_failed_build_is_the_tasks_error_after_the_unit_tests(both_composes: None) -> None:
+    ran: list[list[str]] = []
+
+    def build() -> None:
+        raise ImageError("building socklab/host failed: no space left on device")
+
+    the_plan = suite.plan(unit=False, k="", quick=False, building=True)
+    the_plan.then.clear()
+    with pytest.raises(ImageError, match="no space left"):
+        suite.execute(the_plan, lambda each, workers: each.paths, 3, print,
+                      lambda args, env: ran.append(args) or 0, build=build)
+    assert ran == [["tests/unit"]], "the unit tests ran; no lab test ran on an image that is not there"
