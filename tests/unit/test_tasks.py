@@ -19,8 +19,13 @@ def built(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     names: list[str] = []
 
     class Lab:
+        here = True  # the host image of this tree is built already
+
         def __init__(self, engine: object, name: str, compose_file: object = None) -> None:
             self.name = name
+
+        def built(self) -> bool:
+            return self.here
 
         def build(self, say: object) -> None:
             names.append(self.name)
@@ -60,6 +65,16 @@ def test_the_tests_marked_alone_run_after_the_others_by_themselves(built: list[s
                           "--no-loadscope-reorder")
     assert second.endswith("pytest tests/lab --junitxml=reports/junit-alone.xml --durations=15 -m alone --lab "
                            "--lab-name=socklab-alone -n 3 --dist loadgroup --no-loadscope-reorder")
+
+
+def test_the_unit_tests_run_beside_a_build_then_the_lab_tests(built: list[str],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lab.Lab, "here", False)
+    unit, main = commands(k="broadcast")
+    assert unit == f"{sys.executable} -m pytest tests/unit --junitxml=reports/junit-unit.xml --durations=15 " \
+                   "-k broadcast -n 2"
+    assert main.startswith(f"{sys.executable} -m pytest tests/lab --junitxml=reports/junit.xml")
+    assert built == ["socklab"], "built once, beside the unit tests"
 
 
 def test_unit_only_needs_no_lab() -> None:
