@@ -42,11 +42,12 @@ class Run:
     options: list[str] = field(default_factory=list)
     workers: int = 0  # test processes (each on a lab of its own); 0: as many as `invoke test` is given
     beside: bool = False  # run side by side with the plan's other such runs, its output in a log
+    lab: bool = True  # its tests may need a lab (`--lab`, one per worker); the unit tests' own run: False
 
     def argv(self, name: str, junit: str, workers: int, keep: bool, lab: bool) -> list[str]:
         report = junit.replace(".xml", f"-{self.variant}.xml") if self.variant else junit
         args = [sys.executable, "-m", "pytest", *self.paths, f"--junitxml={report}", "--durations=15", *self.options]
-        if lab and self.variant != UNIT:
+        if lab and self.lab:
             lab_name = f"{name}-{self.variant}" if self.variant else name
             # files handed out in collection order (the plugin puts the longest first), not by their count of tests
             args += ["--lab", f"--lab-name={lab_name}", "-n", str(workers), "--dist", "loadgroup",
@@ -55,9 +56,6 @@ class Run:
         elif self.workers > 1:
             args += ["-n", str(self.workers)]
         return args
-
-
-UNIT = "unit"  # the variant name of the unit tests' own run, beside the image's build
 
 
 @dataclass
@@ -81,7 +79,8 @@ def plan(unit: bool, k: str, quick: bool, building: bool = False) -> Plan:
         the_plan = Plan(Run(["tests/unit"] if unit else ["tests/unit", "tests/lab"], options=main))
     else:  # in two processes: the build mostly waits on the network and the disk
         the_plan = Plan(Run(["tests/lab"], options=main), beside_build=Run(
-            ["tests/unit"], UNIT, "the unit tests, while the host image builds", options=options, workers=2))
+            ["tests/unit"], "unit", "the unit tests, while the host image builds", options=options, workers=2,
+            lab=False))
     if not whole:
         return the_plan
     composes = compose.installed()
