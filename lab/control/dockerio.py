@@ -86,7 +86,13 @@ class DockerChannel:
             self._raw = self._dup
 
     def frames(self) -> Iterator[tuple[int, bytes]]:
-        yield from frames_iter(self.conn, self.tty)
+        try:
+            yield from frames_iter(self.conn, self.tty)
+        except AttributeError:
+            if not getattr(self.conn, "closed", False):
+                raise
+            # close() from another thread while a read was retrying: a closed SocketIO has no
+            # socket left to read (None.recv_into). The output has ended, as on EOF.
 
     def send(self, data: bytes) -> None:
         self._raw.sendall(data)

@@ -8,6 +8,7 @@ import threading
 
 import pytest
 
+from lab.control import dockerio
 from lab.control.lab import Lab
 from lab.control.programs import STDERR, HostProgram
 from lab.control.sessions import ExecSession
@@ -168,3 +169,28 @@ def test_a_channel_without_a_plain_socket_is_read_by_a_thread_into_the_loop() ->
         assert [await asyncio.wait_for(out.get(), 5) for _ in range(3)] == [b"before", b"after", b""]
 
     asyncio.run(main())
+
+
+class ClosedMidRead(socket.SocketIO):
+    """A connection whose close() (another thread's) lands after a read's checks, before it reads."""
+
+    def _checkReadable(self) -> None:  # noqa: N802 (io's name)
+        super()._checkReadable()
+        self.close()
+
+
+class Buggy(socket.SocketIO):
+    def readinto(self, b: object) -> int:
+        raise AttributeError("a bug of the reading side")
+
+
+def test_a_connection_closed_under_a_read_ends_the_output_not_the_thread() -> None:
+    here, there = socket.socketpair()
+    there.sendall(b"\x01\x00\x00\x00\x00\x00\x00\x02hi")  # one stdout frame: the read wakes
+    channel = dockerio.DockerChannel(None, "exec-1", ClosedMidRead(here, "rb"), False, lambda call: call())
+    assert list(channel.frames()) == [], "ended, as on EOF: no AttributeError from a socket already gone"
+    here.sendall(b"\x01")  # the other way: a read on there wakes
+    with pytest.raises(AttributeError, match="a bug"):  # open still: the error is an error
+        list(dockerio.DockerChannel(None, "exec-2", Buggy(there, "rb"), False, lambda call: call()).frames())
+    here.close()
+    there.close()
