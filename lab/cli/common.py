@@ -108,14 +108,13 @@ def chosen_topology(topology: str) -> Path | None:
     return compose_file
 
 
-def open_lab(name: str, topology: str = "") -> Lab:
-    """Lab ``name``; ``topology`` only when starting it (later tasks find it from the lab)."""
-    from lab.control import topologies
+def open_lab(name: str, compose_file: Path | None = None) -> Lab:
+    """Lab ``name``; ``compose_file`` (``chosen_topology``) only when starting it (later tasks
+    find it from the lab)."""
     from lab.control.engine import Engine
     from lab.control.lab import Lab, check_name
 
     check_name(name)  # before Docker: these need none
-    compose_file = topologies.compose_file(topology) if topology else None
     return Lab(Engine.connect(), name, compose_file=compose_file)
 
 

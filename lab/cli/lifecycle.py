@@ -56,10 +56,10 @@ def up(c: Context, name: str = DEFAULT_NAME, prefix: str = "", timeout: float = 
     within("--timeout", timeout, 1, 3600, "seconds")
     if prefix:
         subnets.check_prefix(prefix)
-    chosen_topology(topology)
+    compose_file = chosen_topology(topology)
     if workspace:
         ws.prepare(Path(workspace))
-    lab = open_lab(name, topology)
+    lab = open_lab(name, compose_file)
     started = time.monotonic()
     checked = doctor_.preflight(lab.engine)
     for finding in checked:
@@ -242,5 +242,5 @@ def graph(c: Context, name: str = DEFAULT_NAME, out: str = "topology.svg", topol
     from lab.report import draw
 
     output_file("--out", out, (".svg", ".png"))
-    lab = open_lab(name, topology)
+    lab = open_lab(name, chosen_topology(topology))
     say(f"wrote {draw.write_topology(lab.topology(), Path(out))}")
